@@ -1,0 +1,142 @@
+// `dimple info MODEL_DIR`: what a checkpoint holds and what it will cost to load.
+#include <cstdio>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "cli/commands.h"
+#include "core/error.h"
+#include "io/checkpoint.h"
+#include "io/config.h"
+#include "model/parameters.h"
+
+namespace dimple::cli {
+
+namespace {
+
+struct Options {
+    std::string model_dir;
+    bool json = false;
+};
+
+std::string human_bytes(double b) {
+    const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+    int u = 0;
+    while (b >= 1024 && u < 4) b /= 1024, ++u;
+    char buf[32];
+    std::snprintf(buf, sizeof buf, u ? "%.2f %s" : "%.0f %s", b, units[u]);
+    return buf;
+}
+
+void run_info(const Options& o) {
+    const ModelConfig cfg = load_model_config(o.model_dir);
+    const Checkpoint ckpt(o.model_dir);
+
+    struct Totals {
+        int64_t params = 0;
+        size_t disk = 0;
+        std::set<std::string> dtypes;
+    };
+    std::map<Component, Totals> per;
+    std::set<std::string> expected_names;
+    for (const ParameterSpec& p : expected_parameters(cfg)) {
+        const Tensor t = ckpt.get(p.name, p.shape);  // checks presence, dtype and shape
+        Totals& tot = per[p.component];
+        tot.params += t.numel();
+        tot.disk += t.nbytes();
+        tot.dtypes.insert(std::string(dtype_name(t.dtype())));
+        expected_names.insert(p.name);
+    }
+    std::vector<std::string> unexpected;
+    for (const auto& item : ckpt.items())
+        if (!expected_names.count(item.name)) unexpected.push_back(item.name);
+
+    int64_t total_params = 0;
+    for (auto& [c, t] : per) total_params += t.params;
+    // In memory: weights are repacked to bf16 (fast mode) or f32 (parity mode); norms/biases f32.
+    const double mem_bf16 = double(total_params) * 2, mem_f32 = double(total_params) * 4;
+
+    nlohmann::json j;
+    j["model_dir"] = o.model_dir;
+    j["architecture"] = architecture_name(cfg.arch);
+    j["language_model"] = {{"hidden_size", cfg.hidden_size},
+                           {"intermediate_size", cfg.intermediate_size},
+                           {"layers", cfg.num_layers},
+                           {"heads", cfg.num_heads},
+                           {"kv_heads", cfg.num_kv_heads},
+                           {"head_dim", cfg.head_dim()},
+                           {"vocab_size", cfg.vocab_size},
+                           {"rope_theta", cfg.rope_theta},
+                           {"mrope_section", cfg.mrope_section}};
+    if (cfg.vision)
+        j["vision"] = {{"depth", cfg.vision->depth},
+                       {"hidden_size", cfg.vision->hidden_size},
+                       {"intermediate_size", cfg.vision->intermediate_size},
+                       {"heads", cfg.vision->num_heads},
+                       {"out_hidden_size", cfg.vision->out_hidden_size},
+                       {"fullatt_block_indexes", cfg.vision->fullatt_block_indexes}};
+    for (auto& [c, t] : per)
+        j["parameters"][component_name(c)] = {{"count", t.params},
+                                              {"bytes_on_disk", t.disk},
+                                              {"dtypes", t.dtypes}};
+    j["parameters"]["total"] = total_params;
+    j["bytes_on_disk"] = ckpt.file_bytes();
+    j["bytes_in_memory"] = {{"bf16", int64_t(mem_bf16)}, {"f32", int64_t(mem_f32)}};
+    j["special_ids"] = {{"pad", cfg.ids.pad},   {"bos", cfg.ids.bos},
+                        {"eos", cfg.ids.eos},   {"mask", cfg.ids.mask},
+                        {"image", cfg.ids.image}, {"vision_start", cfg.ids.vision_start},
+                        {"vision_end", cfg.ids.vision_end}};
+    j["unexpected_tensors"] = unexpected;
+
+    if (o.json) {
+        std::printf("%s\n", j.dump(2).c_str());
+        return;
+    }
+    std::printf("model        %s\n", o.model_dir.c_str());
+    std::printf("architecture %s%s\n", architecture_name(cfg.arch).c_str(),
+                cfg.vision ? " (Qwen2.5-VL vision + projector + Dream LM)" : " (text only)");
+    std::printf("language     hidden %d, inter %d, %d layers, %d heads / %d kv heads (head_dim %d), "
+                "vocab %d, rope_theta %g, mrope [%d,%d,%d]\n",
+                cfg.hidden_size, cfg.intermediate_size, cfg.num_layers, cfg.num_heads,
+                cfg.num_kv_heads, cfg.head_dim(), cfg.vocab_size, cfg.rope_theta,
+                cfg.mrope_section[0], cfg.mrope_section[1], cfg.mrope_section[2]);
+    if (cfg.vision)
+        std::printf("vision       depth %d, hidden %d, inter %d, %d heads, out %d, full attention "
+                    "in %zu blocks\n",
+                    cfg.vision->depth, cfg.vision->hidden_size, cfg.vision->intermediate_size,
+                    cfg.vision->num_heads, cfg.vision->out_hidden_size,
+                    cfg.vision->fullatt_block_indexes.size());
+    std::printf("parameters\n");
+    for (auto& [c, t] : per) {
+        std::string dts;
+        for (auto& d : t.dtypes) dts += (dts.empty() ? "" : ",") + d;
+        std::printf("  %-15s %14lld  %10s  %s\n", component_name(c).c_str(), (long long)t.params,
+                    human_bytes(double(t.disk)).c_str(), dts.c_str());
+    }
+    std::printf("  %-15s %14lld\n", "total", (long long)total_params);
+    std::printf("on disk      %s\n", human_bytes(double(ckpt.file_bytes())).c_str());
+    std::printf("in memory    %s (--compute bf16), %s (--compute f32)\n",
+                human_bytes(mem_bf16).c_str(), human_bytes(mem_f32).c_str());
+    std::printf("special ids  pad %lld, bos %lld, eos %lld, mask %lld", (long long)cfg.ids.pad,
+                (long long)cfg.ids.bos, (long long)cfg.ids.eos, (long long)cfg.ids.mask);
+    if (cfg.vision)
+        std::printf(", image_pad %lld, vision_start %lld, vision_end %lld", (long long)cfg.ids.image,
+                    (long long)cfg.ids.vision_start, (long long)cfg.ids.vision_end);
+    std::printf("\n");
+    if (!unexpected.empty())
+        std::printf("warning      %zu tensors in the checkpoint are not used (first: %s)\n",
+                    unexpected.size(), unexpected.front().c_str());
+}
+
+}  // namespace
+
+void add_info_command(CLI::App& app) {
+    auto opts = std::make_shared<Options>();
+    CLI::App* cmd = app.add_subcommand("info", "Describe a model folder: architecture, parameters, "
+                                               "dtypes, sizes, special token ids");
+    cmd->add_option("model_dir", opts->model_dir, "Hugging Face model folder")->required();
+    cmd->add_flag("--json", opts->json, "Print one JSON object");
+    cmd->callback([opts] { run_info(*opts); });
+}
+
+}  // namespace dimple::cli

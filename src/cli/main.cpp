@@ -1,0 +1,25 @@
+// dimple: run Dimple / Dream discrete-diffusion language models.
+#include <cstdio>
+#include <exception>
+
+#include "cli/commands.h"
+#include "core/error.h"
+
+int main(int argc, char** argv) {
+    CLI::App app{"dimple.cpp: discrete-diffusion multimodal language models (Dimple, Dream)"};
+    app.require_subcommand(1);
+    app.set_version_flag("--version", "dimple 0.1.0");
+    dimple::cli::add_info_command(app);
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        return app.exit(e) == 0 ? 0 : 2;
+    } catch (const dimple::Error& e) {
+        std::fprintf(stderr, "error: %s\n", e.what());
+        return 2;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "internal error: %s\n", e.what());
+        return 1;
+    }
+    return 0;
+}

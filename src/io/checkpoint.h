@@ -1,0 +1,39 @@
+// A Hugging Face model folder's weights: `model.safetensors`, or the shards that
+// `model.safetensors.index.json` lists. Tensors are looked up by name and viewed in place (mmap).
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "io/safetensors.h"
+
+namespace dimple {
+
+class Checkpoint {
+public:
+    explicit Checkpoint(const std::string& dir);
+
+    bool has(const std::string& name) const { return index_.count(name) != 0; }
+    // The named tensor, checked against the expected shape; errors name the file and tensor.
+    Tensor get(const std::string& name, const Shape& expected) const;
+    // Drops the mapped pages of a tensor that has been copied or repacked elsewhere.
+    void release(const std::string& name) const;
+
+    struct Item {
+        std::string name;
+        const SafetensorsFile* file;
+        const TensorEntry* entry;
+    };
+    std::vector<Item> items() const;  // sorted by name
+    size_t file_bytes() const;        // total size of the weight files on disk
+    const std::string& dir() const { return dir_; }
+
+private:
+    std::string dir_;
+    std::vector<std::unique_ptr<SafetensorsFile>> files_;
+    std::map<std::string, std::pair<const SafetensorsFile*, const TensorEntry*>> index_;
+};
+
+}  // namespace dimple

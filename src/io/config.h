@@ -1,0 +1,63 @@
+// The model folder's JSON files, parsed and checked: config.json (Dimple or Dream),
+// generation_config.json and preprocessor_config.json.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace dimple {
+
+struct VisionConfig {
+    int depth = 0, hidden_size = 0, intermediate_size = 0, num_heads = 0;
+    int in_channels = 3, patch_size = 14, spatial_merge_size = 2, temporal_patch_size = 2;
+    int window_size = 112, out_hidden_size = 0;
+    std::vector<int> fullatt_block_indexes;
+    std::string hidden_act = "silu";
+
+    int head_dim() const { return hidden_size / num_heads; }
+    int patch_dim() const { return in_channels * temporal_patch_size * patch_size * patch_size; }
+};
+
+struct SpecialIds {
+    int64_t pad = -1, bos = -1, eos = -1, mask = -1;
+    int64_t image = -1, video = -1, vision_start = -1, vision_end = -1, vision = -1;
+};
+
+enum class Architecture { Dimple, Dream };
+
+struct ModelConfig {
+    Architecture arch = Architecture::Dimple;
+    std::string model_type;
+    int hidden_size = 0, intermediate_size = 0, num_layers = 0, num_heads = 0, num_kv_heads = 0;
+    int vocab_size = 0;
+    double rms_norm_eps = 1e-6, rope_theta = 10000.0;
+    std::array<int, 3> mrope_section{};  // frequencies per t/h/w id; Dream: all t
+    std::string hidden_act = "silu";
+    bool tie_word_embeddings = false;
+    SpecialIds ids;
+    std::optional<VisionConfig> vision;
+
+    int head_dim() const { return hidden_size / num_heads; }
+};
+
+struct PreprocessorConfig {
+    int64_t min_pixels = 56 * 56, max_pixels = 28 * 28 * 1280;
+    int patch_size = 14, merge_size = 2, temporal_patch_size = 2;
+    std::array<double, 3> image_mean{0.48145466, 0.4578275, 0.40821073};
+    std::array<double, 3> image_std{0.26862954, 0.26130258, 0.27577711};
+    double rescale_factor = 1.0 / 255.0;
+};
+
+// Parses config.json text; `label` names the file in errors. Every field is checked for type,
+// range and consistency (e.g. heads dividing hidden size, mrope_section matching head_dim).
+ModelConfig parse_model_config(const std::string& json_text, const std::string& label);
+ModelConfig load_model_config(const std::string& model_dir);
+PreprocessorConfig load_preprocessor_config(const std::string& model_dir);  // defaults if absent
+
+std::string architecture_name(Architecture a);
+std::string read_text_file(const std::string& path);
+
+}  // namespace dimple

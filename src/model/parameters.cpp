@@ -1,0 +1,77 @@
+#include "model/parameters.h"
+
+namespace dimple {
+
+std::string component_name(Component c) {
+    switch (c) {
+        case Component::Vision: return "vision";
+        case Component::Projector: return "projector";
+        case Component::LanguageModel: return "language model";
+    }
+    return "?";
+}
+
+std::vector<ParameterSpec> expected_parameters(const ModelConfig& c) {
+    std::vector<ParameterSpec> out;
+    auto add = [&](Component comp, std::string name, Shape shape) {
+        out.push_back({std::move(name), std::move(shape), comp});
+    };
+    const int64_t H = c.hidden_size, I = c.intermediate_size, D = c.head_dim();
+    const int64_t q = int64_t(c.num_heads) * D, kv = int64_t(c.num_kv_heads) * D;
+    const auto LM = Component::LanguageModel;
+    add(LM, "model.embed_tokens.weight", {c.vocab_size, H});
+    for (int i = 0; i < c.num_layers; ++i) {
+        const std::string p = "model.layers." + std::to_string(i) + ".";
+        add(LM, p + "input_layernorm.weight", {H});
+        add(LM, p + "self_attn.q_proj.weight", {q, H});
+        add(LM, p + "self_attn.q_proj.bias", {q});
+        add(LM, p + "self_attn.k_proj.weight", {kv, H});
+        add(LM, p + "self_attn.k_proj.bias", {kv});
+        add(LM, p + "self_attn.v_proj.weight", {kv, H});
+        add(LM, p + "self_attn.v_proj.bias", {kv});
+        add(LM, p + "self_attn.o_proj.weight", {H, q});
+        add(LM, p + "post_attention_layernorm.weight", {H});
+        add(LM, p + "mlp.gate_proj.weight", {I, H});
+        add(LM, p + "mlp.up_proj.weight", {I, H});
+        add(LM, p + "mlp.down_proj.weight", {H, I});
+    }
+    add(LM, "model.norm.weight", {H});
+    if (!c.tie_word_embeddings) add(LM, "lm_head.weight", {c.vocab_size, H});
+
+    if (c.vision) {
+        const VisionConfig& v = *c.vision;
+        const int64_t vh = v.hidden_size, vi = v.intermediate_size;
+        const auto VIS = Component::Vision;
+        add(VIS, "visual.patch_embed.proj.weight",
+            {vh, v.in_channels, v.temporal_patch_size, v.patch_size, v.patch_size});
+        for (int i = 0; i < v.depth; ++i) {
+            const std::string p = "visual.blocks." + std::to_string(i) + ".";
+            add(VIS, p + "norm1.weight", {vh});
+            add(VIS, p + "norm2.weight", {vh});
+            add(VIS, p + "attn.qkv.weight", {3 * vh, vh});
+            add(VIS, p + "attn.qkv.bias", {3 * vh});
+            add(VIS, p + "attn.proj.weight", {vh, vh});
+            add(VIS, p + "attn.proj.bias", {vh});
+            add(VIS, p + "mlp.gate_proj.weight", {vi, vh});
+            add(VIS, p + "mlp.gate_proj.bias", {vi});
+            add(VIS, p + "mlp.up_proj.weight", {vi, vh});
+            add(VIS, p + "mlp.up_proj.bias", {vi});
+            add(VIS, p + "mlp.down_proj.weight", {vh, vi});
+            add(VIS, p + "mlp.down_proj.bias", {vh});
+        }
+        const int64_t merged = vh * v.spatial_merge_size * v.spatial_merge_size;
+        add(VIS, "visual.merger.ln_q.weight", {vh});
+        add(VIS, "visual.merger.mlp.0.weight", {merged, merged});
+        add(VIS, "visual.merger.mlp.0.bias", {merged});
+        add(VIS, "visual.merger.mlp.2.weight", {v.out_hidden_size, merged});
+        add(VIS, "visual.merger.mlp.2.bias", {v.out_hidden_size});
+        const auto PRJ = Component::Projector;
+        add(PRJ, "img_projector.linear_1.weight", {H, v.out_hidden_size});
+        add(PRJ, "img_projector.linear_1.bias", {H});
+        add(PRJ, "img_projector.linear_2.weight", {H, H});
+        add(PRJ, "img_projector.linear_2.bias", {H});
+    }
+    return out;
+}
+
+}  // namespace dimple

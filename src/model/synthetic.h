@@ -1,0 +1,23 @@
+// Random checkpoints in the real Hugging Face layout, for tests and benchmarks: a config.json
+// (given), generation_config.json, and the weights that config implies, drawn from N(0, std^2)
+// (norm weights around 1), stored in the given dtype, optionally split into shards.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "core/dtype.h"
+
+namespace dimple {
+
+struct SyntheticOptions {
+    DType dtype = DType::BF16;
+    int shards = 1;
+    uint32_t seed = 0;
+    float std = 0.05f;
+};
+
+void write_synthetic_checkpoint(const std::string& dir, const std::string& config_json,
+                                const SyntheticOptions& opt);
+
+}  // namespace dimple

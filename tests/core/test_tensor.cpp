@@ -1,0 +1,38 @@
+#include <gtest/gtest.h>
+
+#include "core/error.h"
+#include "core/tensor.h"
+
+using namespace dimple;
+
+TEST(Tensor, ShapeStridesAndViews) {
+    Tensor t = Tensor::f32({2, 3, 4});
+    EXPECT_EQ(t.numel(), 24);
+    EXPECT_EQ(t.strides(), (Shape{12, 4, 1}));
+    for (int i = 0; i < 24; ++i) t.data<float>()[i] = float(i);
+    Tensor rows = t.slice_rows(1, 2);
+    EXPECT_EQ(rows.shape(), (Shape{1, 3, 4}));
+    EXPECT_EQ(rows.data<float>()[0], 12.f);
+    Tensor r = t.reshape({6, 4});
+    EXPECT_EQ(r.row(5)[3], 23.f);
+    EXPECT_THROW(t.reshape({5, 5}), Error);
+    EXPECT_THROW(t.slice_rows(1, 3), Error);
+    EXPECT_EQ(t.slice_rows(2, 2).numel(), 0);
+}
+
+TEST(Tensor, ConvertsToF32) {
+    Tensor b(DType::BF16, {3});
+    b.data<uint16_t>()[0] = f32_to_bf16(1.5f);
+    b.data<uint16_t>()[1] = f32_to_bf16(-2.0f);
+    b.data<uint16_t>()[2] = f32_to_bf16(0.0f);
+    Tensor f = b.to_f32();
+    EXPECT_EQ(f.dtype(), DType::F32);
+    EXPECT_EQ(f.data<float>()[0], 1.5f);
+    EXPECT_EQ(f.data<float>()[1], -2.0f);
+}
+
+TEST(Tensor, ViewMustFitItsStorage) {
+    auto storage = Storage::allocate(16);
+    EXPECT_NO_THROW(Tensor(DType::F32, {4}, storage, 0));
+    EXPECT_THROW(Tensor(DType::F32, {4}, storage, 4), Error);
+}

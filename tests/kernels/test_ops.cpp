@@ -1,0 +1,92 @@
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include "kernels/ops.h"
+
+using namespace dimple;
+
+namespace {
+
+std::vector<float> randn(size_t n, uint32_t seed, float scale = 1.f) {
+    std::mt19937 rng(seed);
+    std::normal_distribution<float> d(0.f, scale);
+    std::vector<float> v(n);
+    for (auto& x : v) x = d(rng);
+    return v;
+}
+
+}  // namespace
+
+TEST(Ops, RmsNormMatchesDouble) {
+    for (auto [rows, n] : {std::pair{1, 64}, {5, 33}, {17, 3584}}) {
+        const auto x = randn(size_t(rows * n), 1, 3.f), w = randn(size_t(n), 2);
+        std::vector<float> y(x.size());
+        rms_norm(x.data(), w.data(), y.data(), rows, n, 1e-6f);
+        for (int r = 0; r < rows; ++r) {
+            double ss = 0;
+            for (int i = 0; i < n; ++i) ss += double(x[size_t(r * n + i)]) * x[size_t(r * n + i)];
+            const double inv = 1.0 / std::sqrt(ss / n + 1e-6);
+            for (int i = 0; i < n; ++i) {
+                const double ref = w[size_t(i)] * x[size_t(r * n + i)] * inv;
+                EXPECT_NEAR(y[size_t(r * n + i)], ref, 2e-6 * (1 + std::abs(ref)));
+            }
+        }
+    }
+}
+
+TEST(Ops, RotaryRotatesHalves) {
+    for (int d : {16, 64, 128}) {
+        const int heads = 3;
+        auto x = randn(size_t(heads * d), 3);
+        const auto ang = randn(size_t(d / 2), 4, 5.f);
+        std::vector<float> c(static_cast<size_t>(d)), s(static_cast<size_t>(d));
+        for (int i = 0; i < d; ++i) {
+            c[size_t(i)] = std::cos(ang[size_t(i % (d / 2))]);
+            s[size_t(i)] = std::sin(ang[size_t(i % (d / 2))]);
+        }
+        const auto x0 = x;
+        apply_rotary(x.data(), heads, d, d, c.data(), s.data());
+        for (int h = 0; h < heads; ++h)
+            for (int i = 0; i < d / 2; ++i) {
+                const double a = x0[size_t(h * d + i)], b = x0[size_t(h * d + i + d / 2)];
+                const double t = ang[size_t(i)];
+                EXPECT_NEAR(x[size_t(h * d + i)], a * std::cos(t) - b * std::sin(t), 1e-5);
+                EXPECT_NEAR(x[size_t(h * d + i + d / 2)], b * std::cos(t) + a * std::sin(t), 1e-5);
+            }
+    }
+}
+
+TEST(Ops, SoftmaxSumsToOneAndIsStable) {
+    for (int n : {1, 7, 2048}) {
+        auto x = randn(size_t(n), 5, 30.f);
+        const auto x0 = x;
+        softmax(x.data(), n);
+        double mx = -1e300, z = 0;
+        for (float v : x0) mx = std::max(mx, double(v));
+        for (float v : x0) z += std::exp(double(v) - mx);
+        for (int i = 0; i < n; ++i)
+            EXPECT_NEAR(x[size_t(i)], std::exp(double(x0[size_t(i)]) - mx) / z, 1e-6);
+    }
+    std::vector<float> inf = {-INFINITY, 0.f, -INFINITY};
+    softmax(inf.data(), 3);
+    EXPECT_EQ(inf[1], 1.f);
+    EXPECT_EQ(inf[0], 0.f);
+}
+
+TEST(Ops, ActivationsMatchDouble) {
+    const auto x = randn(1000, 6, 4.f), u = randn(1000, 7);
+    std::vector<float> y(x.size()), g = x, s = x;
+    silu_mul(x.data(), u.data(), y.data(), 1000);
+    gelu_erf_inplace(g.data(), 1000);
+    silu_inplace(s.data(), 1000);
+    for (size_t i = 0; i < x.size(); ++i) {
+        const double v = x[i];
+        const double sl = v / (1 + std::exp(-v));
+        EXPECT_NEAR(y[i], sl * u[i], 1e-6 * (1 + std::abs(sl * u[i])));
+        EXPECT_NEAR(s[i], sl, 1e-6 * (1 + std::abs(sl)));
+        EXPECT_NEAR(g[i], 0.5 * v * (1 + std::erf(v / std::sqrt(2.0))), 1e-6 * (1 + std::abs(v)));
+    }
+}

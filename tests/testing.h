@@ -1,0 +1,44 @@
+// Helpers shared by the tests: where data lives, and array comparison with stated tolerances.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "core/tensor.h"
+
+namespace dtest {
+
+using namespace dimple;
+
+// ../shared next to the checkout (or $DIMPLE_SHARED_DIR); empty when absent.
+std::string shared_dir();
+// tiny-a golden folder, or skips the calling test when the shared data is absent.
+std::string golden_dir();
+std::string source_dir();
+std::string binary_dir();
+// A fresh empty temporary folder, removed at process exit.
+std::string temp_dir();
+
+// Checks |a - b| <= atol + rtol*|b| elementwise (shapes must match); reports the worst element.
+::testing::AssertionResult all_close(const Tensor& a, const Tensor& b, double atol, double rtol);
+::testing::AssertionResult all_equal(const Tensor& a, const Tensor& b);
+
+}  // namespace dtest
+
+#define DIMPLE_REQUIRE_SHARED()                                              \
+    do {                                                                     \
+        if (::dtest::shared_dir().empty())                         \
+            GTEST_SKIP() << "../shared is absent: shared-golden test skipped"; \
+    } while (0)
+
+namespace dtest {
+
+struct CommandResult {
+    int exit_code = -1;
+    std::string out;  // stdout and stderr together
+};
+// Runs `dimple ARGS` (the built CLI) through the shell and captures its output.
+CommandResult run_cli(const std::string& args);
+
+}  // namespace dtest
