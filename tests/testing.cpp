@@ -100,3 +100,14 @@ CommandResult run_cli(const std::string& args) {
 }
 
 }  // namespace dtest
+
+namespace dtest {
+
+double max_abs_diff(const Tensor& a, const Tensor& b) {
+    if (a.numel() != b.numel()) return INFINITY;
+    double m = 0;
+    for (int64_t i = 0; i < a.numel(); ++i) m = std::max(m, std::abs(value_at(a, i) - value_at(b, i)));
+    return m;
+}
+
+}  // namespace dtest

@@ -42,3 +42,8 @@ struct CommandResult {
 CommandResult run_cli(const std::string& args);
 
 }  // namespace dtest
+
+namespace dtest {
+// max |a - b| over all elements (shapes must match).
+double max_abs_diff(const dimple::Tensor& a, const dimple::Tensor& b);
+}  // namespace dtest

@@ -1,0 +1,180 @@
+#include "model/language_model.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "core/error.h"
+#include "kernels/attention.h"
+#include "kernels/ops.h"
+
+namespace dimple {
+
+namespace {
+
+// A Linear from the checkpoint, whose mapped pages are released once repacked so that loading
+// costs about the weights' size once, not twice.
+Linear load_linear(const Checkpoint& ck, const std::string& name, Shape shape, bool bias, Compute c) {
+    const Tensor w = ck.get(name + ".weight", shape);
+    Tensor b;
+    if (bias) b = ck.get(name + ".bias", {shape[0]});
+    Linear lin(w, bias ? &b : nullptr, c);
+    ck.release(name + ".weight");
+    return lin;
+}
+
+}  // namespace
+
+LanguageModel::LanguageModel(const Checkpoint& ck, const ModelConfig& cfg, Compute compute)
+    : cfg_(cfg), compute_(compute) {
+    const int64_t H = cfg.hidden_size, I = cfg.intermediate_size, D = cfg.head_dim();
+    const int64_t q = int64_t(cfg.num_heads) * D, kv = int64_t(cfg.num_kv_heads) * D;
+    embed_tokens_ = ck.get("model.embed_tokens.weight", {cfg.vocab_size, H});
+    for (int i = 0; i < cfg.num_layers; ++i) {
+        const std::string p = "model.layers." + std::to_string(i) + ".";
+        Layer l;
+        l.input_norm = ck.get(p + "input_layernorm.weight", {H}).to_f32();
+        l.post_norm = ck.get(p + "post_attention_layernorm.weight", {H}).to_f32();
+        l.q = load_linear(ck, p + "self_attn.q_proj", {q, H}, true, compute);
+        l.k = load_linear(ck, p + "self_attn.k_proj", {kv, H}, true, compute);
+        l.v = load_linear(ck, p + "self_attn.v_proj", {kv, H}, true, compute);
+        l.o = load_linear(ck, p + "self_attn.o_proj", {H, q}, false, compute);
+        l.gate = load_linear(ck, p + "mlp.gate_proj", {I, H}, false, compute);
+        l.up = load_linear(ck, p + "mlp.up_proj", {I, H}, false, compute);
+        l.down = load_linear(ck, p + "mlp.down_proj", {H, I}, false, compute);
+        layers_.push_back(std::move(l));
+    }
+    final_norm_ = ck.get("model.norm.weight", {H}).to_f32();
+    const std::string head = cfg.tie_word_embeddings ? "model.embed_tokens" : "lm_head";
+    lm_head_ = load_linear(ck, head, {cfg.vocab_size, H}, false, compute);
+}
+
+size_t LanguageModel::weight_bytes() const {
+    size_t total = lm_head_.weight_bytes();
+    for (const Layer& l : layers_)
+        for (const Linear* lin : {&l.q, &l.k, &l.v, &l.o, &l.gate, &l.up, &l.down})
+            total += lin->weight_bytes();
+    return total;
+}
+
+Tensor LanguageModel::embed(std::span<const int64_t> ids) const {
+    const int64_t H = cfg_.hidden_size;
+    Tensor out = Tensor::f32({int64_t(ids.size()), H});
+    const size_t row_bytes = size_t(H) * dtype_size(embed_tokens_.dtype());
+    for (size_t i = 0; i < ids.size(); ++i) {
+        check(ids[i] >= 0 && ids[i] < cfg_.vocab_size, "token id ", ids[i],
+              " is outside the vocabulary (", cfg_.vocab_size, ")");
+        const char* src = static_cast<const char*>(embed_tokens_.raw()) + size_t(ids[i]) * row_bytes;
+        convert_to_f32(embed_tokens_.dtype(), src, out.row(int64_t(i)), size_t(H));
+    }
+    return out;
+}
+
+Tensor LanguageModel::forward(const ForwardInput& in) const {
+    const int64_t B = in.batch, L = in.len, N = B * L;
+    const int64_t H = cfg_.hidden_size, D = cfg_.head_dim();
+    const int64_t nq = cfg_.num_heads, nkv = cfg_.num_kv_heads;
+    const int64_t past = in.past ? in.past->len : 0, T = past + L;  // keys per row
+    const float eps = float(cfg_.rms_norm_eps);
+    check(in.embeddings.dim(0) == N && in.embeddings.dim(1) == H && int64_t(in.positions.size()) == N,
+          "forward: inputs do not match batch ", B, " x length ", L);
+    check(!in.past || in.past->batch == B, "forward: cache batch ", in.past ? in.past->batch : 0,
+          " differs from input batch ", B);
+    check(in.keep <= L, "forward: cannot keep more tokens than it runs");
+
+    const RopeTable rope = rope_table(in.positions, D, cfg_.rope_theta, cfg_.mrope_section);
+
+    // Visibility per row: the cached tokens' and this call's padding; every query sees itself.
+    const bool any_padding =
+        (in.past && std::find(in.past->valid.begin(), in.past->valid.end(), 0) != in.past->valid.end()) ||
+        std::find(in.valid.begin(), in.valid.end(), 0) != in.valid.end();
+    std::vector<uint8_t> key_valid, query_valid;
+    std::vector<int64_t> self_key(static_cast<size_t>(L));
+    for (int64_t i = 0; i < L; ++i) self_key[size_t(i)] = past + i;
+    if (any_padding) {
+        key_valid.assign(size_t(B * T), 1);
+        query_valid.assign(size_t(N), 1);
+        for (int64_t b = 0; b < B; ++b) {
+            for (int64_t j = 0; j < past; ++j) key_valid[size_t(b * T + j)] = in.past->valid[size_t(b * past + j)];
+            for (int64_t i = 0; i < L; ++i) {
+                const uint8_t ok = in.valid.empty() ? 1 : in.valid[size_t(b * L + i)];
+                key_valid[size_t(b * T + past + i)] = ok;
+                query_valid[size_t(b * L + i)] = ok;
+            }
+        }
+    }
+    if (in.keep_into) {
+        *in.keep_into = KvCache{B, in.keep, {}, {}, {}};
+        in.keep_into->valid.assign(size_t(B * in.keep), 1);
+        for (int64_t b = 0; b < B; ++b)
+            for (int64_t i = 0; i < in.keep; ++i)
+                in.keep_into->valid[size_t(b * in.keep + i)] = in.valid.empty() ? 1 : in.valid[size_t(b * L + i)];
+    }
+
+    Tensor x = in.embeddings.clone();
+    if (in.trace) in.trace->push_back(x.clone());
+    Tensor h = Tensor::f32({N, H});
+    Tensor attn_out = Tensor::f32({N, nq * D});
+    Tensor keys = Tensor::f32({B, T, nkv * D}), values = Tensor::f32({B, T, nkv * D});
+    Tensor act = Tensor::f32({N, cfg_.intermediate_size});
+
+    for (size_t li = 0; li < layers_.size(); ++li) {
+        const Layer& l = layers_[li];
+        rms_norm(x.data<float>(), l.input_norm.data<float>(), h.data<float>(), N, H, eps);
+        Tensor q = l.q.forward(h), k = l.k.forward(h), v = l.v.forward(h);
+#pragma omp parallel for
+        for (int64_t r = 0; r < N; ++r) {
+            apply_rotary(q.row(r), nq, D, D, rope.cos_row(r), rope.sin_row(r));
+            apply_rotary(k.row(r), nkv, D, D, rope.cos_row(r), rope.sin_row(r));
+        }
+        // Keys/values of each row: the cached ones, then this call's.
+        const size_t kv_row = size_t(nkv * D) * sizeof(float);
+        for (int64_t b = 0; b < B; ++b) {
+            if (past) {
+                std::memcpy(keys.row(b * T), in.past->k[li].row(b * past), size_t(past) * kv_row);
+                std::memcpy(values.row(b * T), in.past->v[li].row(b * past), size_t(past) * kv_row);
+            }
+            std::memcpy(keys.row(b * T + past), k.row(b * L), size_t(L) * kv_row);
+            std::memcpy(values.row(b * T + past), v.row(b * L), size_t(L) * kv_row);
+        }
+        if (in.keep_into) {
+            Tensor ck = Tensor::f32({B, in.keep, nkv * D}), cv = Tensor::f32({B, in.keep, nkv * D});
+            for (int64_t b = 0; b < B; ++b) {
+                std::memcpy(ck.row(b * in.keep), k.row(b * L), size_t(in.keep) * kv_row);
+                std::memcpy(cv.row(b * in.keep), v.row(b * L), size_t(in.keep) * kv_row);
+            }
+            in.keep_into->k.push_back(std::move(ck));
+            in.keep_into->v.push_back(std::move(cv));
+        }
+        const AttentionShape shape{L, T, nq, nkv, D, nq * D, nkv * D, nkv * D, nq * D};
+        for (int64_t b = 0; b < B; ++b) {
+            AttentionMask mask;
+            if (any_padding) mask = {key_valid.data() + b * T, query_valid.data() + b * L, self_key.data()};
+            attention(q.row(b * L), keys.row(b * T), values.row(b * T), attn_out.row(b * L), shape, mask);
+        }
+        l.o.forward(attn_out.data<float>(), N, h.data<float>());
+        add_inplace(x.data<float>(), h.data<float>(), N * H);
+
+        rms_norm(x.data<float>(), l.post_norm.data<float>(), h.data<float>(), N, H, eps);
+        Tensor gate = l.gate.forward(h);
+        l.up.forward(h.data<float>(), N, act.data<float>());
+        silu_mul(gate.data<float>(), act.data<float>(), act.data<float>(), act.numel());
+        l.down.forward(act.data<float>(), N, h.data<float>());
+        add_inplace(x.data<float>(), h.data<float>(), N * H);
+        if (in.trace && li + 1 < layers_.size()) in.trace->push_back(x.clone());
+    }
+    rms_norm(x.data<float>(), final_norm_.data<float>(), x.data<float>(), N, H, eps);
+    if (in.trace) in.trace->push_back(x.clone());
+    return x;
+}
+
+Tensor LanguageModel::logits(const Tensor& hidden, std::span<const int64_t> rows) const {
+    const int64_t H = cfg_.hidden_size;
+    Tensor picked = Tensor::f32({int64_t(rows.size()), H});
+    for (size_t i = 0; i < rows.size(); ++i) {
+        check(rows[i] >= 0 && rows[i] < hidden.dim(0), "logits: row ", rows[i], " out of range");
+        std::memcpy(picked.row(int64_t(i)), hidden.row(rows[i]), size_t(H) * sizeof(float));
+    }
+    return lm_head_.forward(picked);
+}
+
+}  // namespace dimple

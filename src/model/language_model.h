@@ -1,0 +1,65 @@
+// The Dream / Dimple language model (spec section 6): a Qwen2 decoder with bidirectional attention.
+// Runs a batch of equal-length (left-padded) rows, optionally on top of cached keys/values.
+#pragma once
+
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "core/tensor.h"
+#include "io/checkpoint.h"
+#include "io/config.h"
+#include "kernels/matmul.h"
+#include "model/positions.h"
+
+namespace dimple {
+
+// Keys/values of the first `len` positions of each of `batch` rows, per layer, rotary already
+// applied: what prefilling keeps from step 1 (spec section 8).
+struct KvCache {
+    int64_t batch = 0, len = 0;
+    std::vector<Tensor> k, v;  // per layer [batch, len, kv_heads * head_dim]
+    std::vector<uint8_t> valid;  // [batch, len]: 0 for left padding
+};
+
+// One forward call. Rows are b-major: row b*len + i is token i of sequence b.
+struct ForwardInput {
+    int64_t batch = 0, len = 0;
+    Tensor embeddings;                             // [batch*len, hidden]
+    std::vector<std::array<int64_t, 3>> positions;  // [batch*len]
+    std::vector<uint8_t> valid;                     // [batch*len], empty = all valid
+    const KvCache* past = nullptr;                  // attend to these first (same batch)
+    int64_t keep = 0;         // store keys/values of the first `keep` tokens of each row...
+    KvCache* keep_into = nullptr;  // ...here
+    std::vector<Tensor>* trace = nullptr;  // hidden states: input, each layer but the last, final norm
+};
+
+class LanguageModel {
+public:
+    LanguageModel(const Checkpoint& ckpt, const ModelConfig& cfg, Compute compute);
+
+    const ModelConfig& config() const { return cfg_; }
+    Compute compute() const { return compute_; }
+    size_t weight_bytes() const;
+
+    // Embedding rows of the given ids [n, hidden] (read from the mapped checkpoint, no copy kept).
+    Tensor embed(std::span<const int64_t> ids) const;
+    // Final-normed hidden states [batch*len, hidden].
+    Tensor forward(const ForwardInput& in) const;
+    // Logits [rows.size(), vocab] of the selected rows of `hidden` only.
+    Tensor logits(const Tensor& hidden, std::span<const int64_t> rows) const;
+
+private:
+    struct Layer {
+        Tensor input_norm, post_norm;  // f32 [hidden]
+        Linear q, k, v, o, gate, up, down;
+    };
+    ModelConfig cfg_;
+    Compute compute_;
+    Tensor embed_tokens_;  // the checkpoint's own tensor (mapped)
+    std::vector<Layer> layers_;
+    Tensor final_norm_;
+    Linear lm_head_;
+};
+
+}  // namespace dimple
