@@ -39,8 +39,7 @@ void softmax(float* x, int64_t n) {
         x[i] = std::exp(x[i] - mx);
         sum += x[i];
     }
-    const float inv = 1.0f / sum;
-    for (int64_t i = 0; i < n; ++i) x[i] *= inv;
+    for (int64_t i = 0; i < n; ++i) x[i] /= sum;  // divide, as torch does, not multiply by 1/sum
 }
 
 float silu(float x) { return x / (1.0f + std::exp(-x)); }

@@ -1,0 +1,61 @@
+// Diffusion decoding (`diffusion_generate`, spec sections 7-8): the answer starts as masks and each
+// step predicts every mask in one bidirectional pass, committing some.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "decode/sampling.h"
+#include "model/prompt.h"
+
+namespace dimple {
+
+enum class Pipeline { Dim, Dream };
+enum class Algorithm { Origin, OriginRatio, Autoregressive, MaskgitPlus, TopkMargin, Entropy };
+
+Pipeline parse_pipeline(const std::string& s);
+Algorithm parse_algorithm(const std::string& s);
+std::string pipeline_name(Pipeline p);
+std::string algorithm_name(Algorithm a);
+
+struct GenerateOptions {
+    int max_new_tokens = 64;
+    int steps = 64;
+    float eps = 1e-3f;
+    Pipeline pipeline = Pipeline::Dim;
+    Algorithm alg = Algorithm::Origin;
+    SamplingOptions sampling{0.2f, 0.95f, 50};
+    float alg_temp = 0.f;                  // > 0: sample committed positions by softmax(conf / alg_temp)
+    bool use_original_confidence = true;   // dim only
+    std::optional<float> threshold = 0.95f;  // confident decoding (dim only); unset or 0 = off
+    bool use_cache = true;                 // prefilling
+    uint64_t seed = 0;
+    std::map<int64_t, int64_t> fixed;      // structure priors: answer offset -> token id
+};
+
+// What one step looked at, for tests and the parity tools (like generation.json's step_debug).
+struct StepDebug {
+    int64_t tokens_fed = 0;
+    std::vector<int64_t> mask_positions;  // absolute
+    std::vector<int64_t> argmax;          // of the full softmax at each masked position
+    std::vector<float> p_top1, p_top2;
+};
+
+struct GenerateResult {
+    std::vector<int64_t> sequence;                // prompt + answer
+    std::vector<std::vector<int64_t>> history;    // the answer after each step run
+    int steps_run = 0;
+    std::vector<double> step_seconds;
+    std::vector<StepDebug> debug;                 // filled when asked
+};
+
+// Called after every step with the answer so far (masks still in place) and the step index.
+using StepCallback = std::function<void(int step, const std::vector<int64_t>& answer)>;
+
+GenerateResult generate(const LanguageModel& lm, const Prompt& prompt, const GenerateOptions& opt,
+                        const StepCallback& on_step = {}, bool collect_debug = false);
+
+}  // namespace dimple

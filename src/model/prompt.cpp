@@ -1,0 +1,30 @@
+#include "model/prompt.h"
+
+#include <algorithm>
+
+#include "core/error.h"
+
+namespace dimple {
+
+Prompt make_prompt(const LanguageModel& lm, std::span<const int64_t> ids,
+                   std::span<const ImageGrid> grids, const Tensor* image_rows) {
+    const ModelConfig& cfg = lm.config();
+    Prompt p;
+    p.ids.assign(ids.begin(), ids.end());
+    check(!ids.empty(), "the prompt is empty");
+    const int merge = cfg.vision ? cfg.vision->spatial_merge_size : 2;
+    p.positions = compute_positions(ids, {}, cfg.ids.image, grids, merge);
+    p.embeddings = lm.embed(ids);
+    const int64_t pads = std::count(ids.begin(), ids.end(), cfg.ids.image);
+    if (pads == 0) return p;
+    check(image_rows && image_rows->dim(0) == pads && image_rows->dim(1) == cfg.hidden_size,
+          "the prompt has ", pads, " image tokens but ", image_rows ? image_rows->dim(0) : 0,
+          " image rows were given");
+    int64_t r = 0;
+    for (size_t i = 0; i < ids.size(); ++i)
+        if (ids[i] == cfg.ids.image)
+            std::copy_n(image_rows->row(r++), cfg.hidden_size, p.embeddings.row(int64_t(i)));
+    return p;
+}
+
+}  // namespace dimple

@@ -1,0 +1,46 @@
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <vector>
+
+#include "decode/sampling.h"
+
+using namespace dimple;
+
+TEST(Sampling, ArgmaxWithOriginalOrFilteredConfidence) {
+    // Probabilities ~ [0.5, 0.3, 0.2] before filtering; top_k = 1 leaves only token 0.
+    std::vector<float> logits = {std::log(0.5f), std::log(0.3f), std::log(0.2f)};
+    Rng rng(1);
+    SamplingScratch s;
+    TokenChoice c = choose_token(logits.data(), 3, {0.f, std::nullopt, 1}, ConfidenceKind::Probability, true, rng, s);
+    EXPECT_EQ(c.token, 0);
+    EXPECT_NEAR(c.confidence, 0.5f, 1e-6);
+    c = choose_token(logits.data(), 3, {0.f, std::nullopt, 1}, ConfidenceKind::Probability, false, rng, s);
+    EXPECT_NEAR(c.confidence, 1.0f, 1e-6);
+    c = choose_token(logits.data(), 3, {0.f, std::nullopt, std::nullopt}, ConfidenceKind::Margin, true, rng, s);
+    EXPECT_NEAR(c.confidence, 0.2f, 1e-6);
+    c = choose_token(logits.data(), 3, {0.f, std::nullopt, std::nullopt}, ConfidenceKind::NegEntropy, true, rng, s);
+    EXPECT_NEAR(c.confidence, 0.5 * std::log(0.5) + 0.3 * std::log(0.3) + 0.2 * std::log(0.2), 1e-5);
+}
+
+TEST(Sampling, TopPKeepsTheSmallestPrefixAboveP) {
+    std::vector<float> logits = {std::log(0.5f), std::log(0.3f), std::log(0.2f)};
+    Rng rng(1);
+    SamplingScratch s;
+    // p = 0.6: cumulative 0.5, 0.8 -> tokens 0 and 1 stay; renormalised p(0) = 0.625.
+    TokenChoice c = choose_token(logits.data(), 3, {0.f, 0.6f, std::nullopt}, ConfidenceKind::Probability, false, rng, s);
+    EXPECT_NEAR(c.confidence, 0.625f, 1e-5);
+    // p = 0.4: the first token alone already exceeds it, and is always kept.
+    c = choose_token(logits.data(), 3, {0.f, 0.4f, std::nullopt}, ConfidenceKind::Probability, false, rng, s);
+    EXPECT_NEAR(c.confidence, 1.0f, 1e-6);
+}
+
+TEST(Sampling, TemperatureDrawsFollowTheDistribution) {
+    std::vector<float> logits = {0.f, std::log(3.f)};  // p = [0.25, 0.75]
+    Rng rng(7);
+    SamplingScratch s;
+    int ones = 0;
+    for (int i = 0; i < 4000; ++i)
+        ones += choose_token(logits.data(), 2, {1.f, std::nullopt, std::nullopt}, ConfidenceKind::Probability, true, rng, s).token == 1;
+    EXPECT_NEAR(ones / 4000.0, 0.75, 0.03);
+}
