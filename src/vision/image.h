@@ -1,0 +1,43 @@
+// Image input for the vision path: JPEG, PNG, GIF (first frame), BMP and WebP, from a file, from
+// memory or from a base64 data: URL, always converted to 8-bit RGB the way PIL's
+// `Image.open(...).convert("RGB")` does, because that is what the original processor fed the model.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace dimple {
+
+// An 8-bit RGB picture: rows top to bottom, pixels interleaved (HWC).
+struct Image {
+    int width = 0, height = 0;
+    std::vector<uint8_t> rgb;
+};
+
+// Bounds checked against the size a file declares in its header, before any pixel buffer is
+// allocated: a few hundred bytes claiming 100000x100000 pixels (a decompression bomb) is refused
+// without touching the memory it asks for.
+struct ImageLimits {
+    int max_side = 16384;
+    int64_t max_pixels = int64_t(64) << 20;
+    size_t max_file_bytes = size_t(256) << 20;
+};
+
+// Reads and decodes an image file; the format comes from the leading bytes, not the extension.
+Image load_image(const std::string& path, const ImageLimits& limits = {});
+// Decodes an encoded image held in memory; `label` names it in errors.
+Image decode_image(std::span<const uint8_t> bytes, const std::string& label,
+                   const ImageLimits& limits = {});
+// Decodes `data:<media type>;base64,<payload>` as sent in chat requests. The media type is not
+// trusted; the payload's own leading bytes decide the format.
+Image decode_data_url(std::string_view url, const ImageLimits& limits = {});
+
+// Standard base64 (RFC 4648 alphabet). Whitespace is skipped and the final padding may be left
+// out, as some clients do; anything else that is not in the alphabet is an error.
+std::vector<uint8_t> decode_base64(std::string_view text);
+
+}  // namespace dimple
