@@ -1,0 +1,91 @@
+// The Qwen2 byte-level BPE tokenizer (Qwen2, Qwen2.5(-VL), Dream, Dimple), id for id the same as
+// Hugging Face's:
+//   encode: added tokens are cut out of the raw text first (longest match at the leftmost place,
+//           never split), each stretch between them is NFC-normalized, split by the Qwen2 regex,
+//           and each piece is byte-pair encoded on its UTF-8 bytes;
+//   decode: the tokens' bytes are concatenated and read as UTF-8, invalid sequences becoming U+FFFD.
+// Invalid UTF-8 given to encode() is not an error: it is first repaired the same way (each maximal
+// invalid subsequence -> U+FFFD), as Hugging Face's Rust code does with from_utf8_lossy, so a
+// stray byte from a user or a file costs one replacement character, not the request.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "text/bpe.h"
+#include "text/pretokenizer.h"
+
+namespace dimple::text {
+
+struct TokenizerFiles;
+
+class Tokenizer {
+public:
+    // Loads a folder holding tokenizer.json, or vocab.json + merges.txt; tokenizer_config.json's
+    // added_tokens_decoder, when present, adds tokens to either (e.g. Dream's <|mask|>).
+    static Tokenizer load(const std::string& dir);
+
+    std::vector<int32_t> encode(std::string_view text) const;
+    // Throws dimple::Error for an id that names no token.
+    std::string decode(std::span<const int32_t> ids, bool skip_special = false) const;
+
+    // The id of a token given as written in the vocabulary ("Ġthe", "<|im_end|>"), -1 if absent.
+    int32_t token_id(std::string_view token) const;
+    // The token as written in the vocabulary; empty for an id that names no token.
+    std::string_view token_text(int32_t id) const;
+    // The raw bytes token `id` stands for (what decode() concatenates); empty if none.
+    std::string_view token_bytes(int32_t id) const;
+    int32_t vocab_size() const { return int32_t(tokens_.size()); }  // one past the highest id
+    bool is_special(int32_t id) const;
+
+private:
+    struct Token {
+        std::string text;   // as in the vocabulary
+        std::string bytes;  // what it decodes to
+        bool exists = false, added = false, special = false;
+    };
+    struct AddedToken {
+        std::string content;
+        int32_t id;
+    };
+
+    explicit Tokenizer(const TokenizerFiles& files);
+    // Appends the ids of a stretch of text that holds no added token.
+    void encode_plain(std::string_view text, std::vector<int32_t>& out) const;
+    // Appends the bytes of `ids`; throws for an id that names no token.
+    void append_bytes(std::span<const int32_t> ids, bool skip_special, std::string& out) const;
+
+    std::vector<Token> tokens_;
+    std::unordered_map<std::string, int32_t> ids_;  // by vocabulary text
+    Bpe bpe_;
+    PreTokenizer pretokenizer_;
+    std::vector<AddedToken> added_;  // longest first, for leftmost-longest matching
+    bool added_first_byte_[256] = {};
+
+    friend class StreamDecoder;
+};
+
+// Turns ids into text as they arrive (a denoising display, server streaming): each call returns
+// the text that became complete, holding back the bytes of a UTF-8 sequence that later tokens may
+// still finish. The pieces joined, with finish(), equal decode() of all the ids.
+class StreamDecoder {
+public:
+    explicit StreamDecoder(const Tokenizer& tokenizer, bool skip_special = false)
+        : tok_(&tokenizer), skip_special_(skip_special) {}
+
+    std::string feed(int32_t id) { return feed(std::span<const int32_t>(&id, 1)); }
+    std::string feed(std::span<const int32_t> ids);
+    // The held-back bytes, as U+FFFD (they can no longer be completed); resets the decoder.
+    std::string finish();
+
+private:
+    const Tokenizer* tok_;
+    bool skip_special_;
+    std::string pending_;
+};
+
+}  // namespace dimple::text
