@@ -1,19 +1,49 @@
 #include "text/bpe.h"
 
 #include <algorithm>
-#include <queue>
 
 namespace dimple::text {
 
+namespace {
+
+uint64_t mix(uint64_t k) {  // a 64-bit finalizer (splitmix64): ids are dense, spread them out
+    k ^= k >> 30, k *= 0xbf58476d1ce4e5b9ull;
+    k ^= k >> 27, k *= 0x94d049bb133111ebull;
+    return k ^ (k >> 31);
+}
+
+}  // namespace
+
 Bpe::Bpe(const int32_t (&byte_tokens)[256]) { std::copy(byte_tokens, byte_tokens + 256, byte_tokens_); }
 
+Bpe::Merge& Bpe::slot(uint64_t k) {
+    const size_t mask = table_.size() - 1;
+    for (size_t i = mix(k) & mask;; i = (i + 1) & mask)
+        if (table_[i].key == k || table_[i].key == kEmpty) return table_[i];
+}
+
+void Bpe::grow() {
+    std::vector<Merge> old = std::move(table_);
+    table_.assign(std::max<size_t>(64, old.size() * 2), Merge{});
+    for (const Merge& m : old)
+        if (m.key != kEmpty) slot(m.key) = m;
+}
+
 void Bpe::add_merge(int32_t left, int32_t right, int32_t merged) {
-    merges_.insert_or_assign(key(left, right), Merge{next_rank_++, merged});
+    if (2 * (count_ + 1) > table_.size()) grow();
+    Merge& m = slot(key(left, right));
+    count_ += m.key == kEmpty;
+    m = Merge{key(left, right), next_rank_++, merged};
 }
 
 const Bpe::Merge* Bpe::find(int32_t left, int32_t right) const {
-    auto it = merges_.find(key(left, right));
-    return it == merges_.end() ? nullptr : &it->second;
+    if (table_.empty()) return nullptr;
+    const uint64_t k = key(left, right);
+    const size_t mask = table_.size() - 1;
+    for (size_t i = mix(k) & mask;; i = (i + 1) & mask) {
+        if (table_[i].key == k) return &table_[i];
+        if (table_[i].key == kEmpty) return nullptr;
+    }
 }
 
 void Bpe::encode(std::string_view word, std::vector<int32_t>& out) const {
@@ -30,31 +60,35 @@ void Bpe::encode(std::string_view word, std::vector<int32_t>& out) const {
     };
     struct Candidate {
         int32_t rank;
-        int pos;  // the left symbol
+        int pos;              // the left symbol
         int32_t left, right;  // the ids it was made for: stale once either side has changed
         int32_t merged;
         bool operator>(const Candidate& o) const { return rank != o.rank ? rank > o.rank : pos > o.pos; }
     };
-    std::vector<Symbol> sym(word.size());
+    // Reused between calls: most pieces are a few bytes, and allocating would dominate.
+    thread_local std::vector<Symbol> sym;
+    thread_local std::vector<Candidate> heap;
+    sym.resize(word.size());
+    heap.clear();
     for (int i = 0; i < n; ++i) sym[i] = {byte_tokens_[uint8_t(word[i])], i - 1, i + 1 < n ? i + 1 : -1};
 
-    std::vector<Candidate> storage;
-    storage.reserve(word.size());
-    std::priority_queue<Candidate, std::vector<Candidate>, std::greater<>> heap(std::greater<>{}, std::move(storage));
     auto consider = [&](int pos) {
         const int next = sym[pos].next;
         if (next < 0) return;
-        if (const Merge* m = find(sym[pos].id, sym[next].id))
-            heap.push({m->rank, pos, sym[pos].id, sym[next].id, m->merged});
+        if (const Merge* m = find(sym[pos].id, sym[next].id)) {
+            heap.push_back({m->rank, pos, sym[pos].id, sym[next].id, m->merged});
+            std::push_heap(heap.begin(), heap.end(), std::greater<>{});
+        }
     };
     for (int i = 0; i + 1 < n; ++i) consider(i);
 
     while (!heap.empty()) {
-        const Candidate c = heap.top();
-        heap.pop();
+        std::pop_heap(heap.begin(), heap.end(), std::greater<>{});
+        const Candidate c = heap.back();
+        heap.pop_back();
         Symbol& s = sym[c.pos];
-        if (s.id != c.left || s.next < 0 || sym[s.next].id != c.right) continue;  // stale
-        // A symbol that was merged away has id -1, so a candidate naming it is stale above.
+        // A symbol that was merged away has id -1, so a candidate naming it is stale too.
+        if (s.id != c.left || s.next < 0 || sym[s.next].id != c.right) continue;
         Symbol& r = sym[s.next];
         s.id = c.merged;
         r.id = -1;

@@ -7,7 +7,6 @@
 
 #include <cstdint>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 namespace dimple::text {
@@ -22,19 +21,26 @@ public:
     // A pair listed twice takes its later rank, as both Hugging Face and the JavaScript port do.
     void add_merge(int32_t left, int32_t right, int32_t merged);
 
-    // Appends the ids of `word` (one pre-tokenized piece, raw bytes) to `out`.
+    // Appends the ids of `word` (one pre-tokenized piece, raw bytes) to `out`. Thread-safe.
     void encode(std::string_view word, std::vector<int32_t>& out) const;
 
 private:
     struct Merge {
-        int32_t rank;
-        int32_t merged;
+        uint64_t key = kEmpty;  // left id << 32 | right id
+        int32_t rank = 0;
+        int32_t merged = 0;
     };
+    static constexpr uint64_t kEmpty = ~uint64_t(0);
     static uint64_t key(int32_t left, int32_t right) { return uint64_t(uint32_t(left)) << 32 | uint32_t(right); }
     const Merge* find(int32_t left, int32_t right) const;
+    Merge& slot(uint64_t key);  // where `key` is or would go
+    void grow();
 
     int32_t byte_tokens_[256] = {};
-    std::unordered_map<uint64_t, Merge> merges_;
+    // An open-addressing hash table (linear probing, at most half full): the merge lookup is the
+    // inner loop of encoding, and std::unordered_map's node chasing costs about half the time.
+    std::vector<Merge> table_;
+    size_t count_ = 0;
     int32_t next_rank_ = 0;
 };
 

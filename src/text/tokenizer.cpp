@@ -9,6 +9,12 @@
 
 namespace dimple::text {
 
+namespace {
+
+constexpr size_t kMaxCachedPiece = 64, kMaxCachedPieces = 1 << 16;
+
+}  // namespace
+
 Tokenizer Tokenizer::load(const std::string& dir) { return Tokenizer(read_tokenizer_files(dir)); }
 
 Tokenizer::Tokenizer(const TokenizerFiles& f) {
@@ -86,7 +92,25 @@ void Tokenizer::encode_plain(std::string_view text, std::vector<int32_t>& out) c
     const std::string normalized = nfc(text);
     std::vector<std::string_view> pieces;
     pretokenizer_.split(normalized, pieces);
-    for (std::string_view piece : pieces) bpe_.encode(piece, out);
+    for (std::string_view piece : pieces) {
+        if (piece.size() == 1 || piece.size() > kMaxCachedPiece) {
+            bpe_.encode(piece, out);
+            continue;
+        }
+        {
+            std::lock_guard<std::mutex> lock(cache_->mu);
+            auto it = cache_->map.find(piece);
+            if (it != cache_->map.end()) {
+                out.insert(out.end(), it->second.begin(), it->second.end());
+                continue;
+            }
+        }
+        const size_t start = out.size();
+        bpe_.encode(piece, out);
+        std::lock_guard<std::mutex> lock(cache_->mu);
+        if (cache_->map.size() < kMaxCachedPieces)
+            cache_->map.emplace(piece, std::vector<int32_t>(out.begin() + std::ptrdiff_t(start), out.end()));
+    }
 }
 
 void Tokenizer::append_bytes(std::span<const int32_t> ids, bool skip_special, std::string& out) const {

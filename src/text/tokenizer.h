@@ -10,6 +10,8 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
+#include <mutex>
 #include <span>
 #include <string>
 #include <string_view>
@@ -65,6 +67,18 @@ private:
     PreTokenizer pretokenizer_;
     std::vector<AddedToken> added_;  // longest first, for leftmost-longest matching
     bool added_first_byte_[256] = {};
+
+    // The ids of pieces already encoded (words recur: most of English text hits it), as Hugging
+    // Face keeps one too. Bounded: once full, new pieces are encoded but not remembered.
+    struct PieceCache {
+        struct Hash {
+            using is_transparent = void;
+            size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+        };
+        std::mutex mu;
+        std::unordered_map<std::string, std::vector<int32_t>, Hash, std::equal_to<>> map;
+    };
+    std::unique_ptr<PieceCache> cache_ = std::make_unique<PieceCache>();
 
     friend class StreamDecoder;
 };
