@@ -34,7 +34,16 @@ SPECIAL_ORDER = ["pad_token_id", "bos_token_id", "eos_token_id", "vision_start_t
                  "mask_token_id"]
 
 
+# The real Qwen2 / Dimple ids, for a tiny model that uses the real tokenizer (--qwen-ids).
+QWEN_IDS = {"pad_token_id": 151643, "bos_token_id": 151644, "eos_token_id": 151645,
+            "vision_start_token_id": 151652, "vision_end_token_id": 151653, "vision_token_id": 151654,
+            "image_token_id": 151655, "video_token_id": 151656, "mask_token_id": 151666}
+USE_QWEN_IDS = False
+
+
 def special_ids(vocab):
+    if USE_QWEN_IDS:
+        return dict(QWEN_IDS)
     return {k: vocab - 48 + i for i, k in enumerate(SPECIAL_ORDER)}
 
 
@@ -194,7 +203,14 @@ def main():
     ap.add_argument("--min-pixels", type=int, default=3136)
     ap.add_argument("--max-pixels", type=int, default=200704)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--qwen-ids", action="store_true",
+                    help="use the real Qwen2/Dimple special ids (needs --vocab >= 151667) so that the "
+                         "real tokenizer files can sit beside the model")
     a = ap.parse_args()
+    global USE_QWEN_IDS
+    USE_QWEN_IDS = a.qwen_ids
+    if a.qwen_ids and a.vocab < 151667:
+        raise SystemExit("--qwen-ids needs --vocab of at least 151667")
     torch.set_num_threads(1)
     if a.hidden % a.heads or a.heads % a.kv_heads:
         raise SystemExit("hidden must be a multiple of heads, heads a multiple of kv-heads")

@@ -10,6 +10,8 @@ int main(int argc, char** argv) {
     app.require_subcommand(1);
     app.set_version_flag("--version", "dimple 0.1.0");
     dimple::cli::add_info_command(app);
+    dimple::cli::add_run_command(app);
+    dimple::cli::add_forward_command(app);
     dimple::cli::add_tokenize_command(app);
     try {
         app.parse(argc, argv);

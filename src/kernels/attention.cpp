@@ -15,7 +15,7 @@ void attention(const float* q, const float* k, const float* v, float* out, const
     const int64_t D = s.head_dim;
     const bool masked = mask.key_valid != nullptr;
 
-#pragma omp parallel
+#pragma omp parallel if (s.q_heads * s.q_len * s.kv_len * s.head_dim > (1 << 18))
     {
         std::vector<float> scores(static_cast<size_t>(s.kv_len));
         std::vector<float> acc(static_cast<size_t>(D));

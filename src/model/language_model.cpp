@@ -121,7 +121,7 @@ Tensor LanguageModel::forward(const ForwardInput& in) const {
         const Layer& l = layers_[li];
         rms_norm(x.data<float>(), l.input_norm.data<float>(), h.data<float>(), N, H, eps);
         Tensor q = l.q.forward(h), k = l.k.forward(h), v = l.v.forward(h);
-#pragma omp parallel for
+#pragma omp parallel for if (N * H > (1 << 16))
         for (int64_t r = 0; r < N; ++r) {
             apply_rotary(q.row(r), nq, D, D, rope.cos_row(r), rope.sin_row(r));
             apply_rotary(k.row(r), nkv, D, D, rope.cos_row(r), rope.sin_row(r));

@@ -1,0 +1,117 @@
+#include "engine/engine.h"
+
+#include <filesystem>
+
+#include "core/error.h"
+#include "decode/priors.h"
+#include "vision/preprocess.h"
+
+namespace dimple {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+bool has_tokenizer_files(const std::string& dir) {
+    return fs::exists(fs::path(dir) / "tokenizer.json") || fs::exists(fs::path(dir) / "vocab.json");
+}
+
+}  // namespace
+
+Engine::Engine(const std::string& dir, const EngineOptions& opt)
+    : cfg_(load_model_config(dir)), pre_(load_preprocessor_config(dir)) {
+    ckpt_ = std::make_unique<Checkpoint>(dir);
+    lm_ = std::make_unique<LanguageModel>(*ckpt_, cfg_, opt.compute);
+    if (cfg_.vision) vision_ = std::make_unique<VisionEncoder>(*ckpt_, cfg_, opt.compute);
+    if (has_tokenizer_files(dir)) {
+        tokenizer_ = std::make_unique<text::Tokenizer>(text::Tokenizer::load(dir));
+        if (!opt.chat_template.empty() || !text::load_chat_template(dir).empty())
+            chat_kind_ = text::resolve_chat_template(dir, opt.chat_template);
+        else
+            chat_kind_ = cfg_.vision ? text::ChatTemplateKind::Qwen2VL : text::ChatTemplateKind::Qwen2;
+    }
+}
+
+const text::Tokenizer& Engine::tokenizer() const {
+    check(tokenizer_ != nullptr, "the model folder has no tokenizer (tokenizer.json or vocab.json + "
+                                 "merges.txt): pass raw ids with --prompt-ids");
+    return *tokenizer_;
+}
+
+std::vector<int64_t> Engine::chat_ids(const std::vector<text::ChatMessage>& messages) const {
+    const std::string rendered = text::render_chat(messages, true, chat_kind_);
+    const std::vector<int32_t> ids = tokenizer().encode(rendered);
+    return {ids.begin(), ids.end()};
+}
+
+Prompt Engine::prompt(std::vector<int64_t> ids, const std::vector<Image>& images) const {
+    const int64_t pad = cfg_.ids.image;
+    const int64_t pads = pad < 0 ? 0 : int64_t(std::count(ids.begin(), ids.end(), pad));
+    check(pads == int64_t(images.size()), "the prompt has ", pads, " image placeholders but ",
+          images.size(), " images were given");
+    if (images.empty()) return make_prompt(*lm_, ids);
+    check(vision_ != nullptr, "this model has no vision tower: it cannot take images");
+
+    std::vector<PixelValues> pixels;
+    std::vector<ImageGrid> grids;
+    int64_t rows = 0;
+    for (const Image& img : images) {
+        pixels.push_back(preprocess_image(img, pre_));
+        const GridTHW& g = pixels.back().grid;
+        grids.push_back({g.t, g.h, g.w});
+        rows += pixels.back().values.dim(0);
+    }
+    const int64_t width = pixels.front().values.dim(1);
+    Tensor all = Tensor::f32({rows, width});
+    int64_t r = 0;
+    for (const PixelValues& p : pixels) {
+        std::copy_n(p.values.data<float>(), p.values.numel(), all.row(r));
+        r += p.values.dim(0);
+    }
+    const Tensor image_rows = encode_images(all, grids);
+
+    // Each placeholder becomes one token per merged patch of its image.
+    const int64_t merge = cfg_.vision->spatial_merge_size;
+    std::vector<int64_t> expanded;
+    size_t image = 0;
+    for (int64_t id : ids) {
+        if (id != pad) {
+            expanded.push_back(id);
+            continue;
+        }
+        const ImageGrid& g = grids[image++];
+        expanded.insert(expanded.end(), size_t(g.t * g.h * g.w / (merge * merge)), pad);
+    }
+    return make_prompt(*lm_, expanded, grids, &image_rows);
+}
+
+Tensor Engine::encode_images(const Tensor& pixels, std::span<const ImageGrid> grids) const {
+    check(vision_ != nullptr, "this model has no vision tower: it cannot take images");
+    std::vector<VisionGrid> vgrids;
+    for (const ImageGrid& g : grids) vgrids.push_back({g.t, g.h, g.w});
+    return vision_->encode(pixels, vgrids);
+}
+
+std::map<int64_t, int64_t> Engine::priors(const std::string& answer_template, std::optional<int64_t> length,
+                                          int64_t max_new_tokens) const {
+    std::map<int64_t, int64_t> fixed;
+    if (!answer_template.empty()) {
+        const text::Tokenizer& tok = tokenizer();
+        fixed = template_priors(parse_answer_template(answer_template),
+                                [&](std::string_view s) { return tok.encode(s); }, max_new_tokens);
+    }
+    if (length) add_length_prior(fixed, *length, max_new_tokens, cfg_.ids.eos, cfg_.ids.pad);
+    return fixed;
+}
+
+std::string Engine::answer_text(const std::vector<int64_t>& answer) const {
+    std::vector<int32_t> ids;
+    for (int64_t id : answer) {
+        if (id == cfg_.ids.eos) break;
+        if (id == cfg_.ids.mask || id == cfg_.ids.pad) continue;
+        ids.push_back(int32_t(id));
+    }
+    return tokenizer_ ? tokenizer_->decode(ids, true) : std::string();
+}
+
+}  // namespace dimple

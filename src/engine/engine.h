@@ -1,0 +1,65 @@
+// A loaded model ready to answer requests: the checkpoint, the language model, the vision tower
+// when the model has one, the tokenizer and chat template when the folder has them. The CLI and
+// the server both go through here: request -> prompt (tokens, images) -> diffusion -> answer.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "decode/generate.h"
+#include "io/checkpoint.h"
+#include "io/config.h"
+#include "model/language_model.h"
+#include "model/prompt.h"
+#include "text/chat_template.h"
+#include "text/tokenizer.h"
+#include "vision/encoder.h"
+#include "vision/image.h"
+
+namespace dimple {
+
+struct EngineOptions {
+    Compute compute = default_compute();
+    std::string chat_template;  // a family name to force; empty = detect from the folder
+};
+
+class Engine {
+public:
+    Engine(const std::string& model_dir, const EngineOptions& opt);
+
+    const ModelConfig& config() const { return cfg_; }
+    const LanguageModel& language_model() const { return *lm_; }
+    bool has_vision() const { return vision_ != nullptr; }
+    // The tokenizer, or an error saying the folder has none.
+    const text::Tokenizer& tokenizer() const;
+    bool has_tokenizer() const { return tokenizer_ != nullptr; }
+
+    // Renders the chat template over the messages (images as placeholders) and tokenizes it.
+    std::vector<int64_t> chat_ids(const std::vector<text::ChatMessage>& messages) const;
+    // Expands each image-pad token to its image's merged patch count, encodes the images once,
+    // and returns the prompt with their rows in place. One image per image-pad token, in order.
+    Prompt prompt(std::vector<int64_t> ids, const std::vector<Image>& images) const;
+
+    // Projected vision rows [sum t*h*w/4, hidden] of images already preprocessed into `pixels`.
+    Tensor encode_images(const Tensor& pixels, std::span<const ImageGrid> grids) const;
+
+    // Answer-region priors from a template (see decode/priors.h) and/or an exact length.
+    std::map<int64_t, int64_t> priors(const std::string& answer_template, std::optional<int64_t> length,
+                                      int64_t max_new_tokens) const;
+
+    // The answer's text: tokens up to the first eos, special tokens skipped.
+    std::string answer_text(const std::vector<int64_t>& answer) const;
+
+private:
+    ModelConfig cfg_;
+    PreprocessorConfig pre_;
+    std::unique_ptr<Checkpoint> ckpt_;
+    std::unique_ptr<LanguageModel> lm_;
+    std::unique_ptr<VisionEncoder> vision_;
+    std::unique_ptr<text::Tokenizer> tokenizer_;
+    text::ChatTemplateKind chat_kind_ = text::ChatTemplateKind::Qwen2VL;
+};
+
+}  // namespace dimple

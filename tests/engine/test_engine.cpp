@@ -1,0 +1,93 @@
+// The whole path from raw pixels and prompt ids to answers, on the shared goldens: the engine
+// preprocesses and encodes the image itself, expands the placeholder, and must decode every usable
+// image run exactly as the original implementation did.
+#include <gtest/gtest.h>
+
+#include "core/error.h"
+#include "engine/engine.h"
+#include "golden_runs.h"
+#include "io/npy.h"
+#include "testing.h"
+
+using namespace dimple;
+
+namespace {
+
+Image image_from_npy(const std::string& path) {
+    const Tensor t = read_npy(path);  // (H, W, 3) uint8
+    Image img;
+    img.height = int(t.dim(0));
+    img.width = int(t.dim(1));
+    img.rgb.assign(t.data<uint8_t>(), t.data<uint8_t>() + t.numel());
+    return img;
+}
+
+}  // namespace
+
+TEST(Engine, ImagePromptEndToEndMatchesGoldens) {
+    DIMPLE_REQUIRE_SHARED();
+    const std::string dir = dtest::golden_dir();
+    const Engine engine(dir + "/model", {Compute::F32, ""});
+    const ModelConfig& c = engine.config();
+    const Tensor golden_ids = read_npy(dir + "/image_input_ids.npy");
+    const std::vector<int64_t> golden(golden_ids.data<int64_t>(), golden_ids.data<int64_t>() + golden_ids.numel());
+
+    // The same prompt with one placeholder per image, as the chat template writes it.
+    std::vector<int64_t> ids;
+    for (int64_t id : golden)
+        if (id != c.ids.image || ids.back() != c.ids.image) ids.push_back(id);
+    const Prompt p = engine.prompt(ids, {image_from_npy(dir + "/image_raw_uint8_hwc.npy")});
+    EXPECT_EQ(p.ids, golden);
+    const Tensor hs = read_npy(dir + "/image_hidden_states.npy");  // [0] = input embeddings
+    EXPECT_TRUE(dtest::all_close(p.embeddings.reshape({p.embeddings.numel()}),
+                                 hs.reshape({3, hs.numel() / 3}).slice_rows(0, 1).reshape({hs.numel() / 3}), 1e-4, 1e-4));
+
+    const auto gen = dtest::load_generation_runs(dir);
+    int usable = 0, matched = 0;
+    for (const auto& run : gen["runs"]) {
+        if (run["prompt"] != "image" || !run["usable"].get<bool>()) continue;
+        ++usable;
+        const GenerateResult r = generate(engine.language_model(), p, dtest::golden_run_options(run, gen), {}, true);
+        const std::string diff = dtest::golden_run_difference(r, run);
+        matched += diff.empty();
+        if (!diff.empty()) ADD_FAILURE() << run["spec"].dump() << " prior " << run["prior_name"] << ": " << diff;
+    }
+    EXPECT_GT(usable, 90);
+    EXPECT_EQ(matched, usable);
+}
+
+TEST(Engine, TwoImagesGiveTheGoldenLogits) {
+    DIMPLE_REQUIRE_SHARED();
+    const std::string dir = dtest::golden_dir();
+    const Engine engine(dir + "/model", {Compute::F32, ""});
+    const Tensor golden_ids = read_npy(dir + "/two_input_ids.npy");
+    std::vector<int64_t> ids;
+    const int64_t pad = engine.config().ids.image;
+    for (int64_t i = 0; i < golden_ids.numel(); ++i) {
+        const int64_t id = golden_ids.data<int64_t>()[i];
+        if (id != pad || ids.back() != pad) ids.push_back(id);
+    }
+    const Prompt p = engine.prompt(ids, {image_from_npy(dir + "/two_raw0_uint8_hwc.npy"),
+                                         image_from_npy(dir + "/two_raw1_uint8_hwc.npy")});
+    ASSERT_EQ(int64_t(p.ids.size()), golden_ids.numel());
+    ForwardInput in;
+    in.batch = 1;
+    in.len = int64_t(p.ids.size());
+    in.embeddings = p.embeddings;
+    in.positions = p.positions.ids;
+    const Tensor h = engine.language_model().forward(in);
+    std::vector<int64_t> rows(p.ids.size());
+    for (size_t i = 0; i < rows.size(); ++i) rows[i] = int64_t(i);
+    const Tensor logits = engine.language_model().logits(h, rows);
+    const Tensor golden = read_npy(dir + "/two_logits.npy");
+    EXPECT_TRUE(dtest::all_close(logits.reshape(golden.shape()), golden, 1e-3, 1e-4));
+}
+
+TEST(Engine, PlaceholderCountMustMatchImages) {
+    DIMPLE_REQUIRE_SHARED();
+    const Engine engine(dtest::golden_dir() + "/model", {Compute::F32, ""});
+    const int64_t pad = engine.config().ids.image;
+    EXPECT_THROW(engine.prompt({5, pad, 6}, {}), Error);
+    EXPECT_THROW(engine.prompt({5, 6}, {image_from_npy(dtest::golden_dir() + "/image_raw_uint8_hwc.npy")}), Error);
+    EXPECT_THROW(engine.prompt({5, 99999}, {}), Error);  // outside the vocabulary
+}

@@ -1,0 +1,56 @@
+#include "golden_runs.h"
+
+#include <fstream>
+
+using namespace dimple;
+using nlohmann::json;
+
+namespace dtest {
+
+namespace {
+
+template <typename T>
+std::optional<T> optional_of(const json& s, const char* key) {
+    if (!s.contains(key) || s[key].is_null()) return std::nullopt;
+    return s[key].get<T>();
+}
+
+}  // namespace
+
+json load_generation_runs(const std::string& golden_dir) {
+    return json::parse(std::ifstream(golden_dir + "/generation.json"));
+}
+
+GenerateOptions golden_run_options(const json& run, const json& top) {
+    const json& s = run["spec"];
+    GenerateOptions o;
+    o.max_new_tokens = top["max_new_tokens"].get<int>();
+    o.steps = s.value("steps", 512);
+    o.pipeline = parse_pipeline(s.value("decoding_pipeline", "dim"));
+    o.alg = parse_algorithm(s.value("alg", "origin"));
+    o.sampling.temperature = s.value("temperature", 1.0f);
+    o.sampling.top_p = optional_of<float>(s, "top_p");
+    o.sampling.top_k = s.contains("top_k") ? optional_of<int>(s, "top_k") : std::optional<int>(50);
+    o.alg_temp = optional_of<float>(s, "alg_temp").value_or(0.f);
+    o.use_original_confidence = s.value("use_original_confidence", true);
+    o.threshold = optional_of<float>(s, "alg_p_threshold");
+    o.use_cache = s.value("use_cache", false);
+    if (run.contains("prior") && run["prior"].is_object())
+        for (auto& [k, v] : run["prior"].items()) o.fixed[std::stoll(k)] = v.get<int64_t>();
+    return o;
+}
+
+std::string golden_run_difference(const GenerateResult& r, const json& run) {
+    const auto golden = run["history_answer"].get<std::vector<std::vector<int64_t>>>();
+    if (r.steps_run != run["n_steps_run"].get<int>())
+        return "ran " + std::to_string(r.steps_run) + " steps, golden " + run["n_steps_run"].dump();
+    for (size_t i = 0; i < golden.size(); ++i) {
+        if (r.history[i] != golden[i]) return "history differs at step " + std::to_string(i);
+        if (i < r.debug.size() && !r.debug[i].mask_positions.empty() &&
+            r.debug[i].tokens_fed != run["step_debug"][i]["n_in"].get<int64_t>())
+            return "fed " + std::to_string(r.debug[i].tokens_fed) + " tokens at step " + std::to_string(i);
+    }
+    return "";
+}
+
+}  // namespace dtest
