@@ -156,16 +156,20 @@ def gif_bytes(screen, frame_box, palette, indices, transparent=None):
     return out + b"\x00\x3b"
 
 
-def bmp_bytes(w, h, bits, pixel_rows, palette=b"", compression=0, masks=b"", top_down=False):
-    """A BMP with a 40-byte header written by hand (16-bit bitfields, short palettes)."""
+def bmp_bytes(w, h, bits, pixel_rows, palette=b"", compression=0, masks=b"", top_down=False, os2=False,
+              offset=None):
+    """A BMP written by hand (16-bit bitfields, short palettes, the OS/2 header, odd offsets)."""
     stride = ((w * bits + 31) >> 3) & ~3
     rows = [r + b"\0" * (stride - len(r)) for r in pixel_rows]
     if not top_down:
         rows = rows[::-1]
-    offset = 14 + 40 + len(masks) + len(palette)
-    colors = len(palette) // 4
-    header = struct.pack("<IiiHHIIiiII", 40, w, -h if top_down else h, 1, bits, compression, stride * h, 2835,
-                         2835, colors, 0)
+    if os2:  # 12-byte header, 3-byte palette entries, always bottom-up
+        header = struct.pack("<IHHHH", 12, w, h, 1, bits)
+    else:
+        header = struct.pack("<IiiHHIIiiII", 40, w, -h if top_down else h, 1, bits, compression, stride * h, 2835,
+                             2835, len(palette) // 4, 0)
+    if offset is None:
+        offset = 14 + len(header) + len(masks) + len(palette)
     body = header + masks + palette + b"".join(rows)
     return b"BM" + struct.pack("<IHHI", 14 + len(body), 0, 0, offset) + body
 
@@ -206,6 +210,8 @@ def make_fixtures(out_dir, rng):
     short += struct.pack(">I", zlib.crc32(b"PLTE" + bytes(range(100, 127))))
     pal4 = rng.integers(0, 16, (31, 43))  # a 9-entry palette: indices 9..15 read the grey ramp
     pictures["short_palette4.png"] = png_bytes(43, 31, 4, 3, [pack_bits(r, 4) for r in pal4], short)
+    la16 = rng.integers(0, 65536, (29, 31, 2)).astype(">u2")
+    pictures["grey_alpha16.png"] = png_bytes(31, 29, 16, 4, [r.tobytes() for r in la16])
     inter = random_rgb(rng, 53, 71)
     pictures["interlaced.png"] = png_bytes(71, 53, 8, 2, adam7_rows(inter, 3), interlaced=True)
 
@@ -213,6 +219,10 @@ def make_fixtures(out_dir, rng):
          format="GIF", transparency=3, interlace=False)
     save("interlaced.gif", Image.fromarray(random_rgb(rng, 70, 45)).convert("P", palette=Image.ADAPTIVE), format="GIF",
          interlace=True)
+    frames = [Image.fromarray(random_rgb(rng, 50, 64)).convert("P", palette=Image.ADAPTIVE) for _ in range(2)]
+    buf = io.BytesIO()
+    frames[0].save(buf, format="GIF", save_all=True, append_images=frames[1:], duration=100)
+    pictures["animated.gif"] = buf.getvalue()  # the first frame is the picture
     gif_pal = rng.integers(0, 256, (8, 3))  # 8 entries, indices up to 255
     pictures["outgrown.gif"] = gif_bytes((40, 30), (30, 20, 20, 15), gif_pal, rng.integers(0, 256, (15, 20)),
                                          transparent=7)
@@ -229,6 +239,16 @@ def make_fixtures(out_dir, rng):
     pal_bgrx = bytes(rng.integers(0, 256, 20).astype(np.uint8))
     pictures["short_palette4.bmp"] = bmp_bytes(47, 30, 4, [pack_bits(r, 4) for r in idx4], palette=pal_bgrx,
                                                top_down=True)
+
+    save("bilevel.bmp", Image.fromarray(random_rgb(rng, 31, 50, 1)[..., 0] > 100), format="BMP")
+    save("grey8.bmp", Image.fromarray(random_rgb(rng, 40, 30, 1)[..., 0]), format="BMP")
+    idx = rng.integers(0, 16, (36, 35))
+    pictures["os2_palette4.bmp"] = bmp_bytes(35, 36, 4, [pack_bits(r, 4) for r in idx], os2=True,
+                                             palette=bytes(rng.integers(0, 256, 48).astype(np.uint8)))
+    # A pixel offset that points at the palette: PIL skips the palette (4 bytes an entry) itself.
+    idx = rng.integers(0, 256, (30, 29))
+    pictures["offset_quirk.bmp"] = bmp_bytes(29, 30, 8, [bytes(r.astype(np.uint8)) for r in idx], offset=54,
+                                             palette=bytes(rng.integers(0, 256, 1024).astype(np.uint8)))
 
     save("lossy.webp", Image.fromarray(random_rgb(rng, 150, 200)), format="WEBP", quality=80)
     save("lossy_alpha.webp", Image.fromarray(random_rgb(rng, 57, 43, 4), "RGBA"), format="WEBP", quality=70)
