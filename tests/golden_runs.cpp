@@ -1,6 +1,9 @@
 #include "golden_runs.h"
 
+#include <filesystem>
 #include <fstream>
+
+#include "io/npy.h"
 
 using namespace dimple;
 using nlohmann::json;
@@ -51,6 +54,27 @@ std::string golden_run_difference(const GenerateResult& r, const json& run) {
             return "fed " + std::to_string(r.debug[i].tokens_fed) + " tokens at step " + std::to_string(i);
     }
     return "";
+}
+
+}  // namespace dtest
+
+namespace dtest {
+
+std::vector<ImageGrid> golden_grids(const std::string& dir, const std::string& prefix) {
+    std::vector<ImageGrid> grids;
+    const std::string path = dir + "/" + prefix + "_grid_thw.npy";
+    if (!std::filesystem::exists(path)) return grids;
+    const Tensor g = read_npy(path);
+    for (int64_t i = 0; i < g.dim(0); ++i)
+        grids.push_back({g.data<int64_t>()[i * 3], g.data<int64_t>()[i * 3 + 1], g.data<int64_t>()[i * 3 + 2]});
+    return grids;
+}
+
+std::vector<std::string> golden_cases(const std::string& dir) {
+    std::vector<std::string> cases;
+    for (const char* c : {"text", "batch", "image", "two"})
+        if (std::filesystem::exists(dir + "/" + std::string(c) + "_input_ids.npy")) cases.push_back(c);
+    return cases;
 }
 
 }  // namespace dtest

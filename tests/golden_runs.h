@@ -16,3 +16,12 @@ dimple::GenerateOptions golden_run_options(const nlohmann::json& run, const nloh
 std::string golden_run_difference(const dimple::GenerateResult& r, const nlohmann::json& run);
 
 }  // namespace dtest
+
+namespace dtest {
+
+// The image grids of a golden forward case (P_grid_thw.npy), or none for text-only cases.
+std::vector<dimple::ImageGrid> golden_grids(const std::string& dir, const std::string& prefix);
+// The forward cases a golden set holds ("text", "batch", and for vision models "image", "two").
+std::vector<std::string> golden_cases(const std::string& dir);
+
+}  // namespace dtest

@@ -1,5 +1,6 @@
 #include "testing.h"
 
+#include <cctype>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -17,15 +18,31 @@ static std::string env_or(const char* name, const std::string& fallback) {
     return v && *v ? std::string(v) : fallback;
 }
 
-std::string source_dir() { return env_or("DIMPLE_SOURCE_DIR", "."); }
-std::string binary_dir() { return env_or("DIMPLE_BINARY_DIR", "."); }
+std::string source_dir() { return env_or("DIMPLE_SOURCE_DIR", DIMPLE_SOURCE_DIR_PATH); }
 
 std::string shared_dir() {
-    const std::string d = env_or("DIMPLE_SHARED_DIR", source_dir() + "/../shared");
+    const std::string d = env_or("DIMPLE_SHARED_DIR", DIMPLE_SHARED_DIR_PATH);
     return fs::is_directory(d + "/goldens") ? d : std::string();
 }
 
 std::string golden_dir() { return shared_dir() + "/goldens/tiny-a"; }
+
+const std::vector<std::string>& golden_sets() {
+    static const std::vector<std::string> names = {"tiny-a", "ref-b", "ref-c", "ref-d"};
+    return names;
+}
+
+std::string identifier(std::string name) {
+    for (char& c : name)
+        if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+    return name;
+}
+
+std::string golden_set_dir(const std::string& name) {
+    if (name == "tiny-a") return shared_dir().empty() ? std::string() : golden_dir();
+    const std::string d = env_or("DIMPLE_GOLDENS_DIR", DIMPLE_GOLDENS_DIR_PATH) + "/" + name;
+    return fs::exists(d + "/generation.json") ? d : std::string();
+}
 
 std::string temp_dir() {
     static std::vector<std::string> made;

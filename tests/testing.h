@@ -3,7 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <string>
+#include <vector>
 
 #include "core/tensor.h"
 
@@ -16,7 +18,16 @@ std::string shared_dir();
 // tiny-a golden folder, or skips the calling test when the shared data is absent.
 std::string golden_dir();
 std::string source_dir();
-std::string binary_dir();
+// Golden sets in tiny-a's format: the shared one (the original implementation's outputs) and the
+// ones the project's PyTorch reference writes before the tests (tools/make_test_goldens.sh).
+const std::vector<std::string>& golden_sets();
+// A golden set's name as a test-name part ("ref-b" -> "ref_b").
+std::string identifier(std::string name);
+struct GoldenSetName {
+    std::string operator()(const ::testing::TestParamInfo<std::string>& p) const { return identifier(p.param); }
+};
+// The folder of a golden set, or "" when it is absent.
+std::string golden_set_dir(const std::string& name);
 // A fresh empty temporary folder, removed at process exit.
 std::string temp_dir();
 
@@ -25,6 +36,15 @@ std::string temp_dir();
 ::testing::AssertionResult all_equal(const Tensor& a, const Tensor& b);
 
 }  // namespace dtest
+
+// Skips (or, under CI, fails) a test whose golden set is absent; defines `dir`.
+#define DIMPLE_GOLDEN_SET_DIR(dir, name)                                                 \
+    const std::string dir = ::dtest::golden_set_dir(name);                              \
+    if (dir.empty()) {                                                                   \
+        if (std::getenv("CI") && std::string(name) != "tiny-a")                          \
+            FAIL() << "golden set " << name << " is missing (tools/make_test_goldens.sh)"; \
+        GTEST_SKIP() << "golden set " << name << " is absent";                           \
+    }
 
 #define DIMPLE_REQUIRE_SHARED()                                              \
     do {                                                                     \
