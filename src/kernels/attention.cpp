@@ -2,53 +2,84 @@
 
 #include <cmath>
 #include <limits>
+#include <map>
+#include <mutex>
+#include <tuple>
 #include <vector>
 
+#include "kernels/onednn.h"
 #include "kernels/ops.h"
 
 namespace dimple {
 
+namespace {
+
+using dt = dnnl::memory::data_type;
+
+// A strided 2-D f32 matrix view for oneDNN: rows x cols with the given row and column strides.
+dnnl::memory::desc view(int64_t rows, int64_t cols, int64_t row_stride, int64_t col_stride) {
+    return dnnl::memory::desc({rows, cols}, dt::f32, {row_stride, col_stride});
+}
+
+// The two products of one head, compiled once per shape: scores = scale * q k^T, out = p v.
+struct HeadProducts {
+    dnnl::matmul scores, mix;
+};
+
+const HeadProducts& head_products(const AttentionShape& s) {
+    using Key = std::tuple<int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t>;
+    static std::mutex mu;
+    static std::map<Key, HeadProducts> cache;
+    const Key key{s.q_len, s.kv_len, s.head_dim, s.q_stride, s.k_stride, s.v_stride, s.out_stride};
+    std::lock_guard<std::mutex> lock(mu);
+    auto it = cache.find(key);
+    if (it != cache.end()) return it->second;
+    const int64_t D = s.head_dim;
+    dnnl::primitive_attr scale;
+    scale.set_output_scales(0, {1.0f / std::sqrt(float(D))});
+    const auto q = view(s.q_len, D, s.q_stride, 1), kt = view(D, s.kv_len, 1, s.k_stride);
+    const auto sc = view(s.q_len, s.kv_len, s.kv_len, 1);
+    const auto v = view(s.kv_len, D, s.v_stride, 1), o = view(s.q_len, D, s.out_stride, 1);
+    HeadProducts hp{
+        dnnl::matmul(dnnl::matmul::primitive_desc(dnnl::matmul::desc(q, kt, sc), scale, onednn_engine())),
+        dnnl::matmul(dnnl::matmul::primitive_desc(dnnl::matmul::desc(sc, v, o), onednn_engine()))};
+    return cache.emplace(key, std::move(hp)).first->second;
+}
+
+}  // namespace
+
+// Per query head: the [q_len, kv_len] score matrix through oneDNN (the only one held at a time),
+// the mask, a row softmax, and the value mix. GQA heads read their group's shared keys/values.
 void attention(const float* q, const float* k, const float* v, float* out, const AttentionShape& s,
                const AttentionMask& mask) {
-    const int64_t group = s.q_heads / s.kv_heads;
-    const float scale = 1.0f / std::sqrt(float(s.head_dim));
-    const int64_t D = s.head_dim;
-    const bool masked = mask.key_valid != nullptr;
+    const int64_t group = s.q_heads / s.kv_heads, D = s.head_dim;
+    const HeadProducts& hp = head_products(s);
+    std::vector<float> scores(static_cast<size_t>(s.q_len * s.kv_len));
+    dnnl::stream& stream = onednn_stream();
+    const auto sc_desc = view(s.q_len, s.kv_len, s.kv_len, 1);
+    dnnl::memory sc_mem(sc_desc, onednn_engine(), scores.data());
+    constexpr float kMasked = -std::numeric_limits<float>::infinity();
 
-#pragma omp parallel if (s.q_heads * s.q_len * s.kv_len * s.head_dim > (1 << 18))
-    {
-        std::vector<float> scores(static_cast<size_t>(s.kv_len));
-        std::vector<float> acc(static_cast<size_t>(D));
-#pragma omp for collapse(2) schedule(static)
-        for (int64_t h = 0; h < s.q_heads; ++h) {
-            for (int64_t i = 0; i < s.q_len; ++i) {
-                const int64_t kh = h / group;
-                const float* qi = q + i * s.q_stride + h * D;
-                const bool q_ok = !masked || mask.query_valid[i];
-                const int64_t self = masked ? mask.self_key[i] : -1;
-                constexpr float kMasked = -std::numeric_limits<float>::infinity();
-                for (int64_t j = 0; j < s.kv_len; ++j) {
-                    if (masked && !(j == self || (q_ok && mask.key_valid[j]))) {
-                        scores[size_t(j)] = kMasked;
-                        continue;
-                    }
-                    const float* kj = k + j * s.k_stride + kh * D;
-                    float dot = 0.f;
-                    for (int64_t c = 0; c < D; ++c) dot += qi[c] * kj[c];
-                    scores[size_t(j)] = dot * scale;
-                }
-                softmax(scores.data(), s.kv_len);
-                std::fill(acc.begin(), acc.end(), 0.f);
-                for (int64_t j = 0; j < s.kv_len; ++j) {
-                    const float p = scores[size_t(j)];
-                    if (p == 0.f) continue;
-                    const float* vj = v + j * s.v_stride + kh * D;
-                    for (int64_t c = 0; c < D; ++c) acc[size_t(c)] += p * vj[c];
-                }
-                float* oi = out + i * s.out_stride + h * D;
-                for (int64_t c = 0; c < D; ++c) oi[c] = acc[size_t(c)];
+    for (int64_t h = 0; h < s.q_heads; ++h) {
+        const int64_t kh = h / group;
+        dnnl::memory qm(view(s.q_len, D, s.q_stride, 1), onednn_engine(), const_cast<float*>(q + h * D));
+        dnnl::memory km(view(D, s.kv_len, 1, s.k_stride), onednn_engine(), const_cast<float*>(k + kh * D));
+        dnnl::memory vm(view(s.kv_len, D, s.v_stride, 1), onednn_engine(), const_cast<float*>(v + kh * D));
+        dnnl::memory om(view(s.q_len, D, s.out_stride, 1), onednn_engine(), out + h * D);
+        hp.scores.execute(stream, {{DNNL_ARG_SRC, qm}, {DNNL_ARG_WEIGHTS, km}, {DNNL_ARG_DST, sc_mem}});
+        stream.wait();
+#pragma omp parallel for if (s.q_len * s.kv_len > 16384)
+        for (int64_t i = 0; i < s.q_len; ++i) {
+            float* row = scores.data() + i * s.kv_len;
+            if (mask.key_valid) {
+                const bool q_ok = mask.query_valid[i];
+                for (int64_t j = 0; j < s.kv_len; ++j)
+                    if (j != mask.self_key[i] && !(q_ok && mask.key_valid[j])) row[j] = kMasked;
             }
+            softmax(row, s.kv_len);
         }
+        hp.mix.execute(stream, {{DNNL_ARG_SRC, sc_mem}, {DNNL_ARG_WEIGHTS, vm}, {DNNL_ARG_DST, om}});
+        stream.wait();
     }
 }
 

@@ -7,23 +7,24 @@
 #include <vector>
 
 #include "core/error.h"
+#include "kernels/onednn.h"
 
 namespace dimple {
+
+dnnl::engine& onednn_engine() {
+    static dnnl::engine engine(dnnl::engine::kind::cpu, 0);
+    return engine;
+}
+
+dnnl::stream& onednn_stream() {
+    thread_local dnnl::stream stream(onednn_engine());
+    return stream;
+}
 
 namespace {
 
 using dt = dnnl::memory::data_type;
 using tag = dnnl::memory::format_tag;
-
-dnnl::engine& cpu_engine() {
-    static dnnl::engine engine(dnnl::engine::kind::cpu, 0);
-    return engine;
-}
-
-dnnl::stream& thread_stream() {
-    thread_local dnnl::stream stream(cpu_engine());
-    return stream;
-}
 
 // The row count oneDNN is asked about when choosing a weight layout. Layouts depend on N and K,
 // and the one chosen here serves every row count (measured in bench/matmul_bench).
@@ -35,9 +36,9 @@ dnnl::matmul::primitive_desc make_pd(int64_t m, int64_t k, int64_t n, dt src_t,
     dnnl::memory::desc dst({m, n}, dt::f32, tag::ab);
     if (bias) {
         dnnl::memory::desc b({1, n}, dt::f32, tag::ab);
-        return dnnl::matmul::primitive_desc(dnnl::matmul::desc(src, wei, b, dst), cpu_engine());
+        return dnnl::matmul::primitive_desc(dnnl::matmul::desc(src, wei, b, dst), onednn_engine());
     }
-    return dnnl::matmul::primitive_desc(dnnl::matmul::desc(src, wei, dst), cpu_engine());
+    return dnnl::matmul::primitive_desc(dnnl::matmul::desc(src, wei, dst), onednn_engine());
 }
 
 }  // namespace
@@ -94,10 +95,10 @@ Linear::Linear(const Tensor& weight, const Tensor* bias, Compute compute)
     dnnl::memory::desc any_desc({in_, out_}, packed_->type, tag::any);
     packed_->desc = make_pd(kLayoutRows, in_, out_, packed_->type, any_desc, bias != nullptr)
                         .weights_desc();
-    packed_->memory = dnnl::memory(packed_->desc, cpu_engine());
-    dnnl::memory user(user_desc, cpu_engine(), const_cast<void*>(w.raw()));
-    dnnl::reorder(user, packed_->memory).execute(thread_stream(), user, packed_->memory);
-    thread_stream().wait();
+    packed_->memory = dnnl::memory(packed_->desc, onednn_engine());
+    dnnl::memory user(user_desc, onednn_engine(), const_cast<void*>(w.raw()));
+    dnnl::reorder(user, packed_->memory).execute(onednn_stream(), user, packed_->memory);
+    onednn_stream().wait();
 
     if (bias) {
         check(bias->ndim() == 1 && bias->dim(0) == out_, "Linear: bias shape ",
@@ -118,15 +119,15 @@ void Linear::forward(const float* x, int64_t rows, float* y) const {
         convert_f32_to_bf16(x, x_bf16.data(), x_bf16.size());
         src_ptr = x_bf16.data();
     }
-    dnnl::memory src({{rows, in_}, packed_->type, tag::ab}, cpu_engine(), src_ptr);
-    dnnl::memory dst({{rows, out_}, dt::f32, tag::ab}, cpu_engine(), y);
+    dnnl::memory src({{rows, in_}, packed_->type, tag::ab}, onednn_engine(), src_ptr);
+    dnnl::memory dst({{rows, out_}, dt::f32, tag::ab}, onednn_engine(), y);
     std::unordered_map<int, dnnl::memory> args{
         {DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, packed_->memory}, {DNNL_ARG_DST, dst}};
     if (has_bias())
-        args[DNNL_ARG_BIAS] = dnnl::memory({{1, out_}, dt::f32, tag::ab}, cpu_engine(),
+        args[DNNL_ARG_BIAS] = dnnl::memory({{1, out_}, dt::f32, tag::ab}, onednn_engine(),
                                            const_cast<void*>(bias_.raw()));
-    mm.execute(thread_stream(), args);
-    thread_stream().wait();
+    mm.execute(onednn_stream(), args);
+    onednn_stream().wait();
 }
 
 Tensor Linear::forward(const Tensor& x) const {
