@@ -1,6 +1,7 @@
 #include "vision/encoder.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <string>
@@ -106,6 +107,7 @@ Tensor VisionEncoder::encode(const Tensor& pixel_values, std::span<const VisionG
         trace->cu_window_seqlens = i64_tensor(layout.cu_window_seqlens);
         trace->cu_seqlens = i64_tensor(layout.cu_seqlens);
         trace->blocks.clear();
+        trace->block_ms.clear();
     }
 
     // From here on rows are in window order: each window's patches are contiguous.
@@ -129,6 +131,7 @@ Tensor VisionEncoder::encode(const Tensor& pixel_values, std::span<const VisionG
     float* xp = x.data<float>();
     for (size_t b = 0; b < blocks_.size(); ++b) {
         const Block& blk = blocks_[b];
+        const auto start = std::chrono::steady_clock::now();
         rms_norm(xp, blk.norm1.data<float>(), normed.data<float>(), N, H, kVisionEps);
         blk.qkv.forward(normed.data<float>(), N, qkv.data<float>());
         // Each qkv row is [3, heads, head_dim]: rotate q and k in place.
@@ -155,7 +158,11 @@ Tensor VisionEncoder::encode(const Tensor& pixel_values, std::span<const VisionG
         silu_mul(gate.data<float>(), up.data<float>(), gate.data<float>(), N * I);
         blk.down.forward(gate.data<float>(), N, tmp.data<float>());
         add_inplace(xp, tmp.data<float>(), N * H);
-        if (trace) trace->blocks.push_back(x.clone());
+        if (trace) {
+            const std::chrono::duration<double, std::milli> ms = std::chrono::steady_clock::now() - start;
+            trace->block_ms.push_back(ms.count());
+            trace->blocks.push_back(x.clone());
+        }
     }
 
     // Merger: each merge unit's `unit` consecutive normed rows form one row of unit * H.

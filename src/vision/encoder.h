@@ -20,6 +20,7 @@ struct VisionTrace {
     Tensor window_index;   // [N/4] i64
     Tensor cu_window_seqlens_raw, cu_window_seqlens, cu_seqlens;  // i64
     std::vector<Tensor> blocks;     // each block's output [N, hidden], window order
+    std::vector<double> block_ms;   // wall time of each block (for benchmarks)
     Tensor merger_out_windowed;     // [N/4, out_hidden], window order
     Tensor vis_out;                 // [N/4, out_hidden], original order
     Tensor projected;               // [N/4, LM hidden]
