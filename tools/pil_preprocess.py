@@ -12,6 +12,7 @@ and patch layout can be compared byte for byte against PIL itself on pictures no
       writes random test pictures in every format the engine reads, the references above for each,
       plus resize-only cases, and OUT_DIR/manifest.txt listing them:
         image FILE               (references FILE.rgb.npy, FILE.resized.npy, ...)
+        unsupported FILE         (PIL reads it, the engine refuses it with an error)
         resize NAME WIDTH HEIGHT (NAME.src.npy resized to NAME.out.npy)
 
 Needs PIL 9.4 (Debian's python3-pil, built on the same libjpeg-turbo, libwebp) and NumPy; without
@@ -255,11 +256,25 @@ def make_fixtures(out_dir, rng):
     save("lossless.webp", Image.fromarray(random_rgb(rng, 90, 90, 4), "RGBA"), format="WEBP", lossless=True)
     save("tall.webp", Image.fromarray(random_rgb(rng, 5600, 28)), format="WEBP", quality=60)  # aspect 200
 
+    # Read by PIL, refused by the engine: animated WebP and RLE-compressed BMP.
+    refused = {}
+    buf = io.BytesIO()
+    frames = [Image.fromarray(random_rgb(rng, 30, 30)) for _ in range(2)]
+    frames[0].save(buf, format="WEBP", save_all=True, append_images=frames[1:], duration=100)
+    refused["animated.webp"] = buf.getvalue()
+    # Each row: a run of 30 pixels of index 7, then end of line (0, 0); the last ends the bitmap (0, 1).
+    rle8 = b"\x1e\x07\x00\x00" * 29 + b"\x1e\x07\x00\x01"
+    header = struct.pack("<IiiHHIIiiII", 40, 30, 30, 1, 8, 1, len(rle8), 0, 0, 8, 0)
+    palette = bytes(rng.integers(0, 256, 32).astype(np.uint8))
+    refused["rle8.bmp"] = b"BM" + struct.pack("<IHHI", 14 + 40 + 32 + len(rle8), 0, 0, 14 + 40 + 32) + header + \
+        palette + rle8
+
     lines = []
-    for name, data in pictures.items():
-        with open(os.path.join(out_dir, name), "wb") as f:
-            f.write(data)
-        lines.append(f"image {name}")
+    for kind, files in (("image", pictures), ("unsupported", refused)):
+        for name, data in files.items():
+            with open(os.path.join(out_dir, name), "wb") as f:
+                f.write(data)
+            lines.append(f"{kind} {name}")
 
     # Resize alone, to sizes smart_resize never picks: up, down, one axis only, extreme factors.
     cases = [((37, 23), (100, 61)), ((300, 200), (17, 260)), ((64, 48), (64, 97)), ((64, 48), (31, 48)),

@@ -1,6 +1,8 @@
 // Image input for the vision path: JPEG, PNG, GIF (first frame), BMP and WebP, from a file, from
 // memory or from a base64 data: URL, always converted to 8-bit RGB the way PIL's
 // `Image.open(...).convert("RGB")` does, because that is what the original processor fed the model.
+// So an alpha channel is dropped (not composited), and EXIF orientation is NOT applied: Image.open
+// does not rotate, and the model was run on the pixels as stored.
 #pragma once
 
 #include <cstddef>

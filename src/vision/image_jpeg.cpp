@@ -110,6 +110,10 @@ Image decode_jpeg(std::span<const uint8_t> bytes, const std::string& label, cons
         case 4: s.cinfo.out_color_space = JCS_CMYK; break;
         default: fail(label, ": JPEG with ", channels, " colour components is not supported");
     }
+    // libjpeg's defaults, set anyway because the pixels depend on them: PIL changes them only in
+    // draft mode, which the original processor never used.
+    s.cinfo.dct_method = JDCT_ISLOW;
+    s.cinfo.do_fancy_upsampling = TRUE;
     const int w = int(s.cinfo.image_width), h = int(s.cinfo.image_height);
     Image img = new_image(w, h);
     if (channels == 3) {
