@@ -4,6 +4,7 @@
 #include <iostream>
 #include <iterator>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "cli/commands.h"
 #include "core/error.h"
@@ -49,11 +50,10 @@ std::vector<int32_t> parse_ids(const std::string& s, const std::string& where) {
 
 void run_tokenize(const Options& o) {
     const text::Tokenizer tok = text::Tokenizer::load(o.model_dir);
-    const bool use_chat = o.chat || !o.chat_template.empty() || o.images > 0;
-    const text::ChatTemplateKind kind =
-        use_chat ? text::resolve_chat_template(o.model_dir, o.chat_template) : text::ChatTemplateKind::Qwen2;
+    std::optional<text::ChatTemplateKind> chat;
+    if (o.chat) chat = text::resolve_chat_template(o.model_dir, o.chat_template);
     auto prompt = [&](const std::string& s) {
-        return use_chat ? text::render_chat({{"user", s, o.images}}, true, kind) : s;
+        return chat ? text::render_chat({{"user", s, o.images}}, true, *chat) : s;
     };
 
     if (!o.jsonl) {
@@ -109,8 +109,9 @@ void add_tokenize_command(CLI::App& app) {
         ->check(CLI::Range(0, 1000));
     cmd->callback([opts, text] {
         opts->has_text = text->count() > 0;
-        check(!(opts->decode && (opts->chat || opts->images > 0 || !opts->chat_template.empty())),
-              "--chat, --chat-template and --images apply to encoding, not to --decode");
+        check(opts->chat || (opts->images == 0 && opts->chat_template.empty()),
+              "--chat-template and --images go with --chat");
+        check(!(opts->decode && opts->chat), "--chat applies to encoding, not to --decode");
         check(!opts->skip_special || opts->decode, "--skip-special applies to --decode");
         run_tokenize(*opts);
     });

@@ -3,7 +3,8 @@
 // Invalid input is repaired, never rejected: each maximal invalid subsequence becomes one U+FFFD,
 // the Unicode "best practice" that Rust's String::from_utf8_lossy (Hugging Face's decoder) and the
 // WHATWG TextDecoder (the JavaScript reference) both follow, so that encode(), decode() and the
-// streaming decoder agree with the references byte for byte.
+// streaming decoder agree with the references byte for byte. Hand-written because utf8proc only
+// validates (it stops at the first bad byte) and has no notion of a sequence still to be finished.
 #pragma once
 
 #include <cstddef>

@@ -88,6 +88,9 @@ TEST(TokenizeCommand, ChatRendersOneUserTurnWithTheCheckpointsTemplate) {
     EXPECT_NE(r.out.find("--chat-template"), std::string::npos) << r.out;
     r = dtest::run_cli("tokenize --chat --chat-template qwen2 --model " + dtest::npm_tokenizer_dir() + " --text hi");
     EXPECT_EQ(r.exit_code, 0) << r.out;
+    r = dtest::run_cli("tokenize --images 1 --model " + dir + " --text hi");
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_NE(r.out.find("go with --chat"), std::string::npos) << r.out;
 }
 
 TEST(TokenizeCommand, AFolderWithoutATokenizerExitsTwo) {
