@@ -7,7 +7,7 @@
 //     ids for a string, the text for an array of ids.
 //   node reference.mjs --speed DIR FILE
 //     Encodes every line of FILE (UTF-8 text), single-threaded, three times; prints one JSON
-//     object with the bytes encoded and the best time.
+//     object with the bytes and tokens encoded and the best time.
 //
 // A DIR holds tokenizer.json + tokenizer_config.json, or vocab.json + merges.txt +
 // tokenizer_config.json; the latter is assembled into the tokenizer.json that Hugging Face's
@@ -94,12 +94,14 @@ function speed(dir, file) {
   const lines = fs.readFileSync(file, "utf8").split("\n");
   const bytes = Buffer.byteLength(lines.join(""), "utf8");
   let best = Infinity;
+  let tokens = 0;
   for (let rep = 0; rep < 3; ++rep) {
+    tokens = 0;
     const t0 = process.hrtime.bigint();
-    for (const line of lines) encode(tok, line);
+    for (const line of lines) tokens += encode(tok, line).length;
     best = Math.min(best, Number(process.hrtime.bigint() - t0) / 1e9);
   }
-  console.log(JSON.stringify({ bytes, seconds: best, mb_per_s: bytes / 1e6 / best }));
+  console.log(JSON.stringify({ bytes, tokens, seconds: best, mb_per_s: bytes / 1e6 / best }));
 }
 
 const args = process.argv.slice(2);
