@@ -52,7 +52,7 @@ Tokenizer::Tokenizer(const TokenizerFiles& f) {
         check(!t.exists || t.text == a.content, f.source, ": added token \"", a.content, "\" has id ", a.id,
               ", which the vocabulary gives to \"", t.text, "\"");
         // An added token decodes to its own text (it was never byte-level encoded).
-        t = Token{a.content, a.content, true, true, a.special};
+        t = Token{a.content, a.content, true, a.special};
         ids_[a.content] = a.id;
         added_.push_back({a.content, a.id});
         added_first_byte_[uint8_t(a.content[0])] = true;

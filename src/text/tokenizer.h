@@ -7,6 +7,7 @@
 // Invalid UTF-8 given to encode() is not an error: it is first repaired the same way (each maximal
 // invalid subsequence -> U+FFFD), as Hugging Face's Rust code does with from_utf8_lossy, so a
 // stray byte from a user or a file costs one replacement character, not the request.
+// A loaded Tokenizer is safe to use from several threads at once.
 #pragma once
 
 #include <cstdint>
@@ -48,7 +49,7 @@ private:
     struct Token {
         std::string text;   // as in the vocabulary
         std::string bytes;  // what it decodes to
-        bool exists = false, added = false, special = false;
+        bool exists = false, special = false;
     };
     struct AddedToken {
         std::string content;
