@@ -2,7 +2,7 @@
 
 #include <cstring>
 #include <fstream>
-#include <regex>
+#include <string_view>
 
 #include "core/error.h"
 
@@ -27,21 +27,51 @@ Tensor read_npy(const std::string& path) {
     f.read(header.data(), header_len);
     check(f.good(), path, ": truncated .npy header");
 
-    std::smatch m;
-    check(std::regex_search(header, m, std::regex("'descr':\\s*'([<|>=]?)([a-z])(\\d+)'")), path,
-          ": .npy header has no descr");
-    const std::string order = m[1], kind = m[2];
-    const int width = std::stoi(m[3]);
-    check(order != ">", path, ": big-endian .npy is not supported");
-    check(!std::regex_search(header, std::regex("'fortran_order':\\s*True")), path,
+    // The header is a Python dict literal; only its three keys matter, so read them by hand.
+    auto value_of = [&](const std::string& key) {
+        const size_t k = header.find("'" + key + "'");
+        check(k != std::string::npos, path, ": .npy header has no ", key);
+        size_t v = header.find(':', k);
+        check(v != std::string::npos, path, ": malformed .npy header");
+        ++v;
+        while (v < header.size() && header[v] == ' ') ++v;
+        return v;
+    };
+    size_t d = value_of("descr");
+    check(d < header.size() && header[d] == '\'', path, ": malformed descr in .npy header");
+    const size_t d_end = header.find('\'', d + 1);
+    check(d_end != std::string::npos && d_end - d >= 3, path, ": malformed descr in .npy header");
+    std::string descr = header.substr(d + 1, d_end - d - 1);  // e.g. "<f4", "|u1"
+    if (std::string_view("<>|=").find(descr[0]) != std::string_view::npos) {  // byte order mark
+        check(descr[0] != '>', path, ": big-endian .npy is not supported");
+        descr.erase(0, 1);
+    }
+    const std::string kind = descr.substr(0, 1);
+    int width = 0;
+    for (size_t i = 1; i < descr.size(); ++i) {
+        check(descr[i] >= '0' && descr[i] <= '9', path, ": unsupported .npy dtype ", descr);
+        width = width * 10 + (descr[i] - '0');
+    }
+    check(header.compare(value_of("fortran_order"), 5, "False") == 0, path,
           ": Fortran-order .npy is not supported");
-    check(std::regex_search(header, m, std::regex("'shape':\\s*\\(([^)]*)\\)")), path,
-          ": .npy header has no shape");
+    const size_t sh = value_of("shape");
+    check(sh < header.size() && header[sh] == '(', path, ": malformed shape in .npy header");
+    const size_t sh_end = header.find(')', sh);
+    check(sh_end != std::string::npos, path, ": malformed shape in .npy header");
     Shape shape;
-    const std::string dims = m[1];
-    const std::regex number("\\d+");
-    for (std::sregex_iterator it(dims.begin(), dims.end(), number), end; it != end; ++it)
-        shape.push_back(std::stoll(it->str()));
+    int64_t dim = -1;
+    for (size_t i = sh + 1; i <= sh_end; ++i) {
+        const char c = header[i];
+        if (c >= '0' && c <= '9') {
+            dim = (dim < 0 ? 0 : dim * 10) + (c - '0');
+            check(dim < (int64_t(1) << 40), path, ": implausible .npy shape");
+        } else if (c == ',' || c == ')') {
+            if (dim >= 0) shape.push_back(dim);
+            dim = -1;
+        } else {
+            check(c == ' ', path, ": malformed shape in .npy header");
+        }
+    }
 
     const int64_t n = shape_numel(shape);
     auto read_all = [&](void* dst, size_t bytes) {
