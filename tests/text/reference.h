@@ -19,7 +19,7 @@ std::string npm_tokenizer_dir();
 std::string dimple_tokenizer_dir();
 
 // Qwen2.5-VL's chat template (as Dimple-7B's folder carries it).
-extern const char* const kQwen2VLChatTemplate;
+std::string qwen2vl_chat_template();
 
 // Runs tools/npm/reference.mjs once: one JSON result line per request (see that file).
 std::vector<nlohmann::json> run_reference(const std::vector<std::string>& dirs,

@@ -53,9 +53,9 @@ TEST(ChatTemplate, TextOnlyFamilyRefusesImages) {
 }
 
 TEST(ChatTemplate, RecognisesFamiliesByTheirMarkers) {
-    EXPECT_EQ(detect_chat_template(dtest::kQwen2VLChatTemplate), ChatTemplateKind::Qwen2VL);
+    EXPECT_EQ(detect_chat_template(dtest::qwen2vl_chat_template()), ChatTemplateKind::Qwen2VL);
     // Reformatted copies (whitespace control, line breaks) are the same family.
-    std::string trimmed = dtest::kQwen2VLChatTemplate;
+    std::string trimmed = dtest::qwen2vl_chat_template();
     for (size_t p; (p = trimmed.find("{% ")) != std::string::npos;) trimmed.replace(p, 3, "{%- ");
     EXPECT_EQ(detect_chat_template(trimmed), ChatTemplateKind::Qwen2VL);
     EXPECT_EQ(detect_chat_template(kDreamTemplate), ChatTemplateKind::Qwen2);
@@ -77,7 +77,7 @@ TEST(ChatTemplate, LoadsFromTheFilesInHuggingFacesOrder) {
     std::ofstream(dir + "/tokenizer_config.json") << nlohmann::json{{"chat_template", kDreamTemplate}}.dump();
     EXPECT_EQ(resolve_chat_template(dir, ""), ChatTemplateKind::Qwen2);
     std::ofstream(dir + "/chat_template.json")
-        << nlohmann::json{{"chat_template", dtest::kQwen2VLChatTemplate}}.dump();
+        << nlohmann::json{{"chat_template", dtest::qwen2vl_chat_template()}}.dump();
     EXPECT_EQ(resolve_chat_template(dir, ""), ChatTemplateKind::Qwen2VL);
     std::ofstream(dir + "/chat_template.jinja") << "{{ messages }}";
     EXPECT_EQ(load_chat_template(dir), "{{ messages }}");
