@@ -26,6 +26,9 @@ import struct
 import sys
 import zlib
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from dimple_ref.preprocess import smart_resize  # noqa: E402  (the reference's, the one definition)
+
 try:
     import numpy as np
     import PIL
@@ -41,24 +44,6 @@ MEAN = (0.48145466, 0.4578275, 0.40821073)
 STD = (0.26862954, 0.26130258, 0.27577711)
 RESCALE = 1 / 255
 PATCH, MERGE, FRAMES = 14, 2, 2
-
-
-def smart_resize(height, width, factor, min_pixels, max_pixels):
-    if height < factor or width < factor:
-        raise ValueError(f"{height}x{width} smaller than {factor}")
-    if max(height, width) / min(height, width) > 200:
-        raise ValueError("aspect ratio above 200")
-    h = round(height / factor) * factor
-    w = round(width / factor) * factor
-    if h * w > max_pixels:
-        beta = math.sqrt((height * width) / max_pixels)
-        h = math.floor(height / beta / factor) * factor
-        w = math.floor(width / beta / factor) * factor
-    elif h * w < min_pixels:
-        beta = math.sqrt(min_pixels / (height * width))
-        h = math.ceil(height * beta / factor) * factor
-        w = math.ceil(width * beta / factor) * factor
-    return h, w
 
 
 def pixel_values(resized):

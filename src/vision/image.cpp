@@ -8,6 +8,15 @@
 
 namespace dimple {
 
+Image Image::blank(int width, int height) {
+    Image img;
+    img.width = width;
+    img.height = height;
+    img.rgb.resize(size_t(width) * size_t(height) * 3);
+    return img;
+}
+
+
 namespace codec {
 
 void check_image_size(int64_t width, int64_t height, const ImageLimits& limits, const std::string& label) {
@@ -16,14 +25,6 @@ void check_image_size(int64_t width, int64_t height, const ImageLimits& limits, 
           ", larger than the ", limits.max_side, " pixel limit per side");
     check(width * height <= limits.max_pixels, label, ": image is ", width, "x", height, " = ",
           width * height, " pixels, more than the limit of ", limits.max_pixels);
-}
-
-Image new_image(int width, int height) {
-    Image img;
-    img.width = width;
-    img.height = height;
-    img.rgb.resize(size_t(width) * size_t(height) * 3);
-    return img;
 }
 
 Palette grey_ramp_palette() {

@@ -18,6 +18,8 @@ namespace dimple {
 struct Image {
     int width = 0, height = 0;
     std::vector<uint8_t> rgb;
+
+    static Image blank(int width, int height);  // zero-filled
 };
 
 // Bounds checked against the size a file declares in its header, before any pixel buffer is

@@ -114,7 +114,7 @@ Image decode_bmp(std::span<const uint8_t> bytes, const std::string& label, const
 
     const uint64_t stride = ((uint64_t(width) * uint64_t(bits) + 31) >> 3) & ~uint64_t(3);
     need(data_offset + stride * uint64_t(height));
-    Image img = new_image(int(width), int(height));
+    Image img = Image::blank(int(width), int(height));
     for (int64_t y = 0; y < height; ++y) {
         const uint8_t* row = &bytes[data_offset + stride * uint64_t(top_down ? y : height - 1 - y)];
         uint8_t* out = &img.rgb[size_t(y * width) * 3];

@@ -26,8 +26,6 @@ Image decode_bmp(std::span<const uint8_t> bytes, const std::string& label, const
 
 // Throws unless 0 < width, height <= max_side and width * height <= max_pixels.
 void check_image_size(int64_t width, int64_t height, const ImageLimits& limits, const std::string& label);
-// An Image of that (already checked) size with its pixel buffer allocated.
-Image new_image(int width, int height);
 
 // 256 RGB entries as PIL keeps a palette: the grey ramp, overwritten by the file's own colours.
 using Palette = std::array<uint8_t, 256 * 3>;

@@ -92,7 +92,7 @@ Image decode_gif(std::span<const uint8_t> bytes, const std::string& label, const
             palette[size_t(i) * 3 + 1] = map->Colors[i].Green;
             palette[size_t(i) * 3 + 2] = map->Colors[i].Blue;
         }
-    Image img = new_image(int(width), int(height));
+    Image img = Image::blank(int(width), int(height));
     for (size_t i = 0; i < index.size(); ++i) std::memcpy(&img.rgb[i * 3], &palette[size_t(index[i]) * 3], 3);
     return img;
 }

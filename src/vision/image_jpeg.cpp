@@ -115,7 +115,7 @@ Image decode_jpeg(std::span<const uint8_t> bytes, const std::string& label, cons
     s.cinfo.dct_method = JDCT_ISLOW;
     s.cinfo.do_fancy_upsampling = TRUE;
     const int w = int(s.cinfo.image_width), h = int(s.cinfo.image_height);
-    Image img = new_image(w, h);
+    Image img = Image::blank(w, h);
     if (channels == 3) {
         if (!read_pixels(s, img.rgb.data())) fail(label, ": bad JPEG: ", s.message);
         return img;

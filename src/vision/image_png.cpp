@@ -117,7 +117,7 @@ Image decode_png(std::span<const uint8_t> bytes, const std::string& label, const
         }
     }
 
-    Image img = new_image(int(w), int(h));
+    Image img = Image::blank(int(w), int(h));
     const size_t n = size_t(w) * h;
     for (size_t i = 0; i < n; ++i) {
         const uint8_t* p = &raw[i * bytes_per_pixel];

@@ -17,7 +17,7 @@ Image decode_webp(std::span<const uint8_t> bytes, const std::string& label, cons
     // model inputs, so they are refused rather than half supported.
     check(!features.has_animation, label, ": animated WebP is not supported");
     check_image_size(features.width, features.height, limits, label);
-    Image img = new_image(features.width, features.height);
+    Image img = Image::blank(features.width, features.height);
     const bool ok = WebPDecodeRGBInto(bytes.data(), bytes.size(), img.rgb.data(), img.rgb.size(),
                                       img.width * 3) != nullptr;
     check(ok, label, ": bad WebP: the picture data does not decode");

@@ -116,14 +116,6 @@ void resample_columns(const Image& src, int row0, Image& dst, const Taps& t) {
     }
 }
 
-Image blank(int width, int height) {
-    Image img;
-    img.width = width;
-    img.height = height;
-    img.rgb.resize(size_t(width) * size_t(height) * 3);
-    return img;
-}
-
 }  // namespace
 
 Image resize_bicubic(const Image& src, int width, int height) {
@@ -138,12 +130,12 @@ Image resize_bicubic(const Image& src, int width, int height) {
     const int row0 = ty.first.front(), row1 = ty.first.back() + ty.count.back();
     Image tmp;
     if (along_x) {
-        tmp = blank(width, row1 - row0);
+        tmp = Image::blank(width, row1 - row0);
         resample_rows(src, row0, tmp, bicubic_taps(src.width, width));
         if (!along_y) return tmp;
     }
     const Image& mid = along_x ? tmp : src;
-    Image out = blank(width, height);
+    Image out = Image::blank(width, height);
     resample_columns(mid, along_x ? row0 : 0, out, ty);
     return out;
 }
