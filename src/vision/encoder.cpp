@@ -118,6 +118,7 @@ Tensor VisionEncoder::encode(const Tensor& pixel_values, std::span<const VisionG
     {
         Tensor a = Tensor::f32({N, D / 2});
         gather_units(angles.data<float>(), a.data<float>(), layout.window_index, unit * D / 2);
+#pragma omp parallel for if (N * D > 32768)
         for (int64_t r = 0; r < N; ++r)
             for (int64_t f = 0; f < D; ++f) {
                 const float angle = a.row(r)[f % (D / 2)];
