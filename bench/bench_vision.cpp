@@ -70,7 +70,7 @@ int main(int argc, char** argv) {
     // 448x448 -> (1, 32, 32); 1024x768 becomes 1036x756 -> (1, 54, 74).
     struct Case {
         const char* name;
-        VisionGrid grid;
+        ImageGrid grid;
     };
     const Case cases[] = {{"448x448", {1, 32, 32}}, {"1024x768", {1, 54, 74}}};
     std::printf("threads %d, depth %d (full attention: block %d)\n", num_threads(), depth, depth - 1);

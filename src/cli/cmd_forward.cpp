@@ -56,7 +56,7 @@ void run(const Options& o) {
         int64_t rows = 0;
         for (const std::string& path : o.images) {
             pv.push_back(preprocess_image(load_image(path), load_preprocessor_config(o.model.dir)));
-            grids.push_back({pv.back().grid.t, pv.back().grid.h, pv.back().grid.w});
+            grids.push_back(pv.back().grid);
             rows += pv.back().values.dim(0);
         }
         pixels = Tensor::f32({rows, pv.front().values.dim(1)});

@@ -57,8 +57,7 @@ Prompt Engine::prompt(std::vector<int64_t> ids, const std::vector<Image>& images
     int64_t rows = 0;
     for (const Image& img : images) {
         pixels.push_back(preprocess_image(img, pre_));
-        const GridTHW& g = pixels.back().grid;
-        grids.push_back({g.t, g.h, g.w});
+        grids.push_back(pixels.back().grid);
         rows += pixels.back().values.dim(0);
     }
     const int64_t width = pixels.front().values.dim(1);
@@ -87,9 +86,7 @@ Prompt Engine::prompt(std::vector<int64_t> ids, const std::vector<Image>& images
 
 Tensor Engine::encode_images(const Tensor& pixels, std::span<const ImageGrid> grids) const {
     check(vision_ != nullptr, "this model has no vision tower: it cannot take images");
-    std::vector<VisionGrid> vgrids;
-    for (const ImageGrid& g : grids) vgrids.push_back({g.t, g.h, g.w});
-    return vision_->encode(pixels, vgrids);
+    return vision_->encode(pixels, grids);
 }
 
 std::map<int64_t, int64_t> Engine::priors(const std::string& answer_template, std::optional<int64_t> length,

@@ -6,14 +6,10 @@
 #include <span>
 #include <vector>
 
+#include "core/image_grid.h"
 #include "io/config.h"
 
 namespace dimple {
-
-// An image's grid in patches (t, h, w) as the vision processor produced it.
-struct ImageGrid {
-    int64_t t = 1, h = 0, w = 0;
-};
 
 // Three position ids (t, h, w) per token of one sequence, plus the rope delta
 // (max id + 1 - length) that positions of later tokens continue from.

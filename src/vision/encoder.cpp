@@ -81,7 +81,7 @@ VisionEncoder::VisionEncoder(const Checkpoint& ck, const ModelConfig& cfg, Compu
     proj2_ = load_linear(ck, "img_projector.linear_2", cfg.hidden_size, cfg.hidden_size, true, compute);
 }
 
-Tensor VisionEncoder::encode(const Tensor& pixel_values, std::span<const VisionGrid> grids,
+Tensor VisionEncoder::encode(const Tensor& pixel_values, std::span<const ImageGrid> grids,
                              VisionTrace* trace) const {
     const VisionConfig& v = cfg_;
     const int merge = v.spatial_merge_size;

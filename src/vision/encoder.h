@@ -33,7 +33,7 @@ public:
     // pixel_values: [N, C*T*P*P] f32 rows in the processor's order, the images' rows one after
     // another as `grids` lists them. Returns [N/4, LM hidden]: the rows that replace the image pad
     // tokens, in the original merge-unit order. Images never attend to each other.
-    Tensor encode(const Tensor& pixel_values, std::span<const VisionGrid> grids,
+    Tensor encode(const Tensor& pixel_values, std::span<const ImageGrid> grids,
                   VisionTrace* trace = nullptr) const;
 
     const VisionConfig& config() const { return cfg_; }

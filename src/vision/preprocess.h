@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <utility>
 
+#include "core/image_grid.h"
 #include "core/tensor.h"
 #include "io/config.h"
 #include "vision/image.h"
@@ -13,14 +14,9 @@
 
 namespace dimple {
 
-// Patch grid of one image: frames (after temporal grouping), patch rows, patch columns.
-struct GridTHW {
-    int64_t t = 0, h = 0, w = 0;
-};
-
 struct PixelValues {
     Tensor values;  // [t*h*w, 3 * temporal_patch_size * patch_size^2] f32
-    GridTHW grid;
+    ImageGrid grid;
 };
 
 // The target {height, width}: each side rounded (half to even, as Python's round) to a multiple

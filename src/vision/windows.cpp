@@ -7,9 +7,9 @@
 
 namespace dimple {
 
-int64_t vision_patch_count(std::span<const VisionGrid> grids, int merge) {
+int64_t vision_patch_count(std::span<const ImageGrid> grids, int merge) {
     int64_t n = 0;
-    for (const VisionGrid& g : grids) {
+    for (const ImageGrid& g : grids) {
         check(g.t > 0 && g.h > 0 && g.w > 0 && g.h % merge == 0 && g.w % merge == 0,
               "vision grid (", g.t, ", ", g.h, ", ", g.w, ") is not a positive grid divisible by the ",
               "merge size ", merge);
@@ -29,13 +29,13 @@ std::vector<float> vision_rotary_inv_freq(int head_dim) {
     return inv;
 }
 
-Tensor vision_rotary_angles(std::span<const VisionGrid> grids, int merge, int head_dim) {
+Tensor vision_rotary_angles(std::span<const ImageGrid> grids, int merge, int head_dim) {
     const int64_t n = vision_patch_count(grids, merge);
     const std::vector<float> inv = vision_rotary_inv_freq(head_dim);
     const int64_t nf = int64_t(inv.size());
     Tensor out = Tensor::f32({n, 2 * nf});
     int64_t p = 0;
-    for (const VisionGrid& g : grids)
+    for (const ImageGrid& g : grids)
         for (int64_t t = 0; t < g.t; ++t)
             for (int64_t hb = 0; hb < g.h / merge; ++hb)
                 for (int64_t wb = 0; wb < g.w / merge; ++wb)
@@ -51,14 +51,14 @@ Tensor vision_rotary_angles(std::span<const VisionGrid> grids, int merge, int he
     return out;
 }
 
-WindowLayout vision_window_layout(std::span<const VisionGrid> grids, int merge, int window_units) {
+WindowLayout vision_window_layout(std::span<const ImageGrid> grids, int merge, int window_units) {
     vision_patch_count(grids, merge);
     const int64_t W = window_units, unit = int64_t(merge) * merge;
     WindowLayout L;
     L.cu_window_seqlens_raw.push_back(0);
     L.cu_seqlens.push_back(0);
     int64_t base = 0;  // merge units of the images before this one
-    for (const VisionGrid& g : grids) {
+    for (const ImageGrid& g : grids) {
         const int64_t mh = g.h / merge, mw = g.w / merge;
         // The reference pads each side by W - side % W, a whole empty window when side % W == 0.
         const int64_t nwh = mh / W + 1, nww = mw / W + 1;

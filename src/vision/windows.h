@@ -7,18 +7,13 @@
 #include <span>
 #include <vector>
 
+#include "core/image_grid.h"
 #include "core/tensor.h"
 
 namespace dimple {
 
-// An image (or video) in patches: t temporal patches of h x w spatial ones, e.g. (1, 8, 12) for a
-// 112x168 picture. h and w are multiples of the merge size.
-struct VisionGrid {
-    int64_t t = 1, h = 0, w = 0;
-};
-
 // Checks that every grid is positive and divisible by `merge` spatially; returns the patch count.
-int64_t vision_patch_count(std::span<const VisionGrid> grids, int merge);
+int64_t vision_patch_count(std::span<const ImageGrid> grids, int merge);
 
 // The head_dim/4 rotary frequencies 1/10000^(2i/(head_dim/2)), rounded the way torch computes
 // them in float32 (the power in double, rounded once, then an f32 reciprocal).
@@ -26,7 +21,7 @@ std::vector<float> vision_rotary_inv_freq(int head_dim);
 
 // [patches, head_dim/2] f32 angles in the processor's patch order (t, h/m, w/m, m, m):
 // concat(row * inv_freq, col * inv_freq) of each patch's (row, col) in its grid.
-Tensor vision_rotary_angles(std::span<const VisionGrid> grids, int merge, int head_dim);
+Tensor vision_rotary_angles(std::span<const ImageGrid> grids, int merge, int head_dim);
 
 // How the merge units (m x m patches) of all images are regrouped into windows of
 // `window_units` x `window_units` units, and where attention segments begin and end.
@@ -42,7 +37,7 @@ struct WindowLayout {
     std::vector<int64_t> cu_seqlens;
 };
 
-WindowLayout vision_window_layout(std::span<const VisionGrid> grids, int merge, int window_units);
+WindowLayout vision_window_layout(std::span<const ImageGrid> grids, int merge, int window_units);
 
 // p^-1: out[p[i]] = i. p must be a permutation of 0..n-1.
 std::vector<int64_t> invert_permutation(std::span<const int64_t> p);

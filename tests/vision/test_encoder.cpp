@@ -21,9 +21,9 @@ namespace {
 
 Tensor golden(const std::string& name) { return read_npy(dtest::golden_dir() + "/" + name + ".npy"); }
 
-std::vector<VisionGrid> golden_grids(const std::string& prefix) {
+std::vector<ImageGrid> golden_grids(const std::string& prefix) {
     const Tensor g = golden(prefix + "_grid_thw");
-    std::vector<VisionGrid> out;
+    std::vector<ImageGrid> out;
     for (int64_t i = 0; i < g.dim(0); ++i) {
         const int64_t* r = g.data<int64_t>() + i * 3;
         out.push_back({r[0], r[1], r[2]});
@@ -72,7 +72,7 @@ class VisionGoldenF32 : public ::testing::TestWithParam<std::string> {};
 TEST_P(VisionGoldenF32, EveryIntermediateMatches) {
     DIMPLE_REQUIRE_SHARED();
     const std::string p = GetParam();
-    const std::vector<VisionGrid> grids = golden_grids(p);
+    const std::vector<ImageGrid> grids = golden_grids(p);
     VisionTrace tr;
     const Tensor out = tiny_encoder(Compute::F32).encode(golden(p + "_pixel_values"), grids, &tr);
     EXPECT_TRUE(dtest::all_equal(tr.window_index, golden(p + "_vis_window_index")));
@@ -187,14 +187,14 @@ struct Reference {
     }
 
     // Returns {vis_out, projected}.
-    std::pair<Vec, Vec> run(const Tensor& pixels, const std::vector<VisionGrid>& grids) const {
+    std::pair<Vec, Vec> run(const Tensor& pixels, const std::vector<ImageGrid>& grids) const {
         const VisionConfig& v = *cfg.vision;
         const int64_t H = v.hidden_size, I = v.intermediate_size, heads = v.num_heads, hd = H / heads;
         const int64_t P = v.patch_dim(), wp = v.window_size / v.patch_size;  // window side, patches
         struct Pos { int64_t frame, row, col; };
         std::vector<Pos> pos;
         int64_t frame = 0;
-        for (const VisionGrid& g : grids)
+        for (const ImageGrid& g : grids)
             for (int64_t t = 0; t < g.t; ++t, ++frame)
                 for (int64_t hb = 0; hb < g.h / 2; ++hb)
                     for (int64_t wb = 0; wb < g.w / 2; ++wb)
@@ -310,7 +310,7 @@ TEST_P(VisionSynthetic, MatchesDoubleReference) {
     write_synthetic_checkpoint(dir, synthetic_config(GetParam()), {DType::BF16, 1, 11, 0.08f});
     const ModelConfig cfg = load_model_config(dir);
     const Checkpoint ck(dir);
-    const std::vector<VisionGrid> grids{{1, 8, 16}, {1, 10, 14}};
+    const std::vector<ImageGrid> grids{{1, 8, 16}, {1, 10, 14}};
     const Tensor pixels = random_pixels(128 + 140, 1176, 3);
 
     VisionTrace tr;
@@ -327,7 +327,7 @@ TEST_P(VisionSynthetic, ImagesEncodedTogetherEqualImagesEncodedAlone) {
     const std::string dir = dtest::temp_dir();
     write_synthetic_checkpoint(dir, synthetic_config(GetParam()), {DType::BF16, 1, 12, 0.08f});
     const VisionEncoder enc(Checkpoint(dir), load_model_config(dir), Compute::F32);
-    const std::vector<VisionGrid> grids{{1, 10, 14}, {1, 8, 16}};
+    const std::vector<ImageGrid> grids{{1, 10, 14}, {1, 8, 16}};
     const Tensor pixels = random_pixels(140 + 128, 1176, 4);
     const Tensor both = enc.encode(pixels, grids);
     const Tensor first = enc.encode(pixels.slice_rows(0, 140).clone(), {&grids[0], 1});

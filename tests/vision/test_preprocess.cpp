@@ -49,7 +49,7 @@ Image image_from(const Tensor& hwc) {
                                          << worst << " levels";
 }
 
-::testing::AssertionResult same_grid(const GridTHW& g, const Tensor& want) {
+::testing::AssertionResult same_grid(const ImageGrid& g, const Tensor& want) {
     if (want.numel() != 3) return ::testing::AssertionFailure() << "grid reference " << shape_str(want.shape());
     const int64_t* w = want.data<int64_t>();
     if (g.t == w[0] && g.h == w[1] && g.w == w[2]) return ::testing::AssertionSuccess();

@@ -15,9 +15,9 @@ using namespace dimple;
 
 namespace {
 
-std::vector<VisionGrid> golden_grids(const std::string& prefix) {
+std::vector<ImageGrid> golden_grids(const std::string& prefix) {
     const Tensor g = read_npy(dtest::golden_dir() + "/" + prefix + "_grid_thw.npy");
-    std::vector<VisionGrid> out;
+    std::vector<ImageGrid> out;
     for (int64_t i = 0; i < g.dim(0); ++i) {
         const int64_t* r = g.data<int64_t>() + i * 3;
         out.push_back({r[0], r[1], r[2]});
@@ -49,7 +49,7 @@ TEST(VisionWindows, InverseFrequenciesRoundLikeTorch) {
 
 TEST(VisionWindows, AnglesFollowTheProcessorPatchOrder) {
     // A 4x6 patch grid: rows of the pixel_values run over (h/2, w/2, 2, 2).
-    const VisionGrid g{1, 4, 6};
+    const ImageGrid g{1, 4, 6};
     const Tensor a = vision_rotary_angles({&g, 1}, 2, 8);  // 2 frequencies: 1 and 0.01
     ASSERT_EQ(a.shape(), (Shape{24, 4}));
     auto rc = [&](int64_t p) { return std::pair<float, float>(a.row(p)[0], a.row(p)[2]); };
@@ -67,7 +67,7 @@ TEST(VisionWindows, AnglesFollowTheProcessorPatchOrder) {
 TEST(VisionWindows, LayoutOfOneImageWithPaddingWindows) {
     // 4x6 merge units: windows of 4x4 units give a 16-unit and an 8-unit window; the exact
     // multiple of 4 rows adds a padded (empty) window row, two repeated boundaries.
-    const VisionGrid g{1, 8, 12};
+    const ImageGrid g{1, 8, 12};
     const WindowLayout L = vision_window_layout({&g, 1}, 2, 4);
     EXPECT_EQ(L.window_index, (std::vector<int64_t>{0, 1, 2, 3, 6, 7, 8, 9, 12, 13, 14, 15, 18, 19,
                                                     20, 21, 4, 5, 10, 11, 16, 17, 22, 23}));
@@ -77,7 +77,7 @@ TEST(VisionWindows, LayoutOfOneImageWithPaddingWindows) {
 }
 
 TEST(VisionWindows, WindowsStayInsideTheirImageAndFrame) {
-    const std::vector<VisionGrid> grids{{1, 26, 38}, {2, 10, 14}, {1, 2, 2}, {1, 16, 16}};
+    const std::vector<ImageGrid> grids{{1, 26, 38}, {2, 10, 14}, {1, 2, 2}, {1, 16, 16}};
     const WindowLayout L = vision_window_layout(grids, 2, 4);
     const int64_t units = vision_patch_count(grids, 2) / 4;
     ASSERT_EQ(int64_t(L.window_index.size()), units);
@@ -87,7 +87,7 @@ TEST(VisionWindows, WindowsStayInsideTheirImageAndFrame) {
     // boundaries are window boundaries.
     std::vector<int64_t> frame_of(L.window_index.size()), row_of(frame_of), col_of(frame_of);
     int64_t u = 0, f = 0;
-    for (const VisionGrid& g : grids)
+    for (const ImageGrid& g : grids)
         for (int64_t t = 0; t < g.t; ++t, ++f)
             for (int64_t r = 0; r < g.h / 2; ++r)
                 for (int64_t c = 0; c < g.w / 2; ++c, ++u)
@@ -110,7 +110,7 @@ TEST(VisionWindows, WindowsStayInsideTheirImageAndFrame) {
     for (int64_t c : L.cu_seqlens)
         EXPECT_TRUE(std::binary_search(L.cu_window_seqlens.begin(), L.cu_window_seqlens.end(), c)) << c;
     // (1,16,16): 8x8 units, both sides exact multiples: 4 real windows + 5 padded ones at the end.
-    const VisionGrid sq{1, 16, 16};
+    const ImageGrid sq{1, 16, 16};
     const WindowLayout S = vision_window_layout({&sq, 1}, 2, 4);
     EXPECT_EQ(S.cu_window_seqlens_raw,
               (std::vector<int64_t>{0, 64, 128, 128, 192, 256, 256, 256, 256, 256}));
@@ -126,7 +126,7 @@ TEST(VisionWindows, InvertPermutation) {
 }
 
 TEST(VisionWindows, RejectsGridsTheMergeCannotSplit) {
-    const VisionGrid odd{1, 7, 8}, empty{0, 8, 8};
+    const ImageGrid odd{1, 7, 8}, empty{0, 8, 8};
     EXPECT_THROW(vision_patch_count({&odd, 1}, 2), Error);
     EXPECT_THROW(vision_window_layout({&empty, 1}, 2, 4), Error);
 }
@@ -136,7 +136,7 @@ class VisionWindowsGolden : public ::testing::TestWithParam<std::string> {};
 TEST_P(VisionWindowsGolden, MatchExactly) {
     DIMPLE_REQUIRE_SHARED();
     const std::string p = GetParam();
-    const std::vector<VisionGrid> grids = golden_grids(p);
+    const std::vector<ImageGrid> grids = golden_grids(p);
     const WindowLayout L = vision_window_layout(grids, 2, 4);
     EXPECT_TRUE(dtest::all_equal(i64(L.window_index), golden(p + "_vis_window_index")));
     EXPECT_TRUE(dtest::all_equal(i64(L.cu_window_seqlens_raw), golden(p + "_vis_cu_window_seqlens_raw")));
