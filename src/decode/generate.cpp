@@ -128,7 +128,9 @@ std::vector<size_t> pick_top(const std::vector<float>& conf, int64_t n, float al
     return idx;
 }
 
-void validate(const GenerateOptions& o, const ModelConfig& cfg) {
+void validate(const GenerateOptions& o, const ModelConfig& cfg, int64_t prompt_len) {
+    check(prompt_len + o.max_new_tokens <= cfg.max_positions, "the prompt (", prompt_len, " tokens) plus ",
+          o.max_new_tokens, " new tokens exceeds the model's ", cfg.max_positions, " positions");
     check(o.max_new_tokens >= 1 && o.max_new_tokens <= 1 << 16, "max_new_tokens must be in [1, 65536] (got ",
           o.max_new_tokens, ")");
     check(o.steps >= 1 && o.steps <= 1 << 16, "steps must be in [1, 65536] (got ", o.steps, ")");
@@ -149,7 +151,7 @@ void validate(const GenerateOptions& o, const ModelConfig& cfg) {
 GenerateResult generate(const LanguageModel& lm, const Prompt& prompt, const GenerateOptions& opt,
                         const StepCallback& on_step, bool collect_debug) {
     const ModelConfig& cfg = lm.config();
-    validate(opt, cfg);
+    validate(opt, cfg, int64_t(prompt.ids.size()));
     const int64_t mask = cfg.ids.mask, P = int64_t(prompt.ids.size()), A = opt.max_new_tokens;
     const int64_t V = cfg.vocab_size;
 

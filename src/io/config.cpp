@@ -136,6 +136,7 @@ ModelConfig parse_model_config(const std::string& text, const std::string& label
     c.num_heads = int(f.integer("num_attention_heads", 1, 4096));
     c.num_kv_heads = int(f.integer_or("num_key_value_heads", c.num_heads, 1, 4096));
     c.vocab_size = int(f.integer("vocab_size", 1, 1 << 24));
+    c.max_positions = f.integer_or("max_position_embeddings", c.max_positions, 1, int64_t(1) << 24);
     c.rms_norm_eps = f.number_or("rms_norm_eps", 1e-6, 0, 1);
     c.rope_theta = f.number_or("rope_theta", 10000.0, 1, 1e12);
     c.hidden_act = f.string_or("hidden_act", "silu");

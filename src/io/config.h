@@ -33,6 +33,7 @@ struct ModelConfig {
     std::string model_type;
     int hidden_size = 0, intermediate_size = 0, num_layers = 0, num_heads = 0, num_kv_heads = 0;
     int vocab_size = 0;
+    int64_t max_positions = 32768;  // max_position_embeddings: the longest prompt + answer
     double rms_norm_eps = 1e-6, rope_theta = 10000.0;
     std::array<int, 3> mrope_section{};  // frequencies per t/h/w id; Dream: all t
     std::string hidden_act = "silu";

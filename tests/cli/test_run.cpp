@@ -72,6 +72,7 @@ TEST(RunCommand, BadInputExitsTwoWithAMessage) {
              {"run" + m + "--prompt-ids 5 -n 4 --fix-ids 9:1", "outside the 4 answer tokens"},
              {"run" + m + "--prompt-ids 5 --template '<mask:3'", "no tokenizer"},
              {"run" + m + "--prompt-ids 5 --steps 0", "steps must be"},
+             {"run" + m + "--prompt-ids 5 -n 40000", "exceeds the model's 32768 positions"},
              {"run" + m + "--prompt-ids 5 --compute f64", "unknown compute mode"},
              {"run --model /nonexistent --prompt-ids 5", "not a model folder"},
              {"forward" + m + "--ids /nonexistent.npy --out /tmp/x.npy", "cannot open"},
