@@ -10,13 +10,17 @@
 
 using namespace dimple;
 
-class GenerationGoldens : public ::testing::TestWithParam<std::string> {};
+namespace {
 
-TEST_P(GenerationGoldens, EveryUsableRunMatchesTokenForToken) {
-    DIMPLE_GOLDEN_SET_DIR(dir, GetParam());
+struct Tally {
+    int usable = 0, matched = 0, deterministic = 0, deterministic_matched = 0;
+};
+
+// Runs every deterministic run of a golden set; failures of usable runs are reported when `strict`.
+Tally run_set(const std::string& dir, Compute compute, bool strict) {
     const auto gen = dtest::load_generation_runs(dir);
     const Checkpoint ckpt(dir + "/model");
-    const LanguageModel lm(ckpt, load_model_config(dir + "/model"), Compute::F32);
+    const LanguageModel lm(ckpt, load_model_config(dir + "/model"), compute);
     auto prompt_of = [&](const std::string& prefix) {
         const Tensor t = read_npy(dir + "/" + prefix + "_input_ids.npy");
         const std::vector<int64_t> ids(t.data<int64_t>(), t.data<int64_t>() + t.numel());
@@ -27,29 +31,49 @@ TEST_P(GenerationGoldens, EveryUsableRunMatchesTokenForToken) {
     };
     std::map<std::string, Prompt> prompts;
 
-    int usable = 0, matched = 0, deterministic = 0, deterministic_matched = 0;
+    Tally t;
     for (const auto& run : gen["runs"]) {
         if (!run["deterministic"].get<bool>()) continue;
         const std::string name = run["prompt"].get<std::string>();
         if (!prompts.count(name)) prompts.emplace(name, prompt_of(name));
         const GenerateResult r = generate(lm, prompts.at(name), dtest::golden_run_options(run, gen), {}, true);
         const std::string diff = dtest::golden_run_difference(r, run);
-        ++deterministic;
-        deterministic_matched += diff.empty();
+        ++t.deterministic;
+        t.deterministic_matched += diff.empty();
         if (!run["usable"].get<bool>()) continue;
-        ++usable;
-        matched += diff.empty();
-        if (!diff.empty())
+        ++t.usable;
+        t.matched += diff.empty();
+        if (strict && !diff.empty())
             ADD_FAILURE() << name << " run " << run["spec"].dump() << " prior " << run["prior_name"] << ": " << diff;
     }
-    std::printf("%s: usable runs matched %d / %d; deterministic runs matched %d / %d\n", GetParam().c_str(),
-                matched, usable, deterministic_matched, deterministic);
+    std::printf("%s %s: usable runs matched %d / %d; deterministic runs matched %d / %d\n", dir.c_str(),
+                compute_name(compute).c_str(), t.matched, t.usable, t.deterministic_matched, t.deterministic);
+    return t;
+}
+
+}  // namespace
+
+class GenerationGoldens : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(GenerationGoldens, EveryUsableRunMatchesTokenForToken) {
+    DIMPLE_GOLDEN_SET_DIR(dir, GetParam());
+    const Tally t = run_set(dir, Compute::F32, true);
     if (GetParam() == "tiny-a") {
-        EXPECT_EQ(usable, 199);
+        EXPECT_EQ(t.usable, 199);
     }
-    EXPECT_GT(usable, 20);
-    EXPECT_EQ(matched, usable);
+    EXPECT_GT(t.usable, 20);
+    EXPECT_EQ(t.matched, t.usable);
 }
 
 INSTANTIATE_TEST_SUITE_P(Sets, GenerationGoldens, ::testing::ValuesIn(dtest::golden_sets()),
                          dtest::GoldenSetName());
+
+// Fast mode: bf16 activations shift logits by up to 0.4 on tiny-a, enough to flip close decisions,
+// so some runs diverge from the original at some step. Measured: 128 of the 199 usable runs
+// still match token for token. The bound guards against a regression that breaks bf16 outright.
+TEST(GenerationGoldensBF16, CountsTheRunsThatStillMatch) {
+    DIMPLE_REQUIRE_SHARED();
+    const Tally t = run_set(dtest::golden_dir(), Compute::BF16, false);
+    EXPECT_EQ(t.usable, 199);
+    EXPECT_GE(t.matched, 100);
+}
