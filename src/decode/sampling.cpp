@@ -14,23 +14,30 @@ namespace {
 constexpr float kRemoved = std::numeric_limits<float>::lowest();  // torch.finfo(float32).min
 
 // Keeps the smallest prefix of tokens (by descending logit) whose cumulative probability exceeds
-// p, always keeping the first; the rest get kRemoved.
+// p, always keeping the first; the rest get kRemoved. Only the kept prefix needs sorting: the
+// denominator comes from one pass over all logits, and the sorted prefix grows until the cumulative
+// probability passes p (so this costs O(V) per position, not a full sort of the vocabulary).
 void top_p_filter(std::vector<float>& l, float p, std::vector<int32_t>& order) {
     const size_t V = l.size();
+    const float mx = *std::max_element(l.begin(), l.end());
+    float z = 0.f;
+    for (float x : l) z += std::exp(x - mx);
     order.resize(V);
     std::iota(order.begin(), order.end(), 0);
-    std::stable_sort(order.begin(), order.end(), [&](int32_t a, int32_t b) { return l[size_t(a)] > l[size_t(b)]; });
-    std::vector<float> sorted(V);
-    for (size_t i = 0; i < V; ++i) sorted[i] = l[size_t(order[i])];
-    softmax(sorted.data(), int64_t(V));
+    auto by_logit = [&](int32_t a, int32_t b) { return l[size_t(a)] > l[size_t(b)] || (l[size_t(a)] == l[size_t(b)] && a < b); };
+    size_t sorted = 0, kept = V;
     float cum = 0.f;
-    bool remove_next = false;  // the removal mask is shifted right by one
-    for (size_t i = 0; i < V; ++i) {
-        const bool remove = remove_next && i > 0;
-        cum += sorted[i];
-        remove_next = cum > p;
-        if (remove) l[size_t(order[i])] = kRemoved;
+    for (size_t want = std::min<size_t>(V, 64); kept == V && sorted < V; want = std::min(V, want * 4)) {
+        std::partial_sort(order.begin() + long(sorted), order.begin() + long(want), order.end(), by_logit);
+        for (; sorted < want; ++sorted) {
+            cum += std::exp(l[size_t(order[sorted])] - mx) / z;
+            if (cum > p) {  // this token is the last one kept
+                kept = sorted + 1;
+                break;
+            }
+        }
     }
+    for (size_t i = kept; i < V; ++i) l[size_t(order[i])] = kRemoved;
 }
 
 void top_k_filter(std::vector<float>& l, int k, std::vector<float>& tmp) {

@@ -1,6 +1,9 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <numeric>
+#include <random>
 #include <vector>
 
 #include "decode/sampling.h"
@@ -43,4 +46,35 @@ TEST(Sampling, TemperatureDrawsFollowTheDistribution) {
     for (int i = 0; i < 4000; ++i)
         ones += choose_token(logits.data(), 2, {1.f, std::nullopt, std::nullopt}, ConfidenceKind::Probability, true, rng, s).token == 1;
     EXPECT_NEAR(ones / 4000.0, 0.75, 0.03);
+}
+
+TEST(Sampling, TopPOnALargeVocabularyMatchesAFullSort) {
+    // The filter sorts only the prefix it keeps; compare its distribution with a full sort's.
+    std::mt19937 gen(3);
+    for (float scale : {0.5f, 3.f}) {
+        for (float p : {0.3f, 0.9f, 0.99f}) {
+            std::normal_distribution<float> d(0.f, scale);
+            std::vector<float> logits(5000);
+            for (float& x : logits) x = d(gen);
+            std::vector<size_t> order(logits.size());
+            std::iota(order.begin(), order.end(), 0);
+            std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return logits[a] > logits[b]; });
+            double z = 0;
+            for (float x : logits) z += std::exp(double(x));
+            double cum = 0;
+            size_t kept = 0;
+            while (kept < order.size()) {
+                cum += std::exp(double(logits[order[kept++]])) / z;
+                if (cum > p) break;
+            }
+            double kept_z = 0;
+            for (size_t i = 0; i < kept; ++i) kept_z += std::exp(double(logits[order[i]]));
+            Rng rng(1);
+            SamplingScratch s;
+            const TokenChoice c = choose_token(logits.data(), int64_t(logits.size()), {0.f, p, std::nullopt},
+                                               ConfidenceKind::Probability, false, rng, s);
+            EXPECT_EQ(size_t(c.token), order[0]);
+            EXPECT_NEAR(c.confidence, std::exp(double(logits[order[0]])) / kept_z, 1e-5) << scale << " " << p;
+        }
+    }
 }
