@@ -76,6 +76,18 @@ struct PilFixtures {
     std::string why_not;
     bool script_failed = false;
     std::vector<std::string> lines;  // the manifest
+
+    // The file names of the manifest's entries of one kind ("image", "unsupported", ...).
+    std::vector<std::string> names(const std::string& kind) const {
+        std::vector<std::string> out;
+        for (const std::string& line : lines) {
+            std::istringstream in(line);
+            std::string k, name;
+            in >> k >> name;
+            if (k == kind) out.push_back(name);
+        }
+        return out;
+    }
 };
 
 const PilFixtures& pil_fixtures() {
@@ -192,11 +204,7 @@ TEST(Goldens, RawPicturesPixelValues) {
 TEST(PilParity, DecodesLikePil) {
     REQUIRE_PIL(fx);
     int n = 0;
-    for (const std::string& line : fx.lines) {
-        std::istringstream in(line);
-        std::string kind, name;
-        in >> kind >> name;
-        if (kind != "image") continue;
+    for (const std::string& name : fx.names("image")) {
         const std::string path = fx.dir + "/" + name;
         EXPECT_TRUE(same_pixels(load_image(path), read_npy(path + ".rgb.npy"))) << name;
         ++n;
@@ -231,11 +239,7 @@ TEST(PilParity, ResizesLikePil) {
 TEST(PilParity, PixelValuesLikePil) {
     REQUIRE_PIL(fx);
     const PreprocessorConfig config = fixture_config();
-    for (const std::string& line : fx.lines) {
-        std::istringstream in(line);
-        std::string kind, name;
-        in >> kind >> name;
-        if (kind != "image") continue;
+    for (const std::string& name : fx.names("image")) {
         const std::string path = fx.dir + "/" + name;
         const PixelValues pv = preprocess_image(load_image(path), config);
         EXPECT_TRUE(dtest::all_equal(pv.values, read_npy(path + ".pixels.npy"))) << name;
@@ -247,11 +251,7 @@ TEST(PilParity, PixelValuesLikePil) {
 TEST(PilParity, RefusesWhatItDoesNotSupport) {
     REQUIRE_PIL(fx);
     int n = 0;
-    for (const std::string& line : fx.lines) {
-        std::istringstream in(line);
-        std::string kind, name;
-        in >> kind >> name;
-        if (kind != "unsupported") continue;
+    for (const std::string& name : fx.names("unsupported")) {
         try {
             load_image(fx.dir + "/" + name);
             ADD_FAILURE() << name << " decoded";
