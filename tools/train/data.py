@@ -2,7 +2,7 @@
 exactly as the engine will see them, with the chat-template prompt and the answer as token ids.
 
 Splits are disjoint seed streams: image j of split s under seed S is drawn from
-numpy.random.default_rng([S, s, j]) (train 0, validation 1, held-out evaluation 2).
+numpy.random.default_rng([S, s, j]) (train 0, validation 1, held-out evaluation 2, the shipped examples 3).
 """
 import io
 import os
@@ -19,7 +19,7 @@ import render  # noqa: E402
 import world  # noqa: E402
 from dimple_ref import preprocess as P  # noqa: E402
 
-SPLITS = {"train": 0, "val": 1, "eval": 2}
+SPLITS = {"train": 0, "val": 1, "eval": 2, "examples": 3}
 # Images are resized to at most 36 merged vision tokens (28x28 pixels each): the smallest object
 # (1/8 of the shorter side) still spans about a 14-pixel patch after resizing.
 MIN_PIXELS, MAX_PIXELS = 3136, 36 * 28 * 28
