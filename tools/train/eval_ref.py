@@ -9,7 +9,8 @@ decoder (tools/dimple_ref/generate.py): the same prompt, preprocessing and decod
       [--template TEXT] [--seed 0]
 
 Prints accuracy (exact match after trimming) overall and per kind, mean forward passes and forward
-passes per answer token; writes one {"answer", "steps", "answer_ids"} object per line.
+passes per answer token; writes one {"answer", "steps", "answer_ids", "region"} object per line (region: the whole answer
+region, pad after the first eos, like `dimple run --json`'s answer_ids).
 """
 import argparse
 import json
@@ -68,7 +69,8 @@ def run_item(m, tok, pre, item, folder, a, prior):
         top_k=None if a.top_k == 0 else a.top_k, alg_p_threshold=a.threshold or None,
         use_cache=not a.no_cache, decoding_pipeline="dim")
     answer_ids, text = answer_of(m, tok, out["sequence"], len(ids))
-    return {"answer": text, "steps": out["n_steps_run"], "answer_ids": answer_ids}
+    region = G.answer_tokens(m, out["sequence"], len(ids))
+    return {"answer": text, "steps": out["n_steps_run"], "answer_ids": answer_ids, "region": region}
 
 
 def main():

@@ -80,20 +80,28 @@ def answer_stats(tok, items, preds):
     return out
 
 
-def parity(a, data, n):
-    """Engine (--compute f32) and the PyTorch reference at temperature 0 on the first n items."""
+def parity(a, n):
+    """`dimple run --json --compute f32` against the PyTorch reference at temperature 0 with a
+    deterministic algorithm (maskgit_plus; `origin` draws random positions from different
+    generators) on the first n items: answer regions and step counts must be identical."""
     sub = subset(a.eval_dir, "parity", lambda i, _: i < n)
-    opts = ["--temperature", "0"]
-    eng = run_eval(a, "parity-engine", a.model, sub, opts + ["--compute", "f32"])
+    opts = ["--temperature", "0", "--alg", "maskgit_plus"]
     ref_pred = os.path.join(a.out, "pred-parity-reference.jsonl")
     subprocess.run([sys.executable, os.path.join(HERE, "eval_ref.py"), "--model", a.model, "--data", sub,
                     "--predictions", ref_pred] + opts, check=True, stdout=subprocess.DEVNULL)
-    with open(os.path.join(a.out, "pred-parity-engine.jsonl")) as f:
-        e = [json.loads(line) for line in f]
     with open(ref_pred) as f:
-        r = [json.loads(line) for line in f]
-    same = sum(x["answer"] == y["answer"] and x["steps"] == y["steps"] for x, y in zip(e, r))
-    return {"items": len(r), "identical_answer_and_steps": same, "engine_accuracy": eng["all"]["accuracy"]}
+        ref = [json.loads(line) for line in f]
+    with open(sub) as f:
+        items = [json.loads(line) for line in f]
+    same = []
+    for it, r in zip(items, ref):
+        cmd = [a.cli, "run", "--model", a.model, "--image", os.path.join(a.eval_dir, it["image"]),
+               "--prompt", it["question"], "--compute", "f32", "--json"] + opts
+        e = json.loads(subprocess.run(cmd, capture_output=True, text=True, check=True).stdout)
+        same.append(e["answer_ids"] == r["region"] and e["steps"] == r["steps"])
+    return {"items": len(ref), "identical_answer_and_steps": sum(same),
+            "reference_accuracy": sum(r["answer"] == it["answer"] for r, it in zip(ref, items)) / len(ref),
+            "options": " ".join(opts)}
 
 
 def stability(log_path, objective="diffusion"):
@@ -154,7 +162,7 @@ def main():
             with open(path, "w") as f:
                 json.dump(results, f, indent=1)
     if only is None or "parity" in only:
-        results["parity"] = parity(a, full, a.parity_items)
+        results["parity"] = parity(a, a.parity_items)
     if a.logs:
         results["stability"] = {"ar-then-diffusion": stability(a.logs[0]), "diffusion": stability(a.logs[1])}
     with open(path, "w") as f:

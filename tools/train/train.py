@@ -29,6 +29,9 @@ import checkpoint  # noqa: E402
 import data  # noqa: E402
 import objectives  # noqa: E402
 
+# Trainable weights of a phase, by name prefix: the projector alone (alignment), or everything.
+TRAINABLE = {"projector": ("img_projector.",), "all": ("",)}
+
 RECIPES = {
     "ar-then-diffusion": lambda al, ar: [("align", "autoregressive", "projector", al),
                                          ("instruct", "autoregressive", "all", ar),
@@ -59,18 +62,23 @@ def lr_at(step, start, end, peak, warmup):
     return peak * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * (i - w) / max(1, n - w))))
 
 
-def validation(m, val_batches, seed):
-    """Mean autoregressive and diffusion losses on fixed validation batches (fixed masks)."""
+def validation(m, val_batches, seed, current):
+    """Mean autoregressive and diffusion losses on fixed validation batches (fixed masks), and the
+    current objective's loss with blank images (val_blank_*: equal to val_* when the model ignores
+    the image)."""
     out = {}
+    blank = [dict(b, pixel_values=torch.zeros_like(b["pixel_values"])) for b in val_batches]
     with torch.no_grad():
-        for obj in ("autoregressive", "diffusion"):
+        for name, obj, batches in (("val_autoregressive", "autoregressive", val_batches),
+                                   ("val_diffusion", "diffusion", val_batches),
+                                   ("val_blank_" + current, current, blank)):
             gen = torch.Generator().manual_seed(seed)
             tot = cnt = 0.0
-            for b in val_batches:
+            for b in batches:
                 lo, n = objectives.loss(m, b, obj, gen)
                 tot += float(lo) * n
                 cnt += n
-            out["val_" + obj] = tot / cnt
+            out[name] = tot / cnt
     return out
 
 
@@ -107,6 +115,8 @@ def main():
     ap.add_argument("--questions", type=int, default=4, help="questions per image")
     ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--align-lr", type=float, default=2e-3)
+    ap.add_argument("--vision-lr-scale", type=float, default=1.0,
+                    help="learning rate of the vision tower and projector relative to --lr")
     ap.add_argument("--warmup", type=int, default=100)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--threads", type=int, default=1)
@@ -151,16 +161,21 @@ def main():
     for step in range(start, a.steps):
         name, obj, which, p0, p1 = next(p for p in plan if p[3] <= step < p[4])
         if cur != name:  # a fresh optimizer per phase, over that phase's trainable weights
-            params = [v for k, v in w.items() if which == "all" or k.startswith("img_projector.")]
+            trainable = {k: v for k, v in w.items() if k.startswith(TRAINABLE[which])}
             for k, v in w.items():
-                v.requires_grad_(which == "all" or k.startswith("img_projector."))
-            opt = torch.optim.AdamW(params, lr=a.lr, betas=(0.9, 0.98), weight_decay=0.01)
+                v.requires_grad_(k in trainable)
+            image_path = [v for k, v in trainable.items() if k.startswith(("visual.", "img_projector."))]
+            language = [v for k, v in trainable.items() if not k.startswith(("visual.", "img_projector."))]
+            groups = [{"params": image_path, "scale": a.vision_lr_scale if which == "all" else 1.0}]
+            if language:
+                groups.append({"params": language, "scale": 1.0})
+            opt = torch.optim.AdamW(groups, lr=a.lr, betas=(0.9, 0.98), weight_decay=0.01)
             if opt_state is not None and opt_state.get("phase") == name:
                 opt.load_state_dict(opt_state["state"])
             cur = name
-        peak = a.align_lr if which == "projector" else a.lr
+        peak = a.lr if which == "all" else a.align_lr
         for g in opt.param_groups:
-            g["lr"] = lr_at(step, p0, p1, peak, a.warmup)
+            g["lr"] = lr_at(step, p0, p1, peak, a.warmup) * g["scale"]
         tb = time.time()
         batch = train.get(step)
         lo, n = objectives.loss(m, batch, obj, gen)
@@ -171,14 +186,15 @@ def main():
         rec = {"step": step + 1, "phase": name, "objective": obj, "loss": float(lo), "tokens": n,
                "lr": opt.param_groups[0]["lr"], "grad_norm": gnorm, "seconds": time.time() - tb}
         if (step + 1) % a.val_every == 0 or step + 1 == a.steps:
-            rec.update(validation(m, val_batches, a.seed))
+            rec.update(validation(m, val_batches, a.seed, obj))
         log.write(json.dumps(rec) + "\n")
         log.flush()
         progress(step + 1, a.steps, name, float(lo), len(batch["rows"]) / (time.time() - tb), t0 - 0,
                  final=step + 1 == a.steps)
         if "val_diffusion" in rec:
             print(f"\n  validation: autoregressive {rec['val_autoregressive']:.4f}  "
-                  f"diffusion {rec['val_diffusion']:.4f}", flush=True)
+                  f"diffusion {rec['val_diffusion']:.4f}  {obj} with blank images "
+                  f"{rec['val_blank_' + obj]:.4f}", flush=True)
         late = a.stop_at is not None and time.strftime("%H:%M", time.gmtime()) >= a.stop_at
         if time.time() - last_save > a.save_every or step + 1 == a.steps or late:
             save(a, cfg, w, {"phase": name, "state": opt.state_dict()}, step + 1, log_path)
