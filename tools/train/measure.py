@@ -45,15 +45,17 @@ def run_eval(a, name, model, data, extra):
     res = subprocess.run(cmd, capture_output=True, text=True)
     if res.returncode != 0:
         raise SystemExit(f"{name}: {res.stderr[-2000:]}")
-    summary = json.loads(res.stdout.strip().splitlines()[-1])
-    summary["wall_seconds"] = time.time() - t0
+    top = json.loads(res.stdout.strip().splitlines()[-1])  # dimple eval --json: totals + "kinds"
+    summary = {"all": {k: v for k, v in top.items() if k != "kinds"}, "kinds": top.get("kinds", {}),
+               "wall_seconds": time.time() - t0}
     with open(data) as f:
         items = [json.loads(line) for line in f if line.strip()]
     with open(pred) as f:
         preds = [json.loads(line) for line in f if line.strip()]
     summary.update(answer_stats(a.tok, items, preds))
     summary["command"] = " ".join(cmd)
-    print(f"[{name}] accuracy {summary['all']['accuracy']:.4f}" if "all" in summary else "", flush=True)
+    print(f"[{name}] accuracy {summary['all']['accuracy']:.4f}, forward passes per answer token "
+          f"{summary['all']['steps_per_token']:.3f}", flush=True)
     return summary
 
 
@@ -80,10 +82,16 @@ def answer_stats(tok, items, preds):
     return out
 
 
+def upto_eos(ids, eos):
+    """The answer ids up to and including the first eos (the engine's --json keeps whatever the
+    region holds after it; the reference turns it into pad)."""
+    return ids[:ids.index(eos) + 1] if eos in ids else ids
+
+
 def parity(a, n):
     """`dimple run --json --compute f32` against the PyTorch reference at temperature 0 with a
     deterministic algorithm (maskgit_plus; `origin` draws random positions from different
-    generators) on the first n items: answer regions and step counts must be identical."""
+    generators) on the first n items: answers up to eos and step counts must be identical."""
     sub = subset(a.eval_dir, "parity", lambda i, _: i < n)
     opts = ["--temperature", "0", "--alg", "maskgit_plus"]
     ref_pred = os.path.join(a.out, "pred-parity-reference.jsonl")
@@ -93,12 +101,14 @@ def parity(a, n):
         ref = [json.loads(line) for line in f]
     with open(sub) as f:
         items = [json.loads(line) for line in f]
+    with open(os.path.join(a.model, "config.json")) as f:
+        eos = json.load(f)["eos_token_id"]
     same = []
     for it, r in zip(items, ref):
         cmd = [a.cli, "run", "--model", a.model, "--image", os.path.join(a.eval_dir, it["image"]),
                "--prompt", it["question"], "--compute", "f32", "--json"] + opts
         e = json.loads(subprocess.run(cmd, capture_output=True, text=True, check=True).stdout)
-        same.append(e["answer_ids"] == r["region"] and e["steps"] == r["steps"])
+        same.append(upto_eos(e["answer_ids"], eos) == upto_eos(r["region"], eos) and e["steps"] == r["steps"])
     return {"items": len(ref), "identical_answer_and_steps": sum(same),
             "reference_accuracy": sum(r["answer"] == it["answer"] for r, it in zip(ref, items)) / len(ref),
             "options": " ".join(opts)}
