@@ -133,6 +133,31 @@ def stability(log_path, objective="diffusion"):
             "grad_norm_max_second_half": max(r["grad_norm"] for r in half)}
 
 
+def question_only_accuracy(eval_file, n_scenes=20000, seed=99):
+    """Accuracy per kind of always giving each question's most frequent answer (counted over
+    n_scenes random scenes): about what a model that ignores the image can reach."""
+    import numpy as np
+    from collections import Counter, defaultdict
+    counts = defaultdict(Counter)
+    rng = np.random.default_rng(seed)
+    for _ in range(n_scenes):  # questions drawn as training and make_eval_set draw them
+        scene = world.sample_scene(rng)
+        for kind in world.KINDS:
+            qa = world.sample_question(rng, scene, kind)
+            if qa is not None:
+                counts[qa[1]][qa[2]] += 1
+    right, total = Counter(), Counter()
+    with open(eval_file) as f:
+        for line in f:
+            it = json.loads(line)
+            guess = counts[it["question"]].most_common(1)[0][0] if counts[it["question"]] else ""
+            total[it["kind"]] += 1
+            right[it["kind"]] += guess == it["answer"]
+    out = {k: right[k] / total[k] for k in total}
+    out["all"] = sum(right.values()) / sum(total.values())
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--cli", default="build/dimple")
@@ -173,6 +198,8 @@ def main():
                 json.dump(results, f, indent=1)
     if only is None or "parity" in only:
         results["parity"] = parity(a, a.parity_items)
+    if only is None or "question-only" in only:
+        results["question-only"] = question_only_accuracy(full)
     if a.logs:
         results["stability"] = {"ar-then-diffusion": stability(a.logs[0]), "diffusion": stability(a.logs[1])}
     with open(path, "w") as f:

@@ -27,13 +27,17 @@ def pct(x):
 
 def kinds_table(res, names):
     present = [n for n in names if n in res]
-    head = "| kind | " + " | ".join(present) + " |\n|---|" + "---|" * len(present) + "\n"
+    prior = res.get("question-only")
+    head = "| kind | " + " | ".join(present) + (" | question only (best guess without the image) |" if prior else " |")
+    head += "\n|---|" + "---|" * (len(present) + bool(prior)) + "\n"
     rows = []
     for k in world.KINDS + ("all",):
         cells = []
         for n in present:
             t = res[n]["all"] if k == "all" else res[n].get("kinds", {}).get(k)
             cells.append(f"{pct(t['accuracy'])} ({t['correct']}/{t['items']})" if t else "")
+        if prior:
+            cells.append(pct(prior[k]) if k in prior else "")
         rows.append(f"| {k} | " + " | ".join(cells) + " |")
     return head + "\n".join(rows) + "\n"
 
