@@ -8,9 +8,9 @@
 
 #include "cli/commands.h"
 #include "cli/common.h"
+#include "cli/decoding_options.h"
 #include "core/error.h"
 #include "core/threads.h"
-#include "decode/priors.h"
 #include "engine/engine.h"
 
 namespace dimple::cli {
@@ -19,14 +19,10 @@ namespace {
 
 struct Options {
     ModelOptions model;
-    std::string prompt, prompt_ids, system, answer_template, fix_ids;
+    DecodingOptions decoding;
+    std::string prompt, prompt_ids, system;
     std::vector<std::string> images;
-    std::optional<int64_t> length;
-    int steps = 64, max_new_tokens = 64, top_k = 50;
-    std::string alg = "origin", pipeline = "dim";
-    float threshold = 0.95f, temperature = 0.2f, top_p = 0.95f, alg_temp = 0.f, eps = 1e-3f;
-    bool cache = true, original_confidence = true, json = false, quiet = false;
-    uint64_t seed = 0;
+    bool json = false, quiet = false;
 };
 
 // The answer as text with every mask shown as a placeholder glyph (tokens decoded one by one).
@@ -45,7 +41,7 @@ std::string render_partial(const Engine& e, const std::vector<int64_t>& answer) 
 void run(const Options& o) {
     set_num_threads(o.model.threads);
     const auto t_load = std::chrono::steady_clock::now();
-    Engine engine(o.model.dir, engine_options(o.model));
+    Engine engine(model_dir(o.model), engine_options(o.model));
     const double load_s = seconds_since(t_load);
 
     std::vector<Image> images;
@@ -62,22 +58,7 @@ void run(const Options& o) {
         ids = engine.chat_ids(messages);
     }
 
-    GenerateOptions g;
-    g.max_new_tokens = o.max_new_tokens;
-    g.steps = o.steps;
-    g.eps = o.eps;
-    g.pipeline = parse_pipeline(o.pipeline);
-    g.alg = parse_algorithm(o.alg);
-    g.sampling.temperature = o.temperature;
-    g.sampling.top_p = o.top_p;
-    g.sampling.top_k = o.top_k > 0 ? std::optional<int>(o.top_k) : std::nullopt;
-    g.alg_temp = o.alg_temp;
-    g.use_original_confidence = o.original_confidence;
-    g.threshold = o.threshold > 0 ? std::optional<float>(o.threshold) : std::nullopt;
-    g.use_cache = o.cache;
-    g.seed = o.seed;
-    g.fixed = engine.priors(o.answer_template, o.length, o.max_new_tokens);
-    for (const auto& [offset, id] : parse_fixed_ids(o.fix_ids)) g.fixed[offset] = id;
+    const GenerateOptions g = generate_options(o.decoding, engine);
 
     const auto t_prompt = std::chrono::steady_clock::now();
     const Prompt prompt = engine.prompt(ids, images);
@@ -95,11 +76,7 @@ void run(const Options& o) {
     const double gen_s = seconds_since(t_gen);
     const std::vector<int64_t> answer(r.sequence.begin() + int64_t(prompt.ids.size()), r.sequence.end());
     const std::string text = engine.answer_text(answer);
-    int64_t tokens = 0;  // answer tokens before eos
-    for (int64_t id : answer) {
-        if (id == engine.config().ids.eos) break;
-        ++tokens;
-    }
+    const int64_t tokens = engine.answer_length(answer);
 
     if (o.json) {
         nlohmann::json j;
@@ -132,32 +109,12 @@ void run(const Options& o) {
 void add_run_command(CLI::App& app) {
     auto o = std::make_shared<Options>();
     CLI::App* cmd = app.add_subcommand("run", "Answer a prompt (with optional images) by diffusion decoding");
-    add_model_options(cmd, o->model);
+    add_model_options(cmd, o->model, true);
     cmd->add_option("-p,--prompt", o->prompt, "User message (the chat template is applied)");
     cmd->add_option("--system", o->system, "System message (default: the template's)");
     cmd->add_option("--prompt-ids", o->prompt_ids, "Raw prompt ids 1,2,3 instead of --prompt (no template)");
     cmd->add_option("-i,--image", o->images, "Image file (repeatable); placed before the prompt text");
-    cmd->add_option("-n,--max-new-tokens", o->max_new_tokens, "Answer length in tokens (masks)")->capture_default_str();
-    cmd->add_option("-s,--steps", o->steps, "Diffusion steps at most")->capture_default_str();
-    cmd->add_option("--alg", o->alg, "origin | origin-ratio | autoregressive | maskgit_plus | topk_margin | entropy")
-        ->capture_default_str();
-    cmd->add_option("--pipeline", o->pipeline, "dim (Dimple) | dream (Dream's original)")->capture_default_str();
-    cmd->add_option("--threshold", o->threshold, "Confident decoding: commit every token above it (0: off)")
-        ->capture_default_str();
-    cmd->add_option("-t,--temperature", o->temperature, "0 = greedy")->capture_default_str();
-    cmd->add_option("--top-p", o->top_p, "Nucleus filter (1: off)")->capture_default_str();
-    cmd->add_option("--top-k", o->top_k, "Top-k filter (0: off)")->capture_default_str();
-    cmd->add_option("--alg-temp", o->alg_temp, "Sample positions by softmax(confidence/alg_temp) (0: top confidences)")
-        ->capture_default_str();
-    cmd->add_option("--eps", o->eps, "Final timestep of the schedule")->capture_default_str();
-    cmd->add_flag("--cache,!--no-cache", o->cache, "Prefilling: reuse the prompt's keys/values (default on)");
-    cmd->add_flag("--original-confidence,!--processed-confidence", o->original_confidence,
-                  "dim: confidence from the unfiltered softmax (default on)");
-    cmd->add_option("--seed", o->seed, "Seed of the random choices")->capture_default_str();
-    cmd->add_option("--template", o->answer_template,
-                    "Structure prior for the answer, e.g. '{\"name\": \"<mask:6>\"}' (see README)");
-    cmd->add_option("--length", o->length, "Exact answer length: eos at this offset, then pad");
-    cmd->add_option("--fix-ids", o->fix_ids, "Fix answer positions to raw ids: OFFSET:ID,...");
+    add_decoding_options(cmd, o->decoding);
     cmd->add_flag("--json", o->json, "Print one JSON object (answer_ids, history, text, steps, timing)");
     cmd->add_flag("-q,--quiet", o->quiet, "No step-by-step display");
     cmd->callback([o] { run(*o); });
