@@ -9,6 +9,7 @@
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "cli/decoding_options.h"
+#include "cli/live_view.h"
 #include "core/error.h"
 #include "core/threads.h"
 #include "engine/engine.h"
@@ -22,21 +23,9 @@ struct Options {
     DecodingOptions decoding;
     std::string prompt, prompt_ids, system;
     std::vector<std::string> images;
+    PixelOptions pixel_values;
     bool json = false, quiet = false;
 };
-
-// The answer as text with every mask shown as a placeholder glyph (tokens decoded one by one).
-std::string render_partial(const Engine& e, const std::vector<int64_t>& answer) {
-    std::string out;
-    const ModelConfig& c = e.config();
-    for (int64_t id : answer) {
-        if (id == c.ids.mask) out += "\u2591";  // light shade
-        else if (id == c.ids.eos || id == c.ids.pad) out += "\u00b7";
-        else if (e.has_tokenizer()) out += e.tokenizer().decode(std::vector<int32_t>{int32_t(id)}, true);
-        else out += "[" + std::to_string(id) + "]";
-    }
-    return out;
-}
 
 void run(const Options& o) {
     set_num_threads(o.model.threads);
@@ -46,6 +35,9 @@ void run(const Options& o) {
 
     std::vector<Image> images;
     for (const std::string& path : o.images) images.push_back(load_image(path));
+    const PixelInput pixels = read_pixel_input(o.pixel_values);
+    check(images.empty() || pixels.grids.empty(), "give images as files (--image) or as --pixel-values, not both");
+    const size_t image_count = images.size() + pixels.grids.size();
 
     std::vector<int64_t> ids;
     if (!o.prompt_ids.empty()) {
@@ -54,22 +46,24 @@ void run(const Options& o) {
         check(!o.prompt.empty(), "give a --prompt (or raw --prompt-ids)");
         std::vector<text::ChatMessage> messages;
         if (!o.system.empty()) messages.push_back({"system", o.system, 0});
-        messages.push_back({"user", o.prompt, int(images.size())});
+        messages.push_back({"user", o.prompt, int(image_count)});
         ids = engine.chat_ids(messages);
     }
 
     const GenerateOptions g = generate_options(o.decoding, engine);
 
     const auto t_prompt = std::chrono::steady_clock::now();
-    const Prompt prompt = engine.prompt(ids, images);
+    const Prompt prompt = pixels.grids.empty() ? engine.prompt(ids, images)
+                                               : engine.prompt(ids, pixels.pixels, pixels.grids);
     const double prompt_s = seconds_since(t_prompt);
 
-    const bool live = !o.json && !o.quiet && isatty(STDOUT_FILENO);
+    LiveView view(!o.json && !o.quiet && isatty(STDOUT_FILENO));
     StepCallback show;
-    if (live)
+    if (view.enabled())
         show = [&](int step, const std::vector<int64_t>& answer) {
-            std::printf("\r\033[J[step %3d] %s", step + 1, render_partial(engine, answer).c_str());
-            std::fflush(stdout);
+            char label[32];
+            std::snprintf(label, sizeof label, "[step %3d] ", step + 1);
+            view.show(label + render_partial(engine, answer));
         };
     const auto t_gen = std::chrono::steady_clock::now();
     const GenerateResult r = generate(engine.language_model(), prompt, g, show);
@@ -96,7 +90,7 @@ void run(const Options& o) {
         std::printf("%s\n", j.dump().c_str());
         return;
     }
-    if (live) std::printf("\r\033[J");
+    view.clear();
     std::printf("%s\n", engine.has_tokenizer() ? text.c_str() : render_partial(engine, answer).c_str());
     std::fprintf(stderr, "[%d steps, %lld tokens, %.1f tokens/s, %.1f ms/step, prompt %zu tokens in %.0f ms, %s]\n",
                  r.steps_run, (long long)tokens, gen_s > 0 ? double(tokens) / gen_s : 0.0,
@@ -114,6 +108,7 @@ void add_run_command(CLI::App& app) {
     cmd->add_option("--system", o->system, "System message (default: the template's)");
     cmd->add_option("--prompt-ids", o->prompt_ids, "Raw prompt ids 1,2,3 instead of --prompt (no template)");
     cmd->add_option("-i,--image", o->images, "Image file (repeatable); placed before the prompt text");
+    add_pixel_options(cmd, o->pixel_values);
     add_decoding_options(cmd, o->decoding);
     cmd->add_flag("--json", o->json, "Print one JSON object (answer_ids, history, text, steps, timing)");
     cmd->add_flag("-q,--quiet", o->quiet, "No step-by-step display");

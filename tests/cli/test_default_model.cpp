@@ -29,11 +29,6 @@ struct ScopedEnv {
     ~ScopedEnv() { old ? setenv(name.c_str(), old->c_str(), 1) : unsetenv(name.c_str()); }
 };
 
-std::string cli_path() {
-    const char* env = std::getenv("DIMPLE_CLI");
-    return env && *env ? env : DIMPLE_CLI_PATH;
-}
-
 }  // namespace
 
 TEST(DefaultModel, TheEnvironmentVariableNamesIt) {
@@ -53,7 +48,7 @@ TEST(DefaultModel, FoundBesideTheExecutable) {
     const std::string dir = dtest::temp_dir();
     fs::create_directories(dir + "/bin");
     fs::create_directories(dir + "/models");
-    fs::copy_file(cli_path(), dir + "/bin/dimple");
+    fs::copy_file(dtest::cli_path(), dir + "/bin/dimple");
     fs::create_directory_symlink(dtest::chat_model_dir(), dir + "/models/dimple-shapes");
     ScopedEnv cli("DIMPLE_CLI", dir + "/bin/dimple");
     const auto r = dtest::run_cli(kRun);
@@ -76,7 +71,7 @@ TEST(DefaultModel, AbsentModelIsAnErrorNamingThePlacesTried) {
     if (fs::exists(dtest::source_dir() + "/models/dimple-shapes/config.json")) return;
     const std::string dir = dtest::temp_dir();
     fs::create_directories(dir + "/bin");
-    fs::copy_file(cli_path(), dir + "/bin/dimple");
+    fs::copy_file(dtest::cli_path(), dir + "/bin/dimple");
     ScopedEnv cli("DIMPLE_CLI", dir + "/bin/dimple");
     const auto r = dtest::run_cli(kRun);
     EXPECT_EQ(r.exit_code, 2) << r.out;
