@@ -38,7 +38,7 @@ void ProgressBar::update(int64_t done, const std::string& note) {
     const int bar = std::clamp(columns - 3 - int(std::string_view(text).size()), 0, 40);
     const int filled = total_ > 0 ? int(int64_t(bar) * done / total_) : bar;
     std::string line = "\r[" + std::string(size_t(filled), '#') + std::string(size_t(bar - filled), '.') + "]" + text;
-    line.resize(std::min(line.size(), size_t(std::max(columns - 1, 1))));
+    line.resize(std::min(line.size(), size_t(std::max(columns, 2))));  // '\r' and columns - 1 cells
     std::fprintf(stderr, "%s\033[K", line.c_str());
     std::fflush(stderr);
     shown_ = true;

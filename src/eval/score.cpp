@@ -88,8 +88,8 @@ std::string format_summary(const Summary& s) {
     out += row("all", s.all);
     char buf[256];
     std::snprintf(buf, sizeof buf,
-                  "mean forward passes %.2f, per answer token %.3f; %lld answer tokens in %.1f s of decoding "
-                  "(%.1f tokens/s)\n",
+                  "mean forward passes: %.2f per question, %.3f per answer token\n"
+                  "decoding: %lld answer tokens in %.1f s, %.1f tokens/s\n",
                   s.all.steps_per_item(), s.all.steps_per_token(), (long long)s.all.tokens, s.all.seconds,
                   s.all.tokens_per_second());
     return out + buf;
