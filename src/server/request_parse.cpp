@@ -1,6 +1,7 @@
 #include "server/request_parse.h"
 
 #include <cmath>
+#include <sstream>
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
@@ -31,11 +32,17 @@ int64_t get_int(const json& j, const std::string& param, int64_t lo, int64_t hi)
     return j.get<int64_t>();
 }
 
+std::string number_text(double v) {
+    std::ostringstream o;
+    o << v;
+    return o.str();
+}
+
 double get_number(const json& j, const std::string& param, double lo, double hi) {
     if (!j.is_number()) wrong_type(param, "a number", j);
     const double v = j.get<double>();
     if (!(std::isfinite(v) && v >= lo && v <= hi))
-        bad_request(param, "'" + param + "' must be in [" + json(lo).dump() + ", " + json(hi).dump() + "] (got " +
+        bad_request(param, "'" + param + "' must be in [" + number_text(lo) + ", " + number_text(hi) + "] (got " +
                                j.dump() + ")");
     return v;
 }
