@@ -121,6 +121,7 @@ void Scheduler::step_all() {
         }
         return false;
     });
+    active_count_ = active_.size();
     if (active_.empty()) return;
 
     const auto t0 = Clock::now();
