@@ -83,8 +83,13 @@ void answer_stream(std::shared_ptr<Job> job, int fd, const ResponseIds& ids, con
                 sink.done();
                 return true;
             }
-            if (!write(step_chunks(*ev, ids, canvas, max_steps, ctx))) return false;
-            if (!ev->outcome) return true;
+            const std::string chunk = step_chunks(*ev, ids, canvas, max_steps, ctx);
+            if (!write(chunk)) return false;
+            if (!ev->outcome) {
+                if (!chunk.empty() || !peer_closed(fd)) return true;
+                job->cancelled = true;  // gone while its steps sent nothing
+                return false;
+            }
             if (usage && !write(sse(usage_chunk_json(ids, *ev->outcome)))) return false;
             if (!write(sse_done())) return false;
             sink.done();

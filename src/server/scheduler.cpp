@@ -79,6 +79,13 @@ void Scheduler::run() {
                 active_count_ = 0;
                 return;
             }
+            // Waiting requests whose client left or whose time is up give their place back.
+            std::erase_if(queue_, [&](const std::shared_ptr<Job>& j) {
+                if (j->cancelled) metrics_.count_cancelled();
+                else if (Clock::now() > j->deadline) fail(*j, time_limit_error(limits_.time_limit_s));
+                else return false;
+                return true;
+            });
             // Fair order: first come, first admitted, as places in the batch free up.
             while (active_.size() + joining.size() < size_t(limits_.max_batch) && !queue_.empty()) {
                 joining.push_back(std::move(queue_.front()));
