@@ -115,6 +115,37 @@ void Scheduler::admit(std::shared_ptr<Job> job) {
     }
 }
 
+// Runs a request's step on its logits and tells its client what changed; true when it is done.
+bool Scheduler::advance(Active& a, const Tensor& logits, double forward_s) {
+    const auto t0 = Clock::now();
+    a.state->step(logits, forward_s + std::chrono::duration<double>(Clock::now() - t0).count());
+    const std::vector<int64_t> answer = a.state->answer();
+    const bool done = a.state->finished();
+    JobEvent ev;
+    ev.delta = done ? a.text.finish(answer) : a.text.update(answer);
+    if (a.job->input.step_events) {
+        ev.step = a.state->result().steps_run;
+        ev.answer = answer;
+        ev.committed = a.state->committed();
+        ev.masks = a.state->masks_left();
+        ev.elapsed_ms = ms_since(a.started);
+    }
+    if (done || a.text.ended()) {
+        if (!done) ev.delta += a.text.finish(answer);
+        Outcome o;
+        o.text = a.text.text();
+        o.finish_reason = a.text.finish_reason();
+        o.prompt_tokens = a.state->prompt_len();
+        o.completion_tokens = a.text.tokens();
+        o.steps = a.state->result().steps_run;
+        metrics_.count_finished(o.prompt_tokens, o.completion_tokens);
+        ev.outcome = std::move(o);
+    }
+    const bool last = ev.outcome.has_value();
+    if (a.job->input.step_events || last) a.job->push(std::move(ev));
+    return last;
+}
+
 void Scheduler::step_all() {
     // Requests that left (client gone, time up) leave before the step.
     std::erase_if(active_, [&](const std::unique_ptr<Active>& a) {
@@ -152,34 +183,12 @@ void Scheduler::step_all() {
 
     for (auto& a : active_) {
         const auto it = std::find(fed.begin(), fed.end(), a.get());
-        const auto t1 = Clock::now();
-        a->state->step(it == fed.end() ? Tensor() : logits[size_t(it - fed.begin())],
-                       forward_s + std::chrono::duration<double>(Clock::now() - t1).count());
-        const std::vector<int64_t> answer = a->state->answer();
-        const bool done = a->state->finished();
-        JobEvent ev;
-        ev.delta = done ? a->text.finish(answer) : a->text.update(answer);
-        if (a->job->input.step_events) {
-            ev.step = a->state->result().steps_run;
-            ev.answer = answer;
-            ev.committed = a->state->committed();
-            ev.masks = a->state->masks_left();
-            ev.elapsed_ms = ms_since(a->started);
+        try {
+            if (advance(*a, it == fed.end() ? Tensor() : logits[size_t(it - fed.begin())], forward_s)) a->job.reset();
+        } catch (const std::exception& e) {  // not expected; one request's failure is not the others'
+            fail(*a->job, ApiError(500, std::string("decoding failed: ") + e.what(), "", "internal_error", "server_error"));
+            a->job.reset();
         }
-        if (done || a->text.ended()) {
-            if (!done) ev.delta += a->text.finish(answer);
-            Outcome o;
-            o.text = a->text.text();
-            o.finish_reason = a->text.finish_reason();
-            o.prompt_tokens = a->state->prompt_len();
-            o.completion_tokens = a->text.tokens();
-            o.steps = a->state->result().steps_run;
-            metrics_.count_finished(o.prompt_tokens, o.completion_tokens);
-            ev.outcome = std::move(o);
-        }
-        const bool last = ev.outcome.has_value();
-        if (a->job->input.step_events || last) a->job->push(std::move(ev));
-        if (last) a->job.reset();
     }
     metrics_.record_step(std::chrono::duration<double>(Clock::now() - t0).count(), int(active_.size()));
     std::erase_if(active_, [](const std::unique_ptr<Active>& a) { return a->job == nullptr; });
