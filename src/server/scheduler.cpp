@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/error.h"
+#include "core/threads.h"
 #include "decode/batch_forward.h"
 #include "decode/decode_state.h"
 #include "server/answer_text.h"
@@ -33,8 +34,13 @@ struct Scheduler::Active {
     Clock::time_point started = Clock::now();
 };
 
+// OpenMP's thread count is per thread: the scheduler's thread takes the one of the thread that
+// made it (set by --threads), not the process default.
 Scheduler::Scheduler(const Engine& engine, const Limits& limits, Metrics& metrics)
-    : engine_(engine), limits_(limits), metrics_(metrics), thread_([this] { run(); }) {}
+    : engine_(engine), limits_(limits), metrics_(metrics), thread_([this, threads = num_threads()] {
+          set_num_threads(threads);
+          run();
+      }) {}
 
 Scheduler::~Scheduler() { stop(); }
 
