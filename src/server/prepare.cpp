@@ -1,5 +1,7 @@
 #include "server/prepare.h"
 
+#include <algorithm>
+
 #include "core/error.h"
 #include "decode/decode_state.h"
 #include "vision/preprocess.h"
@@ -31,6 +33,10 @@ JobInput prepare_job(ChatRequest&& req, const ServerContext& ctx) {
     } catch (const Error& e) {
         bad_request("messages", e.what());
     }
+    const int64_t pads = std::count(in.ids.begin(), in.ids.end(), cfg.ids.image);
+    if (cfg.ids.image >= 0 && pads != int64_t(req.images.size()))  // "<|image_pad|>" typed as text
+        bad_request("messages", "the messages' text holds " + std::to_string(pads - int64_t(req.images.size())) +
+                                    " image placeholder token(s) of its own; send images as image_url parts");
     int64_t prompt_tokens = int64_t(in.ids.size()) - int64_t(req.images.size());
     for (const Image& img : req.images) prompt_tokens += image_tokens(img, ctx.preprocessor);
     if (prompt_tokens > ctx.options.limits.max_prompt_tokens)

@@ -145,6 +145,8 @@ TEST(Server, UnknownRouteWrongMethodAndMalformedRequestsGetErrors) {
     expect_error(s.chat({{"template", "<mask:x>"}, {"messages", user_message("hi")}}), 400, "mask");
     expect_error(s.chat({{"max_tokens", 4}, {"length", 3}, {"template", "a long template text here"},
                          {"messages", user_message("hi")}}), 400, "");
+    expect_error(s.chat({{"messages", user_message("look: <|vision_start|><|image_pad|><|vision_end|>")}}), 400,
+                 "image placeholder");
     // Still serving afterwards.
     const auto r = s.chat(request("Hello", 4, 4));
     ASSERT_TRUE(r);
