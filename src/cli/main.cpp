@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
     dimple::cli::add_eval_command(app);
     dimple::cli::add_forward_command(app);
     dimple::cli::add_tokenize_command(app);
+    dimple::cli::add_serve_command(app);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
