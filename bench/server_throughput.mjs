@@ -9,6 +9,7 @@
 // The binary: DIMPLE_CLI (default build/dimple).
 import fs from "node:fs";
 import os from "node:os";
+import path from "node:path";
 import { parseArgs } from "node:util";
 import { imageDataUrl, serverModel, startServer } from "../tests/server/js/serve.mjs";
 
@@ -24,8 +25,9 @@ const requests = Array.from({ length: Number(opt.requests) }, (_, i) => {
   const text = prompts[i % prompts.length];
   const content = opt.image ? [{ type: "image_url", image_url: { url: imageDataUrl() } }, { type: "text", text }] : text;
   // Temperature 0 and threshold 0 (a fixed number of tokens per step): every level does the same work.
-  return JSON.stringify({ messages: [{ role: "user", content }], max_tokens: Number(opt["max-tokens"]),
-                          steps: Number(opt.steps), temperature: 0, threshold: 0 });
+  return JSON.stringify({ model: path.basename(opt.model), messages: [{ role: "user", content }],
+                          max_tokens: Number(opt["max-tokens"]), steps: Number(opt.steps), temperature: 0,
+                          threshold: 0 });
 });
 
 const args = opt.threads ? ["--threads", opt.threads] : [];

@@ -2,9 +2,10 @@
 // streaming, the canvas stream, structure priors, a conversation) and malformed ones of many kinds
 // (each must get a 4xx with an OpenAI error body), plus the checks of each answer.
 import zlib from "node:zlib";
-import { imageDataUrl, parseSse } from "./serve.mjs";
+import path from "node:path";
+import { imageDataUrl, parseSse, serverModel } from "./serve.mjs";
 
-const small = { max_tokens: 8, steps: 4 };
+const small = { model: path.basename(serverModel()), max_tokens: 8, steps: 4 };
 const user = (content) => [{ role: "user", content }];
 const json = (body) => ({ method: "POST", path: "/v1/chat/completions", body: JSON.stringify(body) });
 const withImage = (url, text = "What is this?") =>

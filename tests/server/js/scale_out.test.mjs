@@ -8,7 +8,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { after, before, test } from "node:test";
-import { freePort, startServer, stopProcess } from "./serve.mjs";
+import { freePort, serverModel, startServer, stopProcess } from "./serve.mjs";
 
 const nginxBinary = process.env.NGINX || "/usr/sbin/nginx";
 let replicas = [], nginx, dir, url;
@@ -63,8 +63,8 @@ after(async () => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-const body = JSON.stringify({ messages: [{ role: "user", content: "Name a colour." }],
-                              max_tokens: 8, steps: 4, temperature: 0 });
+const body = JSON.stringify({ model: path.basename(serverModel()), max_tokens: 8, steps: 4, temperature: 0,
+                              messages: [{ role: "user", content: "Name a colour." }] });
 
 async function complete() {
   const r = await fetch(url + "/v1/chat/completions", { method: "POST", body,
