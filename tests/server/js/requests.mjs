@@ -85,7 +85,7 @@ export function malformedRequests({ bodyLimit }) {
     { name: "image-bomb", ...image(b64(pngBomb())) },
     { name: "too-many-images", ...json({ ...small, messages: user(
       Array.from({ length: 64 }, () => ({ type: "image_url", image_url: { url: imageDataUrl() } }))) }) },
-    { name: "too-many-tokens", ...json({ ...small, messages: user("word ".repeat(200000)) }) },
+    { name: "too-many-tokens", ...json({ ...small, messages: user("word ".repeat(6000)) }) },
     { name: "body-too-large", ...json({ ...small, messages: user("x".repeat(bodyLimit + 1)) }), status: 413 },
     { name: "wrong-method", method: "GET", path: "/v1/chat/completions", status: 405 },
     { name: "wrong-route", method: "POST", path: "/v1/nothing", body: "{}", status: 404 },
