@@ -68,7 +68,7 @@ test("an image and a question: the answer denoises step by step, then shows", as
   await page.evaluate(() => {
     window.seen = { masks: 0, fresh: 0, steps: new Set() };
     new MutationObserver(() => {
-      const c = document.querySelector(".msg:last-child .canvas");
+      const c = document.querySelector(".msg:last-child > .canvas");   // the live canvas, not the replay
       if (!c) return;
       window.seen.masks = Math.max(window.seen.masks, c.querySelectorAll(".mask").length);
       window.seen.fresh += c.querySelectorAll(".fresh").length;
@@ -81,6 +81,9 @@ test("an image and a question: the answer denoises step by step, then shows", as
   await page.waitForSelector("#attachments .thumb img");
   await page.type("#prompt", "What shapes are in this picture?");
   await page.keyboard.press("Enter");
+  // A picture of the denoising under way (the assertions below check it happened).
+  await page.waitForSelector(".msg:last-child > .canvas .mask", { timeout: 60000 })
+    .then(() => page.screenshot({ path: screenshot.replace(/\.png$/, "_denoising.png") }), () => {});
   await page.waitForSelector(".msg .answer", { timeout: 60000 });
   await page.screenshot({ path: screenshot });
 
@@ -105,7 +108,7 @@ test("drag and drop and paste attach images; a second turn keeps the conversatio
   await page.type("#prompt", "And now?");
   await page.keyboard.press("Enter");
   await page.waitForFunction(() => document.querySelectorAll(".msg .answer").length === 2, { timeout: 60000 });
-  assert.equal(await page.$$eval(".msg.user:last-of-type img", (i) => i.length), 2);
+  assert.equal(await page.$$eval(".msg.user", (m) => m[m.length - 1].querySelectorAll("img").length), 2);
   assert.equal(await page.$(".msg .error"), null);
 });
 

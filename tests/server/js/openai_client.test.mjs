@@ -68,8 +68,8 @@ test("stream_options.include_usage ends with the usage", async () => {
 });
 
 test("stream_canvas sends the whole canvas after every step", async () => {
-  const params = { ...greedy, messages: ask("Count to three."), stream_canvas: true };
-  const { chunks, text } = await streamed(params);
+  const params = { ...greedy, messages: ask("Count to three.") };
+  const { chunks, text } = await streamed({ ...params, stream_canvas: true });
   const steps = chunks.filter((c) => c.dimple).map((c) => c.dimple);
   assert.ok(steps.length >= 1 && steps.length <= greedy.steps, `${steps.length} steps`);
   let previous = Array(greedy.max_tokens).fill(null);

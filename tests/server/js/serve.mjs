@@ -11,7 +11,7 @@ const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../
 
 export const dimpleBinary = () => process.env.DIMPLE_CLI || path.join(repoRoot, "build/dimple");
 // The fixture tests/server/make_fixture.sh writes: a tiny random Dimple with the real Qwen tokenizer.
-export const serverModel = () => process.env.DIMPLE_SERVER_MODEL || path.join(repoRoot, "build/server-fixture/model");
+export const serverModel = () => process.env.DIMPLE_SERVER_MODEL || path.join(repoRoot, "build/server-fixture/tiny-dimple");
 export const fixtureImage = () => path.join(path.dirname(serverModel()), "photo.png");
 export const imageDataUrl = (file = fixtureImage()) =>
   "data:image/png;base64," + fs.readFileSync(file).toString("base64");
