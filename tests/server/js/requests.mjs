@@ -52,37 +52,41 @@ export function goodRequests() {
 export function malformedRequests({ bodyLimit }) {
   const m = user("Hi");
   const image = (url) => json({ ...small, messages: withImage(url) });
+  const imageParam = "messages[0].content[0].image_url.url";
   const b64 = (bytes) => "data:image/png;base64," + Buffer.from(bytes).toString("base64");
   return [
     { name: "bad-json", method: "POST", path: "/v1/chat/completions", body: '{"messages": [' },
     { name: "not-json", method: "POST", path: "/v1/chat/completions", body: "hello" },
     { name: "empty-body", method: "POST", path: "/v1/chat/completions", body: "" },
     { name: "body-array", ...json([1, 2, 3]) },
-    { name: "no-messages", ...json({ ...small }) },
-    { name: "messages-string", ...json({ ...small, messages: "Hi" }) },
-    { name: "messages-empty", ...json({ ...small, messages: [] }) },
-    { name: "bad-role", ...json({ ...small, messages: [{ role: "wizard", content: "Hi" }] }) },
-    { name: "content-number", ...json({ ...small, messages: [{ role: "user", content: 42 }] }) },
-    { name: "part-type", ...json({ ...small, messages: user([{ type: "audio", audio: "x" }]) }) },
-    { name: "max-tokens-negative", ...json({ ...small, messages: m, max_tokens: -5 }) },
-    { name: "max-tokens-absurd", ...json({ ...small, messages: m, max_tokens: 1e12 }) },
-    { name: "max-tokens-string", ...json({ ...small, messages: m, max_tokens: "eight" }) },
-    { name: "temperature-type", ...json({ ...small, messages: m, temperature: "hot" }) },
-    { name: "temperature-negative", ...json({ ...small, messages: m, temperature: -1 }) },
-    { name: "top-p", ...json({ ...small, messages: m, top_p: 7 }) },
-    { name: "steps-zero", ...json({ ...small, messages: m, steps: 0 }) },
-    { name: "threshold", ...json({ ...small, messages: m, threshold: 3 }) },
-    { name: "alg", ...json({ ...small, messages: m, alg: "fastest" }) },
-    { name: "template", ...json({ ...small, messages: m, template: "<mask:0>" }) },
-    { name: "n", ...json({ ...small, messages: m, n: 3 }) },
-    { name: "stream-type", ...json({ ...small, messages: m, stream: "yes" }) },
-    { name: "stop-type", ...json({ ...small, messages: m, stop: 5 }) },
-    { name: "unknown-model", ...json({ ...small, messages: m, model: "gpt-9" }) },
-    { name: "image-http", ...image("https://example.com/cat.png") },
-    { name: "image-base64", ...image("data:image/png;base64,@@@not base64@@@") },
-    { name: "image-not-image", ...image(b64("just some text, not an image")) },
-    { name: "image-truncated", ...image(imageDataUrl().slice(0, 120)) },
-    { name: "image-bomb", ...image(b64(pngBomb())) },
+    { name: "no-messages", param: "messages", ...json({ ...small }) },
+    { name: "messages-string", param: "messages", ...json({ ...small, messages: "Hi" }) },
+    { name: "messages-empty", param: "messages", ...json({ ...small, messages: [] }) },
+    { name: "bad-role", param: "messages[0].role",
+      ...json({ ...small, messages: [{ role: "wizard", content: "Hi" }] }) },
+    { name: "content-number", param: "messages[0].content",
+      ...json({ ...small, messages: [{ role: "user", content: 42 }] }) },
+    { name: "part-type", param: "messages[0].content[0].type",
+      ...json({ ...small, messages: user([{ type: "audio", audio: "x" }]) }) },
+    { name: "max-tokens-negative", param: "max_tokens", ...json({ ...small, messages: m, max_tokens: -5 }) },
+    { name: "max-tokens-absurd", param: "max_tokens", ...json({ ...small, messages: m, max_tokens: 1e12 }) },
+    { name: "max-tokens-string", param: "max_tokens", ...json({ ...small, messages: m, max_tokens: "eight" }) },
+    { name: "temperature-type", param: "temperature", ...json({ ...small, messages: m, temperature: "hot" }) },
+    { name: "temperature-negative", param: "temperature", ...json({ ...small, messages: m, temperature: -1 }) },
+    { name: "top-p", param: "top_p", ...json({ ...small, messages: m, top_p: 7 }) },
+    { name: "steps-zero", param: "steps", ...json({ ...small, messages: m, steps: 0 }) },
+    { name: "threshold", param: "threshold", ...json({ ...small, messages: m, threshold: 3 }) },
+    { name: "alg", param: "alg", ...json({ ...small, messages: m, alg: "fastest" }) },
+    { name: "template", param: "template", ...json({ ...small, messages: m, template: "<mask:0>" }) },
+    { name: "n", param: "n", ...json({ ...small, messages: m, n: 3 }) },
+    { name: "stream-type", param: "stream", ...json({ ...small, messages: m, stream: "yes" }) },
+    { name: "stop-type", param: "stop", ...json({ ...small, messages: m, stop: 5 }) },
+    { name: "unknown-model", param: "model", ...json({ ...small, messages: m, model: "gpt-9" }) },
+    { name: "image-http", param: imageParam, ...image("https://example.com/cat.png") },
+    { name: "image-base64", param: imageParam, ...image("data:image/png;base64,@@@not base64@@@") },
+    { name: "image-not-image", param: imageParam, ...image(b64("just some text, not an image")) },
+    { name: "image-truncated", param: imageParam, ...image(imageDataUrl().slice(0, 120)) },
+    { name: "image-bomb", param: imageParam, ...image(b64(pngBomb())) },
     { name: "too-many-images", ...json({ ...small, messages: user(
       Array.from({ length: 64 }, () => ({ type: "image_url", image_url: { url: imageDataUrl() } }))) }) },
     { name: "too-many-tokens", ...json({ ...small, messages: user("word ".repeat(6000)) }) },
@@ -124,6 +128,7 @@ export function checkMalformed(req, status, text) {
     const e = JSON.parse(text).error;
     if (typeof e?.message !== "string" || !e.message || typeof e.type !== "string" || !("param" in e) || !("code" in e))
       return "not an OpenAI error body: " + text.slice(0, 200);
+    if (req.param && e.param !== req.param) return `param ${e.param}, expected ${req.param}: ${e.message}`;
     return "";
   } catch {
     return "unparsable error body: " + text.slice(0, 200);
