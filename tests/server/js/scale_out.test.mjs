@@ -8,7 +8,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { after, before, test } from "node:test";
-import { freePort, serverModel, startServer, stopProcess } from "./serve.mjs";
+import { freePort, killOnExit, serverModel, startServer, stopProcess } from "./serve.mjs";
 
 const nginxBinary = process.env.NGINX || "/usr/sbin/nginx";
 let replicas = [], nginx, dir, url;
@@ -49,7 +49,8 @@ before(async () => {
   replicas = await Promise.all([startServer(), startServer()]);
   const port = await freePort();
   fs.writeFileSync(path.join(dir, "nginx.conf"), nginxConf(port, replicas.map((r) => `127.0.0.1:${r.port}`)));
-  nginx = spawn(nginxBinary, ["-c", path.join(dir, "nginx.conf"), "-p", dir], { stdio: ["ignore", "inherit", "inherit"] });
+  nginx = killOnExit(spawn(nginxBinary, ["-c", path.join(dir, "nginx.conf"), "-p", dir],
+                           { stdio: ["ignore", "inherit", "inherit"] }));
   url = `http://127.0.0.1:${port}`;
   for (let i = 0; ; ++i) {            // until nginx answers
     try { if ((await fetch(url + "/health")).ok) break; } catch { /* not listening yet */ }

@@ -26,11 +26,21 @@ export function freePort() {
   });
 }
 
+// Servers still running when this process ends (normally or by SIGINT/SIGTERM) are killed with it.
+const running = new Set();
+process.on("exit", () => { for (const child of running) child.kill("SIGKILL"); });
+for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => process.exit(128 + (signal === "SIGINT" ? 2 : 15)));
+export function killOnExit(child) {
+  running.add(child);
+  child.on("exit", () => running.delete(child));
+  return child;
+}
+
 // Spawns `dimple serve` and resolves once it prints "listening on http://HOST:PORT".
 export async function startServer({ args = [], timeoutMs = 120000, model = serverModel() } = {}) {
   const port = await freePort();
   const argv = ["serve", "--model", model, "--host", "127.0.0.1", "--port", String(port), ...args];
-  const child = spawn(dimpleBinary(), argv, { stdio: ["ignore", "pipe", "pipe"] });
+  const child = killOnExit(spawn(dimpleBinary(), argv, { stdio: ["ignore", "pipe", "pipe"] }));
   let output = "";
   const collect = (d) => { output = (output + d).slice(-20000); };
   child.stdout.on("data", collect);
