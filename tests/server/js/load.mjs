@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // Load test of `dimple serve` on loopback, bounded in count and time: starts a server, sends
 // REQUESTS requests from CONCURRENCY clients, a MALFORMED share of them malformed (many kinds), and
-// checks: no crash (the server is alive and healthy at the end), every good request answered with a
-// 200 and a well-formed body, every malformed one a 4xx with an OpenAI error body. Reports the
+// checks: no crash (the server is alive and healthy at the end, and exits cleanly on SIGTERM), every
+// good request answered with a 200 and a well-formed body, every malformed one a 4xx with an OpenAI
+// error body. Reports the
 // server's peak RSS (VmHWM). Exit code 0 only when every check passed.
 //
 //   node tests/server/js/load.mjs [--requests 10000] [--concurrency 16] [--malformed 0.3]
@@ -97,6 +98,8 @@ const report = {
 };
 console.log(JSON.stringify(report, null, 1));
 if (opt.json) fs.writeFileSync(opt.json, JSON.stringify(report, null, 1));
-const passed = alive && healthy && !timedOut && done === total && failures.length === 0;
+// A clean exit on SIGTERM too: under the sanitizers a leak or an error at shutdown fails the run.
+const passed = alive && healthy && !timedOut && done === total && failures.length === 0 && exit.code === 0;
+if (!passed) console.log("server output (end):\n" + server.output().slice(-4000));
 console.log(passed ? "load test passed" : "load test FAILED");
 process.exit(passed ? 0 : 1);
