@@ -3,8 +3,7 @@
 // REQUESTS requests from CONCURRENCY clients, a MALFORMED share of them malformed (many kinds), and
 // checks: no crash (the server is alive and healthy at the end, and exits cleanly on SIGTERM), every
 // good request answered with a 200 and a well-formed body, every malformed one a 4xx with an OpenAI
-// error body. Reports the
-// server's peak RSS (VmHWM). Exit code 0 only when every check passed.
+// error body. Reports the server's peak RSS (VmHWM). Exit code 0 only when every check passed.
 //
 //   node tests/server/js/load.mjs [--requests 10000] [--concurrency 16] [--malformed 0.3]
 //        [--time-limit 3600] [--body-limit 1048576] [--json report.json]
