@@ -5,7 +5,7 @@
 // latency percentiles per level, and the speed-up over one at a time.
 //
 //   node bench/server_throughput.mjs [--model DIR] [--requests 32] [--max-tokens 32] [--steps 32]
-//        [--levels 1,4,16] [--image] [--threads N] [--json out.json]
+//        [--top-p 0.95] [--levels 1,4,16] [--image] [--threads N] [--json out.json]
 // The binary: DIMPLE_CLI (default build/dimple).
 import fs from "node:fs";
 import os from "node:os";
@@ -16,7 +16,8 @@ import { imageDataUrl, serverModel, startServer } from "../tests/server/js/serve
 const { values: opt } = parseArgs({ options: {
   model: { type: "string", default: serverModel() }, requests: { type: "string", default: "32" },
   "max-tokens": { type: "string", default: "32" }, steps: { type: "string", default: "32" },
-  levels: { type: "string", default: "1,4,16" }, image: { type: "boolean", default: false },
+  "top-p": { type: "string", default: "0.95" }, levels: { type: "string", default: "1,4,16" },
+  image: { type: "boolean", default: false },
   threads: { type: "string" }, json: { type: "string" } } });
 
 const prompts = ["Describe the picture.", "What colour is the sky?", "Name three animals.", "Write a haiku.",
@@ -27,7 +28,7 @@ const requests = Array.from({ length: Number(opt.requests) }, (_, i) => {
   // Temperature 0 and threshold 0 (a fixed number of tokens per step): every level does the same work.
   return JSON.stringify({ model: path.basename(opt.model), messages: [{ role: "user", content }],
                           max_tokens: Number(opt["max-tokens"]), steps: Number(opt.steps), temperature: 0,
-                          threshold: 0 });
+                          threshold: 0, top_p: Number(opt["top-p"]) });
 });
 
 const args = opt.threads ? ["--threads", opt.threads] : [];
@@ -68,7 +69,8 @@ const peakRssMiB = server.peakRssKiB() / 1024;
 await server.stop();
 
 const cpu = os.cpus()[0].model;
-console.log(`model ${opt.model}, ${requests.length} requests of ${opt["max-tokens"]} tokens / ${opt.steps} steps` +
+console.log(`model ${opt.model}, ${requests.length} requests of ${opt["max-tokens"]} tokens / ${opt.steps} steps, ` +
+            `top_p ${opt["top-p"]}` +
             `${opt.image ? " with an image" : ""}, CPU ${cpu} x${os.cpus().length}, peak RSS ${peakRssMiB.toFixed(0)} MiB`);
 console.log("| clients | answer tokens/s | speed-up | p50 ms | p90 ms | p99 ms | wall s |");
 console.log("| --- | --- | --- | --- | --- | --- | --- |");
