@@ -124,6 +124,27 @@ test("a server error is shown to the user", async () => {
   assert.deepEqual(other, []);
 });
 
+test("a server with an API key: the page asks for it, then works", async () => {
+  const guarded = await startServer({ args: ["--api-key", "sesame"] });
+  try {
+    const tab = await browser.newPage();
+    await tab.goto(guarded.url + "/");
+    await tab.waitForFunction(() => /API key/.test(document.getElementById("model").textContent));
+    await tab.$eval("#api_key", (el) => { el.value = "sesame"; el.dispatchEvent(new Event("change")); });
+    await tab.waitForFunction(() => document.getElementById("model").textContent.startsWith("model: "));
+    await tab.$eval("#max_tokens", (el) => { el.value = "8"; });
+    await tab.$eval("#steps", (el) => { el.value = "4"; });
+    await tab.type("#prompt", "Hello?");
+    await tab.keyboard.press("Enter");
+    await tab.waitForSelector(".msg .answer", { timeout: 60000 });
+    assert.equal(await tab.$(".msg .error"), null);
+    await tab.evaluate(() => localStorage.clear());   // the key is not left for the other tests
+    await tab.close();
+  } finally {
+    await guarded.stop();
+  }
+});
+
 test("no console errors", () => {
   assert.deepEqual(problems.filter((p) => !/status of 4\d\d/.test(p)), []);
 });
