@@ -103,8 +103,10 @@ static double value_at(const Tensor& t, int64_t i) {
 
 namespace dtest {
 
+std::string cli_path() { return env_or("DIMPLE_CLI", DIMPLE_CLI_PATH); }
+
 CommandResult run_cli(const std::string& args) {
-    const std::string cmd = env_or("DIMPLE_CLI", DIMPLE_CLI_PATH) + " " + args + " 2>&1";
+    const std::string cmd = cli_path() + " " + args + " 2>&1";
     CommandResult r;
     FILE* p = popen(cmd.c_str(), "r");
     if (!p) return r;

@@ -58,6 +58,8 @@ struct CommandResult {
     int exit_code = -1;
     std::string out;  // stdout and stderr together
 };
+// The built CLI ($DIMPLE_CLI overrides).
+std::string cli_path();
 // Runs `dimple ARGS` (the built CLI) through the shell and captures its output.
 CommandResult run_cli(const std::string& args);
 

@@ -15,16 +15,10 @@ namespace {
 
 struct Options {
     ModelOptions model;
-    std::string ids, mask, pixel_values, out, hidden_out;
-    std::vector<std::string> grids, images;
+    std::string ids, mask, out, hidden_out;
+    PixelOptions pixel_values;
+    std::vector<std::string> images;
 };
-
-ImageGrid parse_grid(const std::string& s) {
-    const std::vector<int64_t> v = parse_id_list(s, "--grid");
-    check(v.size() == 3 && v[0] >= 1 && v[1] >= 2 && v[2] >= 2 && v[1] % 2 == 0 && v[2] % 2 == 0,
-          "--grid '", s, "' must be t,h,w with even h and w");
-    return {v[0], v[1], v[2]};
-}
 
 void run(const Options& o) {
     set_num_threads(o.model.threads);
@@ -45,13 +39,9 @@ void run(const Options& o) {
     }
 
     // Images: raw processor rows with their grids, or image files preprocessed here.
-    Tensor pixels;
-    std::vector<ImageGrid> grids;
-    if (!o.pixel_values.empty()) {
-        pixels = read_npy(o.pixel_values);
-        for (const std::string& g : o.grids) grids.push_back(parse_grid(g));
-        check(!grids.empty(), "--pixel-values needs --grid t,h,w for each image");
-    } else if (!o.images.empty()) {
+    auto [pixels, grids] = read_pixel_input(o.pixel_values);
+    check(o.images.empty() || grids.empty(), "give images as files (--image) or as --pixel-values, not both");
+    if (!o.images.empty()) {
         std::vector<PixelValues> pv;
         int64_t rows = 0;
         for (const std::string& path : o.images) {
@@ -111,8 +101,7 @@ void add_forward_command(CLI::App& app) {
     add_model_options(cmd, o->model);
     cmd->add_option("--ids", o->ids, "int64 (B, L) .npy of token ids (image tokens already expanded)")->required();
     cmd->add_option("--attention-mask", o->mask, "int64 (B, L) .npy, 0 for left padding");
-    cmd->add_option("--pixel-values", o->pixel_values, "f32 (N, 1176) .npy of processor rows");
-    cmd->add_option("--grid", o->grids, "t,h,w of each image in --pixel-values (repeatable)");
+    add_pixel_options(cmd, o->pixel_values);
     cmd->add_option("--image", o->images, "Image file(s) to preprocess instead of --pixel-values");
     cmd->add_option("--out", o->out, "Output .npy of logits")->required();
     cmd->add_option("--hidden-out", o->hidden_out, "Also write the final-normed hidden states");

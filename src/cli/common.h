@@ -11,14 +11,35 @@
 namespace dimple::cli {
 
 struct ModelOptions {
-    std::string dir;
+    std::string dir;  // empty: the shipped model (see model_dir)
     std::string compute = "auto";
     std::string chat_template;
     int threads = 0;
 };
 
-void add_model_options(CLI::App* cmd, ModelOptions& o);
+// --model is required unless `shipped_default`: then an absent --model means the shipped model.
+void add_model_options(CLI::App* cmd, ModelOptions& o, bool shipped_default = false);
 EngineOptions engine_options(const ModelOptions& o);
+
+// The folder to load: --model when given, else the shipped model models/dimple-shapes, looked for
+// in $DIMPLE_DEFAULT_MODEL (when set, the only place tried), <executable's folder>/../models, and
+// the source tree the executable was built from. Errors name every place tried.
+std::string model_dir(const ModelOptions& o);
+
+// Images given as raw processor rows (--pixel-values PV.npy --grid t,h,w [--grid ...]), as the
+// goldens record them: `dimple forward` and `dimple run` take them alike.
+struct PixelOptions {
+    std::string path;
+    std::vector<std::string> grids;
+};
+struct PixelInput {
+    Tensor pixels;  // f32 [sum of t*h*w, patch dim]
+    std::vector<ImageGrid> grids;
+};
+void add_pixel_options(CLI::App* cmd, PixelOptions& o);
+// Reads the rows and parses the grids (t,h,w with even h and w, one per image); the rows must
+// match the grids. Empty when no --pixel-values was given.
+PixelInput read_pixel_input(const PixelOptions& o);
 
 // "1,2,3" -> ids; errors name the option.
 std::vector<int64_t> parse_id_list(const std::string& s, const std::string& option);

@@ -11,8 +11,10 @@ int main(int argc, char** argv) {
     app.set_version_flag("--version", "dimple 0.1.0");
     dimple::cli::add_info_command(app);
     dimple::cli::add_run_command(app);
+    dimple::cli::add_eval_command(app);
     dimple::cli::add_forward_command(app);
     dimple::cli::add_tokenize_command(app);
+    dimple::cli::add_serve_command(app);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

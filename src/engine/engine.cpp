@@ -1,5 +1,6 @@
 #include "engine/engine.h"
 
+#include <algorithm>
 #include <filesystem>
 
 #include "core/error.h"
@@ -45,13 +46,7 @@ std::vector<int64_t> Engine::chat_ids(const std::vector<text::ChatMessage>& mess
 }
 
 Prompt Engine::prompt(std::vector<int64_t> ids, const std::vector<Image>& images) const {
-    const int64_t pad = cfg_.ids.image;
-    const int64_t pads = pad < 0 ? 0 : int64_t(std::count(ids.begin(), ids.end(), pad));
-    check(pads == int64_t(images.size()), "the prompt has ", pads, " image placeholders but ",
-          images.size(), " images were given");
-    if (images.empty()) return make_prompt(*lm_, ids);
-    check(vision_ != nullptr, "this model has no vision tower: it cannot take images");
-
+    if (images.empty()) return prompt(ids, Tensor(), {});
     std::vector<PixelValues> pixels;
     std::vector<ImageGrid> grids;
     int64_t rows = 0;
@@ -60,27 +55,41 @@ Prompt Engine::prompt(std::vector<int64_t> ids, const std::vector<Image>& images
         grids.push_back(pixels.back().grid);
         rows += pixels.back().values.dim(0);
     }
-    const int64_t width = pixels.front().values.dim(1);
-    Tensor all = Tensor::f32({rows, width});
+    Tensor all = Tensor::f32({rows, pixels.front().values.dim(1)});
     int64_t r = 0;
     for (const PixelValues& p : pixels) {
         std::copy_n(p.values.data<float>(), p.values.numel(), all.row(r));
         r += p.values.dim(0);
     }
-    const Tensor image_rows = encode_images(all, grids);
+    return prompt(ids, all, grids);
+}
 
-    // Each placeholder becomes one token per merged patch of its image.
-    const int64_t merge = cfg_.vision->spatial_merge_size;
+Prompt Engine::prompt(const std::vector<int64_t>& ids, const Tensor& pixels, std::span<const ImageGrid> grids) const {
+    const int64_t pad = cfg_.ids.image;
+    const int64_t merge = cfg_.vision ? cfg_.vision->spatial_merge_size : 2;
+    // Each image's tokens: one placeholder, or a run already as long as the image's merged patches.
     std::vector<int64_t> expanded;
     size_t image = 0;
-    for (int64_t id : ids) {
-        if (id != pad) {
-            expanded.push_back(id);
+    for (size_t i = 0; i < ids.size(); ++i) {
+        if (pad < 0 || ids[i] != pad) {
+            expanded.push_back(ids[i]);
             continue;
         }
+        size_t run = 1;
+        while (i + run < ids.size() && ids[i + run] == pad) ++run;
+        check(image < grids.size(), "the prompt has more image placeholders than the ", grids.size(),
+              " images given");
         const ImageGrid& g = grids[image++];
-        expanded.insert(expanded.end(), size_t(g.t * g.h * g.w / (merge * merge)), pad);
+        const int64_t tokens = g.t * g.h * g.w / (merge * merge);
+        check(run == 1 || int64_t(run) == tokens, "a run of ", run, " image tokens stands for an image of ", tokens,
+              " merged patches (grid ", g.t, ",", g.h, ",", g.w, "): give one placeholder or exactly ", tokens);
+        expanded.insert(expanded.end(), size_t(tokens), pad);
+        i += run - 1;
     }
+    check(image == grids.size(), "the prompt has ", image, " image placeholders but ", grids.size(),
+          " images were given");
+    if (grids.empty()) return make_prompt(*lm_, expanded);
+    const Tensor image_rows = encode_images(pixels, grids);
     return make_prompt(*lm_, expanded, grids, &image_rows);
 }
 
@@ -109,6 +118,10 @@ std::string Engine::answer_text(const std::vector<int64_t>& answer) const {
         ids.push_back(int32_t(id));
     }
     return tokenizer_ ? tokenizer_->decode(ids, true) : std::string();
+}
+
+int64_t Engine::answer_length(const std::vector<int64_t>& answer) const {
+    return int64_t(std::find(answer.begin(), answer.end(), cfg_.ids.eos) - answer.begin());
 }
 
 }  // namespace dimple

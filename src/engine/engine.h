@@ -41,6 +41,10 @@ public:
     // Expands each image-pad token to its image's merged patch count, encodes the images once,
     // and returns the prompt with their rows in place. One image per image-pad token, in order.
     Prompt prompt(std::vector<int64_t> ids, const std::vector<Image>& images) const;
+    // The same from images already preprocessed: `pixels` holds their processor rows one image
+    // after the other, `grids` their t,h,w. An image may also appear as a run of exactly its
+    // merged patch count of image-pad tokens (ids as the processor expanded them).
+    Prompt prompt(const std::vector<int64_t>& ids, const Tensor& pixels, std::span<const ImageGrid> grids) const;
 
     // Projected vision rows [sum t*h*w/4, hidden] of images already preprocessed into `pixels`.
     Tensor encode_images(const Tensor& pixels, std::span<const ImageGrid> grids) const;
@@ -51,6 +55,8 @@ public:
 
     // The answer's text: tokens up to the first eos, special tokens skipped.
     std::string answer_text(const std::vector<int64_t>& answer) const;
+    // How many answer tokens come before the first eos (the answer's length).
+    int64_t answer_length(const std::vector<int64_t>& answer) const;
 
 private:
     ModelConfig cfg_;

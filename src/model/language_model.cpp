@@ -22,6 +22,44 @@ Linear load_linear(const Checkpoint& ck, const std::string& name, Shape shape, b
     return lin;
 }
 
+// The rows of a forward call that attend together: `len` query rows from `row`, whose keys are
+// `past` cached ones (row `cache_row` of `cache`) then their own, laid out from `key_row` of the
+// call's key buffer; the first `keep` of their keys/values go to row `keep_row` of `keep_into`.
+struct Segment {
+    int64_t row = 0, len = 0, past = 0;
+    const KvCache* cache = nullptr;
+    int64_t cache_row = 0, key_row = 0;
+    int64_t keep = 0;
+    KvCache* keep_into = nullptr;
+    int64_t keep_row = 0;
+};
+
+// Equal-length rows share one cache and one keep target; packed sequences each have their own.
+std::vector<Segment> segments_of(const ForwardInput& in) {
+    std::vector<Segment> segs;
+    int64_t keys = 0;
+    if (in.packed.empty()) {
+        const int64_t past = in.past ? in.past->len : 0;
+        for (int64_t b = 0; b < in.batch; ++b) {
+            segs.push_back({b * in.len, in.len, past, in.past, b, keys, in.keep, in.keep_into, b});
+            keys += past + in.len;
+        }
+        return segs;
+    }
+    check(in.batch == 1 && !in.past && !in.keep_into && in.valid.empty(),
+          "forward: packed sequences take their caches from the sequences");
+    int64_t row = 0;
+    for (const PackedSequence& p : in.packed) {
+        const int64_t past = p.past ? p.past->len : 0;
+        check(p.len >= 1 && p.keep <= p.len && (!p.past || p.past->batch == 1), "forward: bad packed sequence");
+        segs.push_back({row, p.len, past, p.past, 0, keys, p.keep, p.keep_into, 0});
+        row += p.len;
+        keys += past + p.len;
+    }
+    check(row == in.len, "forward: packed sequences hold ", row, " rows, not ", in.len);
+    return segs;
+}
+
 }  // namespace
 
 LanguageModel::LanguageModel(const Checkpoint& ck, const ModelConfig& cfg, Compute compute)
@@ -102,19 +140,28 @@ Tensor LanguageModel::forward(const ForwardInput& in) const {
             }
         }
     }
+    const std::vector<Segment> segs = segments_of(in);
+    std::vector<KvCache*> keep_targets;
     if (in.keep_into) {
         *in.keep_into = KvCache{B, in.keep, {}, {}, {}};
         in.keep_into->valid.assign(size_t(B * in.keep), 1);
         for (int64_t b = 0; b < B; ++b)
             for (int64_t i = 0; i < in.keep; ++i)
                 in.keep_into->valid[size_t(b * in.keep + i)] = in.valid.empty() ? 1 : in.valid[size_t(b * L + i)];
+        keep_targets.push_back(in.keep_into);
     }
+    for (const PackedSequence& p : in.packed)
+        if (p.keep_into) {
+            *p.keep_into = KvCache{1, p.keep, {}, {}, std::vector<uint8_t>(size_t(p.keep), 1)};
+            keep_targets.push_back(p.keep_into);
+        }
 
     Tensor x = in.embeddings.clone();
     if (in.trace) in.trace->push_back(x.clone());
     Tensor h = Tensor::f32({N, H});
     Tensor attn_out = Tensor::f32({N, nq * D});
-    Tensor keys = Tensor::f32({B, T, nkv * D}), values = Tensor::f32({B, T, nkv * D});
+    const int64_t key_rows = segs.empty() ? 0 : segs.back().key_row + segs.back().past + segs.back().len;
+    Tensor keys = Tensor::f32({key_rows, nkv * D}), values = Tensor::f32({key_rows, nkv * D});
     Tensor act = Tensor::f32({N, cfg_.intermediate_size});
 
     for (size_t li = 0; li < layers_.size(); ++li) {
@@ -126,30 +173,30 @@ Tensor LanguageModel::forward(const ForwardInput& in) const {
             apply_rotary(q.row(r), nq, D, D, rope.cos_row(r), rope.sin_row(r));
             apply_rotary(k.row(r), nkv, D, D, rope.cos_row(r), rope.sin_row(r));
         }
-        // Keys/values of each row: the cached ones, then this call's.
+        // Keys/values of each segment: the cached ones, then this call's.
         const size_t kv_row = size_t(nkv * D) * sizeof(float);
-        for (int64_t b = 0; b < B; ++b) {
-            if (past) {
-                std::memcpy(keys.row(b * T), in.past->k[li].row(b * past), size_t(past) * kv_row);
-                std::memcpy(values.row(b * T), in.past->v[li].row(b * past), size_t(past) * kv_row);
-            }
-            std::memcpy(keys.row(b * T + past), k.row(b * L), size_t(L) * kv_row);
-            std::memcpy(values.row(b * T + past), v.row(b * L), size_t(L) * kv_row);
+        for (KvCache* c : keep_targets) {
+            c->k.push_back(Tensor::f32({c->batch, c->len, nkv * D}));
+            c->v.push_back(Tensor::f32({c->batch, c->len, nkv * D}));
         }
-        if (in.keep_into) {
-            Tensor ck = Tensor::f32({B, in.keep, nkv * D}), cv = Tensor::f32({B, in.keep, nkv * D});
-            for (int64_t b = 0; b < B; ++b) {
-                std::memcpy(ck.row(b * in.keep), k.row(b * L), size_t(in.keep) * kv_row);
-                std::memcpy(cv.row(b * in.keep), v.row(b * L), size_t(in.keep) * kv_row);
+        for (const Segment& s : segs) {
+            if (s.past) {
+                std::memcpy(keys.row(s.key_row), s.cache->k[li].row(s.cache_row * s.past), size_t(s.past) * kv_row);
+                std::memcpy(values.row(s.key_row), s.cache->v[li].row(s.cache_row * s.past), size_t(s.past) * kv_row);
             }
-            in.keep_into->k.push_back(std::move(ck));
-            in.keep_into->v.push_back(std::move(cv));
+            std::memcpy(keys.row(s.key_row + s.past), k.row(s.row), size_t(s.len) * kv_row);
+            std::memcpy(values.row(s.key_row + s.past), v.row(s.row), size_t(s.len) * kv_row);
+            if (s.keep_into) {
+                std::memcpy(s.keep_into->k[li].row(s.keep_row * s.keep), k.row(s.row), size_t(s.keep) * kv_row);
+                std::memcpy(s.keep_into->v[li].row(s.keep_row * s.keep), v.row(s.row), size_t(s.keep) * kv_row);
+            }
         }
-        const AttentionShape shape{L, T, nq, nkv, D, nq * D, nkv * D, nkv * D, nq * D};
-        for (int64_t b = 0; b < B; ++b) {
+        for (size_t b = 0; b < segs.size(); ++b) {
+            const Segment& s = segs[b];
+            const AttentionShape shape{s.len, s.past + s.len, nq, nkv, D, nq * D, nkv * D, nkv * D, nq * D};
             AttentionMask mask;
             if (any_padding) mask = {key_valid.data() + b * T, query_valid.data() + b * L, self_key.data()};
-            attention(q.row(b * L), keys.row(b * T), values.row(b * T), attn_out.row(b * L), shape, mask);
+            attention(q.row(s.row), keys.row(s.key_row), values.row(s.key_row), attn_out.row(s.row), shape, mask);
         }
         l.o.forward(attn_out.data<float>(), N, h.data<float>());
         add_inplace(x.data<float>(), h.data<float>(), N * H);

@@ -22,6 +22,15 @@ struct KvCache {
     std::vector<uint8_t> valid;  // [batch, len]: 0 for left padding
 };
 
+// One sequence of a packed batch (continuous batching): `len` rows of the input, attending to its
+// own cache `past` (batch 1, may be null) and to its own rows only.
+struct PackedSequence {
+    int64_t len = 0;
+    const KvCache* past = nullptr;
+    int64_t keep = 0;              // store keys/values of its first `keep` tokens...
+    KvCache* keep_into = nullptr;  // ...here (batch 1)
+};
+
 // One forward call. Rows are b-major: row b*len + i is token i of sequence b.
 struct ForwardInput {
     int64_t batch = 0, len = 0;
@@ -32,6 +41,11 @@ struct ForwardInput {
     int64_t keep = 0;         // store keys/values of the first `keep` tokens of each row...
     KvCache* keep_into = nullptr;  // ...here
     std::vector<Tensor>* trace = nullptr;  // hidden states: input, each layer but the last, final norm
+    // Packed sequences instead of equal-length rows: batch 1, `len` = their total length, the rows
+    // holding the sequences one after another, and `past`, `keep`, `valid` unused. Each sequence
+    // sees exactly the keys it would see alone, with the same attention shapes, and every other
+    // stage works row by row, so packing requests together does not change any of their results.
+    std::vector<PackedSequence> packed;
 };
 
 class LanguageModel {

@@ -2,9 +2,6 @@
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
-#include <utf8proc.h>
-
-#include <cstdlib>
 
 #include "core/error.h"
 
@@ -22,49 +19,6 @@ std::string pcre2_pattern() {
 }
 
 }  // namespace
-
-namespace {
-
-// Whether NFC leaves text made only of such code points alone: it decomposes none of them,
-// reorders none (all are starters) and composes none with a neighbour. Below U+0300 that holds
-// for all; above, for starters with no canonical decomposition that take no part in a
-// composition (conservative: a possible first is refused too) and are no Hangul jamo (which
-// compose by rule, not by table).
-bool nfc_inert(utf8proc_int32_t cp) {
-    if (cp < 0x300) return true;
-    if (cp >= 0x1100 && cp <= 0x11FF) return false;
-    const utf8proc_property_t* p = utf8proc_get_property(cp);
-    return p->combining_class == 0 && !(p->decomp_seqindex != UINT16_MAX && p->decomp_type == 0) &&
-           p->comb_index == UINT16_MAX;
-}
-
-bool nfc_inert(std::string_view text) {
-    const auto* s = reinterpret_cast<const utf8proc_uint8_t*>(text.data());
-    for (utf8proc_ssize_t i = 0, n = utf8proc_ssize_t(text.size()); i < n;) {
-        if (s[i] < 0xCC) {  // lead bytes below 0xCC start code points below U+0300
-            ++i;
-            continue;
-        }
-        utf8proc_int32_t cp;
-        i += utf8proc_iterate(s + i, n - i, &cp);
-        if (!nfc_inert(cp)) return false;
-    }
-    return true;
-}
-
-}  // namespace
-
-std::string nfc(std::string_view text) {
-    if (nfc_inert(text)) return std::string(text);  // most text: skip utf8proc's copies
-    utf8proc_uint8_t* out = nullptr;
-    const utf8proc_ssize_t n =
-        utf8proc_map(reinterpret_cast<const utf8proc_uint8_t*>(text.data()), utf8proc_ssize_t(text.size()),
-                     &out, utf8proc_option_t(UTF8PROC_STABLE | UTF8PROC_COMPOSE));
-    check(n >= 0, "NFC normalization failed: ", utf8proc_errmsg(n));
-    std::string s(reinterpret_cast<const char*>(out), size_t(n));
-    std::free(out);
-    return s;
-}
 
 struct PreTokenizer::Impl {
     pcre2_code* code = nullptr;

@@ -1,4 +1,4 @@
-// Qwen2's normalization and pre-tokenization: NFC, then a split into pieces by the Qwen2 regex
+// Qwen2's pre-tokenization (after NFC, text/nfc.h): a split into pieces by the Qwen2 regex
 // (contractions, letter runs with one leading non-letter, single digits, punctuation runs,
 // line breaks, whitespace runs that leave their last space to the next word). BPE then runs on
 // each piece on its own.
@@ -15,9 +15,6 @@ namespace dimple::text {
 // checks that its Split pre-tokenizer uses this pattern.
 inline constexpr std::string_view kQwen2Pattern =
     R"((?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
-
-// The NFC form of valid UTF-8 text.
-std::string nfc(std::string_view text);
 
 class PreTokenizer {
 public:

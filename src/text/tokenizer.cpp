@@ -4,6 +4,7 @@
 
 #include "core/error.h"
 #include "text/byte_level.h"
+#include "text/nfc.h"
 #include "text/tokenizer_files.h"
 #include "text/utf8.h"
 

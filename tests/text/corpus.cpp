@@ -137,6 +137,35 @@ struct Gen {
         return s;
     }
 
+    // Korean as NFC sees it: modern syllables, conjoining jamo (which compose), an LV syllable
+    // before a trailing consonant or before U+11A7 (which must not compose: utf8proc 2.8 dropped
+    // it), historic jamo (old initials, medials and finals, Jamo Extended-A and -B, which never
+    // compose), fillers, and compatibility and halfwidth jamo (which NFC leaves alone).
+    std::string hangul() {
+        std::string s;
+        const size_t n = 1 + below(8);
+        for (size_t i = 0; i < n; ++i) {
+            switch (below(8)) {
+                case 0: cp_in(s, 0xAC00, 0xD7A3); break;
+                case 1:
+                    cp_in(s, 0x1100, 0x1112), cp_in(s, 0x1161, 0x1175);
+                    if (chance(0.5)) cp_in(s, 0x11A7, 0x11C2);
+                    break;
+                case 2:  // an LV syllable (no trailing consonant), then U+11A7 or a final
+                    append_utf8(0xAC00 + 28 * char32_t(below(399)), s);
+                    cp_in(s, 0x11A7, chance(0.5) ? 0x11A7 : 0x11C2);
+                    break;
+                case 3: cp_in(s, 0x1113, 0x115F), cp_in(s, 0x1176, 0x11A7), cp_in(s, 0x11C3, 0x11FF); break;
+                case 4: cp_in(s, 0xA960, 0xA97C), cp_in(s, 0xD7B0, 0xD7C6), cp_in(s, 0xD7CB, 0xD7FB); break;
+                case 5: s += pick(std::array<std::string_view, 4>{"\u115F\u1161", "\u1100\u1160", "\u3164", "\uFFA0"}); break;
+                case 6: cp_in(s, 0x3131, 0x318E); break;
+                default: cp_in(s, 0xFFA1, 0xFFDC); break;
+            }
+            if (chance(0.25)) s += chance(0.5) ? " " : ".";
+        }
+        return s;
+    }
+
     std::string digits() {
         std::string s;
         const size_t n = 1 + below(5);
@@ -247,11 +276,11 @@ std::vector<std::string> make_corpus(size_t count, uint64_t seed, const std::vec
     std::vector<std::string> out;
     out.reserve(count);
     out.emplace_back();
-    const std::array<std::function<std::string()>, 12> kinds = {
+    const std::array<std::function<std::string()>, 13> kinds = {
         [&] { return g.prose(); },        [&] { return g.code(); },         [&] { return g.script(); },
         [&] { return g.emoji(); },        [&] { return g.combining(); },    [&] { return g.digits(); },
         [&] { return g.whitespace(); },   [&] { return g.contractions(); }, [&] { return g.with_specials(); },
-        [&] { return g.soup(); },
+        [&] { return g.soup(); },         [&] { return g.hangul(); },
         [&] { return g.any() + g.any() + g.any(); },  // mixtures
         [&] { return g.chance(0.02) ? g.long_piece() : g.any(); }};
     while (out.size() < count) out.push_back(kinds[out.size() % kinds.size()]());

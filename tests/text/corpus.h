@@ -12,7 +12,8 @@ namespace dtest {
 // Devanagari, Cyrillic and Greek, emoji and ZWJ sequences, combining marks and decomposed text
 // (NFC changes it), digit runs, whitespace runs with tabs / CR / LF / trailing spaces,
 // contractions in mixed case, special tokens embedded in text (`specials`), random code points,
-// mixtures of all of these, and a few long pieces. The first string is empty.
+// Korean (syllables, conjoining and historic jamo, U+11A7 after LV syllables), mixtures of all of
+// these, and a few long pieces. The first string is empty.
 //
 // Left out on purpose: U+0085, U+FEFF and U+017F, where the JavaScript reference parts from
 // Hugging Face (JavaScript's \s takes U+FEFF but not U+0085; its rewrite of (?i:'s) does not

@@ -9,6 +9,7 @@
 #include "corpus.h"
 #include "reference.h"
 #include "testing.h"
+#include "text/nfc.h"
 #include "text/pretokenizer.h"
 #include "text/tokenizer.h"
 

@@ -55,11 +55,3 @@ TEST(PreTokenizer, LongRunsDoNotExhaustTheMatcher) {
     EXPECT_EQ(split("a" + spaces + "b").size(), 3u);
     EXPECT_EQ(split(std::string(1 << 20, 'z')).size(), 1u);
 }
-
-TEST(Nfc, ComposesAndReordersMarks) {
-    EXPECT_EQ(nfc("e\xCC\x81"), "\xC3\xA9");
-    EXPECT_EQ(nfc("\xE1\x84\x92\xE1\x85\xA1\xE1\x86\xAB"), "\xED\x95\x9C");  // Hangul jamo -> syllable
-    EXPECT_EQ(nfc("q\xCC\x87\xCC\xA3"), "q\xCC\xA3\xCC\x87");               // canonical order
-    EXPECT_EQ(nfc("\xEF\xAC\x81"), "\xEF\xAC\x81");                          // NFC keeps the ligature
-    EXPECT_EQ(nfc(std::string("a\0b", 3)), std::string("a\0b", 3));
-}

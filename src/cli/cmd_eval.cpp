@@ -1,0 +1,80 @@
+// `dimple eval`: answers every line of a JSONL evaluation set with the same decoding as
+// `dimple run`, and reports exact-match accuracy (overall and per kind) with the decoding cost.
+#include <cstdio>
+#include <fstream>
+
+#include "cli/commands.h"
+#include "cli/common.h"
+#include "cli/decoding_options.h"
+#include "cli/progress.h"
+#include "core/error.h"
+#include "core/threads.h"
+#include "eval/evaluate.h"
+
+namespace dimple::cli {
+
+namespace {
+
+struct Options {
+    ModelOptions model;
+    DecodingOptions decoding;
+    std::string data, predictions;
+    bool json = false;
+};
+
+void run(const Options& o) {
+    set_num_threads(o.model.threads);
+    const std::string dir = model_dir(o.model);
+    const std::vector<eval::EvalItem> items = eval::read_dataset(o.data);
+    std::ofstream predictions;
+    if (!o.predictions.empty()) {
+        predictions.open(o.predictions, std::ios::binary | std::ios::trunc);
+        check(predictions.good(), o.predictions, ": cannot write the predictions file");
+    }
+    const Engine engine(dir, engine_options(o.model));
+    engine.tokenizer();  // a model without one cannot read questions: say so once, not per line
+    check(engine.has_vision(), "this model has no vision tower: it cannot answer questions about images");
+    const GenerateOptions options = generate_options(o.decoding, engine);
+
+    eval::Summary summary;
+    ProgressBar progress(int64_t(items.size()));
+    for (size_t i = 0; i < items.size(); ++i) {
+        const eval::Prediction p = eval::evaluate(engine, items[i], options);
+        summary.add(p);
+        if (!p.error.empty()) {
+            progress.clear();
+            std::fprintf(stderr, "%s:%d: %s\n", o.data.c_str(), p.line, p.error.c_str());
+        }
+        if (predictions.is_open()) {
+            predictions << eval::to_json(p).dump() << '\n' << std::flush;
+            check(predictions.good(), o.predictions, ": write error");
+        }
+        char note[64];
+        std::snprintf(note, sizeof note, "accuracy %.1f%%", 100 * summary.all.accuracy());
+        progress.update(int64_t(i + 1), note);
+    }
+    progress.clear();
+    if (o.json) {
+        nlohmann::json j = eval::to_json(summary);
+        j["compute"] = compute_name(engine.language_model().compute());
+        std::printf("%s\n", j.dump().c_str());
+    } else {
+        std::printf("%s", eval::format_summary(summary).c_str());
+    }
+}
+
+}  // namespace
+
+void add_eval_command(CLI::App& app) {
+    auto o = std::make_shared<Options>();
+    CLI::App* cmd = app.add_subcommand("eval", "Answer a JSONL evaluation set and report exact-match accuracy");
+    add_model_options(cmd, o->model, true);
+    cmd->add_option("--data", o->data, "JSONL: one {\"image\", \"question\", \"answer\"[, \"kind\"]} a line")
+        ->required();
+    cmd->add_option("--predictions", o->predictions, "Write one JSON object per line (answer, steps, correct, ...)");
+    add_decoding_options(cmd, o->decoding);
+    cmd->add_flag("--json", o->json, "Print the summary as one JSON object");
+    cmd->callback([o] { run(*o); });
+}
+
+}  // namespace dimple::cli

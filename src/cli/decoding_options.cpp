@@ -1,0 +1,51 @@
+#include "cli/decoding_options.h"
+
+#include "decode/priors.h"
+
+namespace dimple::cli {
+
+void add_decoding_options(CLI::App* cmd, DecodingOptions& o) {
+    cmd->add_option("-n,--max-new-tokens", o.max_new_tokens, "Answer length in tokens (masks)")->capture_default_str();
+    cmd->add_option("-s,--steps", o.steps, "Diffusion steps at most")->capture_default_str();
+    cmd->add_option("--alg", o.alg, "origin | origin-ratio | autoregressive | maskgit_plus | topk_margin | entropy")
+        ->capture_default_str();
+    cmd->add_option("--pipeline", o.pipeline, "dim (Dimple) | dream (Dream's original)")->capture_default_str();
+    cmd->add_option("--threshold", o.threshold, "Confident decoding: commit every token above it (0: off)")
+        ->capture_default_str();
+    cmd->add_option("-t,--temperature", o.temperature, "0 = greedy")->capture_default_str();
+    cmd->add_option("--top-p", o.top_p, "Nucleus filter (1: off)")->capture_default_str();
+    cmd->add_option("--top-k", o.top_k, "Top-k filter (0: off)")->capture_default_str();
+    cmd->add_option("--alg-temp", o.alg_temp, "Sample positions by softmax(confidence/alg_temp) (0: top confidences)")
+        ->capture_default_str();
+    cmd->add_option("--eps", o.eps, "Final timestep of the schedule")->capture_default_str();
+    cmd->add_flag("--cache,!--no-cache", o.cache, "Prefilling: reuse the prompt's keys/values (default on)");
+    cmd->add_flag("--original-confidence,!--processed-confidence", o.original_confidence,
+                  "dim: confidence from the unfiltered softmax (default on)");
+    cmd->add_option("--seed", o.seed, "Seed of the random choices")->capture_default_str();
+    cmd->add_option("--template", o.answer_template,
+                    "Structure prior for the answer, e.g. '{\"name\": \"<mask:6>\"}' (see README)");
+    cmd->add_option("--length", o.length, "Exact answer length: eos at this offset, then pad");
+    cmd->add_option("--fix-ids", o.fix_ids, "Fix answer positions to raw ids: OFFSET:ID,...");
+}
+
+GenerateOptions generate_options(const DecodingOptions& o, const Engine& engine) {
+    GenerateOptions g;
+    g.max_new_tokens = o.max_new_tokens;
+    g.steps = o.steps;
+    g.eps = o.eps;
+    g.pipeline = parse_pipeline(o.pipeline);
+    g.alg = parse_algorithm(o.alg);
+    g.sampling.temperature = o.temperature;
+    g.sampling.top_p = o.top_p;
+    g.sampling.top_k = o.top_k > 0 ? std::optional<int>(o.top_k) : std::nullopt;
+    g.alg_temp = o.alg_temp;
+    g.use_original_confidence = o.original_confidence;
+    g.threshold = o.threshold > 0 ? std::optional<float>(o.threshold) : std::nullopt;
+    g.use_cache = o.cache;
+    g.seed = o.seed;
+    g.fixed = engine.priors(o.answer_template, o.length, o.max_new_tokens);
+    for (const auto& [offset, id] : parse_fixed_ids(o.fix_ids)) g.fixed[offset] = id;
+    return g;
+}
+
+}  // namespace dimple::cli

@@ -1,0 +1,16 @@
+// One forward pass for the next step of several requests at once (continuous batching): their
+// feeds are packed one after another into a single call, each on its own prefill cache and with
+// its own length, and the logits of all their masks come from one language-model head product.
+#pragma once
+
+#include <span>
+#include <vector>
+
+#include "decode/decode_state.h"
+
+namespace dimple {
+
+// The logits [feed.logit_rows.size(), vocab] of each feed, in order.
+std::vector<Tensor> batch_logits(const LanguageModel& lm, std::span<const StepFeed> feeds);
+
+}  // namespace dimple

@@ -1,0 +1,71 @@
+// One request's diffusion decoding as a state advanced one step at a time, so that a scheduler can
+// run many requests side by side: `dimple run` (generate()) is the scheduler of one request, the
+// server the scheduler of many, whose requests share one forward pass per step (batch_forward.h).
+#pragma once
+
+#include <array>
+#include <vector>
+
+#include "decode/generate.h"
+
+namespace dimple {
+
+// What a request feeds the model at one step: its rows from the first uncached position on.
+struct StepFeed {
+    Tensor embeddings;                              // [sequence.len, hidden]
+    std::vector<std::array<int64_t, 3>> positions;  // [sequence.len]
+    PackedSequence sequence;                        // length, cache to read or to fill
+    std::vector<int64_t> logit_rows;                // the feed's row that predicts each mask
+};
+
+class DecodeState {
+public:
+    // Throws dimple::Error for options the model cannot run (see validate_generate_options).
+    DecodeState(const LanguageModel& lm, Prompt prompt, const GenerateOptions& opt, bool collect_debug = false);
+    DecodeState(const DecodeState&) = delete;
+    DecodeState& operator=(const DecodeState&) = delete;
+
+    bool finished() const;
+    // Whether the next step predicts masks; a Dream step with none left runs without a pass.
+    bool needs_logits() const { return !mask_pos_.empty(); }
+    // The model input of the next step (only when needs_logits()); the cache it fills must stay
+    // untouched until step() has run.
+    StepFeed feed();
+    // Runs the next step given the logits [masks, vocab] of the feed's logit_rows (empty when
+    // !needs_logits()); `seconds` is what the step took, for the result's timing.
+    void step(const Tensor& logits, double seconds = 0);
+
+    int64_t prompt_len() const { return int64_t(prompt_.ids.size()); }
+    // The answer so far, masks still in place.
+    std::vector<int64_t> answer() const;
+    // Answer offsets committed by the last step.
+    const std::vector<int64_t>& committed() const { return committed_; }
+    int64_t masks_left() const { return int64_t(mask_pos_.size()); }
+    const GenerateResult& result() const { return res_; }
+    GenerateResult take_result() { return std::move(res_); }
+
+private:
+    void find_masks();
+
+    const LanguageModel& lm_;
+    Prompt prompt_;
+    GenerateOptions opt_;
+    bool collect_debug_;
+    std::vector<float> ts_;
+    Rng rng_;
+    SamplingScratch scratch_;
+    int64_t initial_masks_ = 0;
+    std::vector<int64_t> mask_pos_;  // absolute positions still masked
+    std::vector<int64_t> committed_;
+    GenerateResult res_;
+    // Prefilling: the prompt's keys/values but its last token, which runs with the answer.
+    KvCache cache_;
+    bool have_cache_ = false;
+    int64_t fed_ = 0;
+    std::vector<std::array<int64_t, 3>> positions_;  // prompt + answer
+};
+
+// The checks generate() makes before decoding; throws dimple::Error naming the option.
+void validate_generate_options(const GenerateOptions& o, const ModelConfig& cfg, int64_t prompt_len);
+
+}  // namespace dimple

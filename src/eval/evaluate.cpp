@@ -1,0 +1,49 @@
+#include "eval/evaluate.h"
+
+#include <chrono>
+
+#include "core/error.h"
+
+namespace dimple::eval {
+
+namespace {
+
+// The line's own input as a prompt; errors here belong to the line.
+Prompt line_prompt(const Engine& engine, const EvalItem& item, const GenerateOptions& options) {
+    const std::vector<int64_t> ids = engine.chat_ids({{"user", item.question, 1}});
+    const Prompt prompt = engine.prompt(ids, {load_image(item.image)});
+    const int64_t positions = engine.config().max_positions;
+    check(int64_t(prompt.ids.size()) + options.max_new_tokens <= positions, "the prompt (", prompt.ids.size(),
+          " tokens) plus ", options.max_new_tokens, " answer tokens exceeds the model's ", positions, " positions");
+    return prompt;
+}
+
+}  // namespace
+
+Prediction evaluate(const Engine& engine, const EvalItem& item, const GenerateOptions& options) {
+    Prediction p;
+    p.line = item.line;
+    p.kind = item.kind;
+    p.question = item.question;
+    p.expected = item.answer;
+    p.error = item.error;
+    if (!p.error.empty()) return p;
+    Prompt prompt;
+    try {
+        prompt = line_prompt(engine, item, options);
+    } catch (const Error& e) {
+        p.error = e.what();
+        return p;
+    }
+    const auto start = std::chrono::steady_clock::now();
+    const GenerateResult r = generate(engine.language_model(), prompt, options);
+    p.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const std::vector<int64_t> answer(r.sequence.begin() + int64_t(prompt.ids.size()), r.sequence.end());
+    p.answer = engine.answer_text(answer);
+    p.tokens = engine.answer_length(answer);
+    p.steps = r.steps_run;
+    p.correct = exact_match(p.answer, p.expected);
+    return p;
+}
+
+}  // namespace dimple::eval

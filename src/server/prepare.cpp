@@ -1,0 +1,63 @@
+#include "server/prepare.h"
+
+#include <algorithm>
+
+#include "core/error.h"
+#include "decode/decode_state.h"
+#include "vision/preprocess.h"
+
+namespace dimple::server {
+
+namespace {
+
+// The tokens an image takes in the prompt, as the engine will expand its placeholder.
+int64_t image_tokens(const Image& img, const PreprocessorConfig& pre) {
+    try {
+        const int factor = pre.patch_size * pre.merge_size;
+        const auto [h, w] = smart_resize(img.height, img.width, factor, pre.min_pixels, pre.max_pixels);
+        return int64_t(h / pre.patch_size) * (w / pre.patch_size) / (pre.merge_size * pre.merge_size);
+    } catch (const Error& e) {
+        bad_request("messages", std::string("an image cannot be used: ") + e.what(), "invalid_image");
+    }
+}
+
+}  // namespace
+
+JobInput prepare_job(ChatRequest&& req, const ServerContext& ctx) {
+    const ModelConfig& cfg = ctx.engine.config();
+    if (!req.images.empty() && !ctx.engine.has_vision())
+        bad_request("messages", "this model has no vision tower: it cannot take images", "unsupported_value");
+    JobInput in;
+    try {
+        in.ids = ctx.engine.chat_ids(req.messages);
+    } catch (const Error& e) {
+        bad_request("messages", e.what());
+    }
+    const int64_t pads = std::count(in.ids.begin(), in.ids.end(), cfg.ids.image);
+    if (cfg.ids.image >= 0 && pads != int64_t(req.images.size()))  // "<|image_pad|>" typed as text
+        bad_request("messages", "the messages' text holds " + std::to_string(pads - int64_t(req.images.size())) +
+                                    " image placeholder token(s) of its own; send images as image_url parts");
+    int64_t prompt_tokens = int64_t(in.ids.size()) - int64_t(req.images.size());
+    for (const Image& img : req.images) prompt_tokens += image_tokens(img, ctx.preprocessor);
+    if (prompt_tokens > ctx.options.limits.max_prompt_tokens)
+        bad_request("messages", "the prompt has " + std::to_string(prompt_tokens) + " tokens (images included); the limit is " +
+                                    std::to_string(ctx.options.limits.max_prompt_tokens) + " (--max-prompt-tokens)",
+                    "context_length_exceeded");
+    in.options = req.options;
+    try {
+        in.options.fixed = ctx.engine.priors(req.answer_template, req.length, in.options.max_new_tokens);
+    } catch (const Error& e) {
+        bad_request(req.answer_template.empty() ? "length" : "template", e.what());
+    }
+    try {
+        validate_generate_options(in.options, cfg, prompt_tokens);
+    } catch (const Error& e) {
+        bad_request("max_tokens", e.what(), "context_length_exceeded");
+    }
+    in.images = std::move(req.images);
+    in.stop = std::move(req.stop);
+    in.step_events = req.stream;
+    return in;
+}
+
+}  // namespace dimple::server

@@ -1,0 +1,23 @@
+// Parsing a POST /v1/chat/completions body into a ChatRequest. Everything about the request that
+// can be checked without the model is checked here, and every problem is an ApiError (400, or 404
+// for an unknown model) naming the field: the fuzz target fuzz/fuzz_request_parse.cpp runs this on
+// arbitrary bytes.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "server/api_error.h"
+#include "server/chat_request.h"
+#include "server/limits.h"
+
+namespace dimple::server {
+
+struct ParseContext {
+    std::string model_id;  // the one model served: a request naming another gets 404
+    Limits limits;
+};
+
+ChatRequest parse_chat_request(std::string_view body, const ParseContext& ctx);
+
+}  // namespace dimple::server

@@ -1,0 +1,98 @@
+#include "server_fixture.h"
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "vision/image.h"
+
+namespace stest {
+
+std::string fixture_dir() {
+    const char* env = std::getenv("DIMPLE_SERVER_FIXTURE_DIR");
+    return env && *env ? env : DIMPLE_SERVER_FIXTURE_DIR;
+}
+
+const dimple::Engine& engine() {
+    static const dimple::Engine e(fixture_dir() + "/model", {dimple::Compute::F32, ""});
+    return e;
+}
+
+std::string photo_data_url() {
+    std::ifstream f(fixture_dir() + "/photo.png", std::ios::binary);
+    const std::string bytes((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+    static const char* alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    std::string b64;
+    for (size_t i = 0; i < bytes.size(); i += 3) {
+        uint32_t v = uint32_t(uint8_t(bytes[i])) << 16;
+        if (i + 1 < bytes.size()) v |= uint32_t(uint8_t(bytes[i + 1])) << 8;
+        if (i + 2 < bytes.size()) v |= uint32_t(uint8_t(bytes[i + 2]));
+        b64 += alphabet[(v >> 18) & 63];
+        b64 += alphabet[(v >> 12) & 63];
+        b64 += i + 1 < bytes.size() ? alphabet[(v >> 6) & 63] : '=';
+        b64 += i + 2 < bytes.size() ? alphabet[v & 63] : '=';
+    }
+    return "data:image/png;base64," + b64;
+}
+
+dimple::Image photo() { return dimple::load_image(fixture_dir() + "/photo.png"); }
+
+TestServer::TestServer(dimple::server::Limits limits, std::string api_key) {
+    dimple::server::ServerOptions o;
+    o.port = 0;
+    o.model_dir = fixture_dir() + "/model";
+    o.model_id = "model";
+    o.api_key = std::move(api_key);
+    o.limits = limits;
+    server_ = std::make_unique<dimple::server::Server>(engine(), o);
+    port_ = server_->bind();
+    thread_ = std::thread([this] { server_->run(); });
+}
+
+TestServer::~TestServer() {
+    server_->stop();
+    thread_.join();
+}
+
+httplib::Client TestServer::client() const {
+    httplib::Client c("127.0.0.1", port_);
+    c.set_read_timeout(120);
+    return c;
+}
+
+httplib::Result TestServer::chat(const json& body, const httplib::Headers& headers) const {
+    return client().Post("/v1/chat/completions", headers, body.dump(), "application/json");
+}
+
+double TestServer::metric(const std::string& name) const {
+    const auto r = client().Get("/metrics");
+    if (!r) return -1;
+    std::istringstream in(r->body);
+    for (std::string line; std::getline(in, line);)
+        if (line.rfind(name + " ", 0) == 0) return std::stod(line.substr(name.size() + 1));
+    return -1;
+}
+
+Sse parse_sse(const std::string& body) {
+    Sse s;
+    std::istringstream in(body);
+    for (std::string line; std::getline(in, line);) {
+        if (line.rfind("data: ", 0) != 0) continue;
+        const std::string data = line.substr(6);
+        if (data == "[DONE]")
+            s.done = true;
+        else
+            s.events.push_back(json::parse(data));
+    }
+    return s;
+}
+
+std::string streamed_text(const Sse& s) {
+    std::string text;
+    for (const json& e : s.events)
+        if (e.contains("choices") && !e["choices"].empty() && e["choices"][0]["delta"].contains("content"))
+            text += e["choices"][0]["delta"]["content"].get<std::string>();
+    return text;
+}
+
+}  // namespace stest
