@@ -21,18 +21,31 @@ class Model:
     def __init__(self, folder, dtype=torch.float32):
         with open(os.path.join(folder, "config.json")) as f:
             cfg = json.load(f)
-        self.folder = folder
-        self.cfg = cfg
-        self.dtype = dtype
-        self.model_type = cfg.get("model_type", "dimple")
-        self.is_dream = self.model_type.lower() == "dream"
         raw = safetensors_io.read_folder(folder)
-        self.w = {}
+        w = {}
         for name, (dt, arr) in raw.items():
             a = safetensors_io.to_float(dt, arr)
             t = torch.from_numpy(np.ascontiguousarray(a))
-            self.w[name] = t.to(dtype) if t.is_floating_point() else t
+            w[name] = t.to(dtype) if t.is_floating_point() else t
+        self._setup(cfg, w, dtype)
+        self.folder = folder
         self.stored_dtypes = sorted({dt for dt, _ in raw.values()})
+
+    @classmethod
+    def from_weights(cls, cfg, w, dtype=torch.float32):
+        """A model over given tensors (e.g. trainable parameters; see tools/train) instead of a folder."""
+        m = cls.__new__(cls)
+        m._setup(cfg, w, dtype)
+        m.folder = None
+        m.stored_dtypes = []
+        return m
+
+    def _setup(self, cfg, w, dtype):
+        self.cfg = cfg
+        self.w = w
+        self.dtype = dtype
+        self.model_type = cfg.get("model_type", "dimple")
+        self.is_dream = self.model_type.lower() == "dream"
         # language model sizes
         self.hidden = cfg["hidden_size"]
         self.n_layers = cfg["num_hidden_layers"]
@@ -174,7 +187,7 @@ def embed(m, input_ids, image_embeds=None):
 
 
 def lm_forward(m, input_ids, position_ids, attention_mask=None, image_embeds=None,
-               kv_prefix=None, keep_kv=0):
+               kv_prefix=None, keep_kv=0, causal=False):
     """Bidirectional decoder forward.
 
     input_ids (B, L); position_ids (3, B, L); attention_mask (B, L) of 0/1 or None.
@@ -184,6 +197,7 @@ def lm_forward(m, input_ids, position_ids, attention_mask=None, image_embeds=Non
     keep_kv: return the k/v (after RoPE) of the first keep_kv positions of this call per layer.
     Returns dict(hidden_states=[emb, layer0, ..., layer n-2, final norm], logits (unshifted), kv).
     Padding rule: query q sees key k iff mask[q] and mask[k]; every query also sees itself.
+    causal: query q sees only keys k <= q (autoregressive training, tools/train); not with kv_prefix.
     """
     w = m.w
     input_ids = torch.as_tensor(input_ids)
@@ -201,6 +215,10 @@ def lm_forward(m, input_ids, position_ids, attention_mask=None, image_embeds=Non
             allowed = am[:, :, None] & am[:, None, :]
             allowed = allowed | torch.eye(L, dtype=torch.bool)[None]
             allowed = allowed[:, None]  # (B, 1, L, L)
+    if causal:
+        assert kv_prefix is None
+        lower = torch.tril(torch.ones(L, L, dtype=torch.bool))[None, None]
+        allowed = lower if allowed is None else allowed & lower
     hidden_states = [x]
     kept = []
     scale = 1.0 / math.sqrt(hd)

@@ -1,0 +1,210 @@
+#!/usr/bin/python3
+"""Trains a Dimple on the shapes world with Dimple's paradigm, from scratch, on the CPU.
+
+Recipes (equal budget: the same number of optimizer steps of the same batch):
+  ar-then-diffusion  (a) autoregressive: projector alignment (projector only), then all weights;
+                     (b) diffusion: all weights (Dimple's paradigm, spec section 9)
+  diffusion          the pure-diffusion baseline: projector alignment then all weights, both by diffusion
+
+  /usr/bin/python3 tools/train/train.py OUT_DIR --recipe ar-then-diffusion --steps 3000 [--threads 1]
+
+OUT_DIR receives log.jsonl (one line per step, validation losses every --val-every steps),
+model/ (the Hugging Face folder, bf16, rewritten every --save-every seconds and at the end),
+state.pt (to --resume) and loss.png. Progress goes to the terminal.
+"""
+import argparse
+import json
+import math
+import os
+import sys
+import time
+
+import torch
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.dirname(HERE))
+import bpe  # noqa: E402
+import checkpoint  # noqa: E402
+import data  # noqa: E402
+import objectives  # noqa: E402
+
+# Trainable weights of a phase, by name prefix: the projector alone (alignment), or everything.
+TRAINABLE = {"projector": ("img_projector.",), "all": ("",)}
+
+RECIPES = {
+    "ar-then-diffusion": lambda al, ar: [("align", "autoregressive", "projector", al),
+                                         ("instruct", "autoregressive", "all", ar),
+                                         ("diffusion", "diffusion", "all", None)],
+    "diffusion": lambda al, ar: [("align", "diffusion", "projector", al),
+                                 ("diffusion", "diffusion", "all", None)],
+}
+
+
+def phases(recipe, steps, align_frac, ar_frac):
+    """[(name, objective, trainable, first step, end step)] covering exactly `steps` steps."""
+    al = max(1, round(steps * align_frac))
+    ar = round(steps * ar_frac)
+    out, start = [], 0
+    for name, obj, which, n in RECIPES[recipe](al, ar):
+        n = steps - start if n is None else n
+        out.append((name, obj, which, start, start + n))
+        start += n
+    return out
+
+
+def lr_at(step, start, end, peak, warmup):
+    """Linear warmup, then cosine down to peak/10, within one phase."""
+    i, n = step - start, end - start
+    w = min(warmup, max(1, n // 10))
+    if i < w:
+        return peak * (i + 1) / w
+    return peak * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * (i - w) / max(1, n - w))))
+
+
+def validation(m, val_batches, seed, current):
+    """Mean autoregressive and diffusion losses on fixed validation batches (fixed masks), and the
+    current objective's loss with blank images (val_blank_*: equal to val_* when the model ignores
+    the image)."""
+    out = {}
+    blank = [dict(b, pixel_values=torch.zeros_like(b["pixel_values"])) for b in val_batches]
+    with torch.no_grad():
+        for name, obj, batches in (("val_autoregressive", "autoregressive", val_batches),
+                                   ("val_diffusion", "diffusion", val_batches),
+                                   ("val_blank_" + current, current, blank)):
+            gen = torch.Generator().manual_seed(seed)
+            tot = cnt = 0.0
+            for b in batches:
+                lo, n = objectives.loss(m, b, obj, gen)
+                tot += float(lo) * n
+                cnt += n
+            out[name] = tot / cnt
+    return out
+
+
+def save(a, cfg, w, opt_state, step, log_path):
+    checkpoint.export(os.path.join(a.out, "model"), cfg, w, a.tokenizer)
+    torch.save({"w": {k: v.detach() for k, v in w.items()}, "opt": opt_state, "step": step},
+               os.path.join(a.out, "state.pt.tmp"))
+    os.replace(os.path.join(a.out, "state.pt.tmp"), os.path.join(a.out, "state.pt"))
+    try:
+        import plot
+        plot.plot_runs([log_path], os.path.join(a.out, "loss.png"))
+    except Exception as e:  # a plot must never stop a training run
+        print(f"\nplot failed: {e}", file=sys.stderr)
+
+
+def progress(step, first, steps, phase, loss, sps, t0, final=False):
+    """One line per step on a terminal (every 25 steps in a log); eta from this run's pace."""
+    eta = (time.time() - t0) / max(1, step - first) * (steps - step)
+    line = (f"step {step:5d}/{steps} [{phase:9s}] loss {loss:7.4f}  {sps:5.1f} samples/s  "
+            f"eta {int(eta) // 60:3d}m{int(eta) % 60:02d}s")
+    if sys.stdout.isatty():
+        print("\r" + line, end="\n" if final else "", flush=True)
+    elif step % 25 == 0 or final:
+        print(line, flush=True)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("out")
+    ap.add_argument("--recipe", choices=sorted(RECIPES), default="ar-then-diffusion")
+    ap.add_argument("--steps", type=int, default=3000)
+    ap.add_argument("--align-frac", type=float, default=0.03)
+    ap.add_argument("--ar-frac", type=float, default=0.4, help="instruct (autoregressive) share")
+    ap.add_argument("--images", type=int, default=8, help="images per batch")
+    ap.add_argument("--questions", type=int, default=4, help="questions per image")
+    ap.add_argument("--lr", type=float, default=1e-3)
+    ap.add_argument("--align-lr", type=float, default=2e-3)
+    ap.add_argument("--vision-lr-scale", type=float, default=1.0,
+                    help="learning rate of the vision tower and projector relative to --lr")
+    ap.add_argument("--warmup", type=int, default=100)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--val-every", type=int, default=100)
+    ap.add_argument("--val-batches", type=int, default=4)
+    ap.add_argument("--save-every", type=float, default=300, help="seconds between checkpoints")
+    ap.add_argument("--tokenizer", default=os.path.join(HERE, "..", "..", "models", "dimple-shapes"))
+    ap.add_argument("--shape", default=None, help="JSON overrides of checkpoint.SHAPE (tests)")
+    ap.add_argument("--resume", action="store_true")
+    ap.add_argument("--stop-at", default=None,
+                    help="HH:MM (UTC): save and stop there even if steps remain (the log says so)")
+    a = ap.parse_args()
+    torch.set_num_threads(a.threads)
+    torch.manual_seed(a.seed)
+    os.makedirs(a.out, exist_ok=True)
+    tok = bpe.Tokenizer(a.tokenizer)
+    shape = dict(checkpoint.SHAPE, **json.loads(a.shape)) if a.shape else checkpoint.SHAPE
+    cfg = checkpoint.config(tok, shape)
+    w = checkpoint.init_weights(cfg, a.seed)
+    m = checkpoint.model_of(cfg, w)
+    plan = phases(a.recipe, a.steps, a.align_frac, a.ar_frac)
+    print(f"{a.recipe}: {sum(p.numel() for p in w.values())} parameters, vocab {cfg['vocab_size']}, "
+          f"batch {a.images}x{a.questions}; phases " +
+          ", ".join(f"{n} ({o}, {wh}) {s}-{e}" for n, o, wh, s, e in plan), flush=True)
+    train = data.Batches(tok, a.seed, "train", a.images, a.questions)
+    val = data.Batches(tok, a.seed, "val", a.images, a.questions)
+    val_batches = [val.get(i) for i in range(a.val_batches)]
+    log_path = os.path.join(a.out, "log.jsonl")
+    start, opt_state = 0, None
+    if a.resume and os.path.exists(os.path.join(a.out, "state.pt")):
+        st = torch.load(os.path.join(a.out, "state.pt"))
+        with torch.no_grad():
+            for k, v in st["w"].items():
+                w[k].copy_(v)
+        start, opt_state = st["step"], st["opt"]
+        print(f"resumed at step {start}")
+    elif os.path.exists(log_path):
+        os.remove(log_path)
+    log = open(log_path, "a")
+    gen = torch.Generator().manual_seed(a.seed * 7919 + start)
+    t0, last_save, opt, cur = time.time(), time.time(), None, None
+    for step in range(start, a.steps):
+        name, obj, which, p0, p1 = next(p for p in plan if p[3] <= step < p[4])
+        if cur != name:  # a fresh optimizer per phase, over that phase's trainable weights
+            trainable = {k: v for k, v in w.items() if k.startswith(TRAINABLE[which])}
+            for k, v in w.items():
+                v.requires_grad_(k in trainable)
+            image_path = [v for k, v in trainable.items() if k.startswith(("visual.", "img_projector."))]
+            language = [v for k, v in trainable.items() if not k.startswith(("visual.", "img_projector."))]
+            groups = [{"params": image_path, "scale": a.vision_lr_scale if which == "all" else 1.0}]
+            if language:
+                groups.append({"params": language, "scale": 1.0})
+            opt = torch.optim.AdamW(groups, lr=a.lr, betas=(0.9, 0.98), weight_decay=0.01)
+            if opt_state is not None and opt_state.get("phase") == name:
+                opt.load_state_dict(opt_state["state"])
+            cur = name
+        peak = a.lr if which == "all" else a.align_lr
+        for g in opt.param_groups:
+            g["lr"] = lr_at(step, p0, p1, peak, a.warmup) * g["scale"]
+        tb = time.time()
+        batch = train.get(step)
+        lo, n = objectives.loss(m, batch, obj, gen)
+        opt.zero_grad(set_to_none=True)
+        lo.backward()
+        gnorm = float(torch.nn.utils.clip_grad_norm_([v for v in w.values() if v.requires_grad], 1.0))
+        opt.step()
+        rec = {"step": step + 1, "phase": name, "objective": obj, "loss": float(lo), "tokens": n,
+               "lr": opt.param_groups[0]["lr"], "grad_norm": gnorm, "seconds": time.time() - tb}
+        if (step + 1) % a.val_every == 0 or step + 1 == a.steps:
+            rec.update(validation(m, val_batches, a.seed, obj))
+        log.write(json.dumps(rec) + "\n")
+        log.flush()
+        progress(step + 1, start, a.steps, name, float(lo), len(batch["rows"]) / (time.time() - tb), t0,
+                 final=step + 1 == a.steps)
+        if "val_diffusion" in rec:
+            print(f"\n  validation: autoregressive {rec['val_autoregressive']:.4f}  "
+                  f"diffusion {rec['val_diffusion']:.4f}  {obj} with blank images "
+                  f"{rec['val_blank_' + obj]:.4f}", flush=True)
+        late = a.stop_at is not None and time.strftime("%H:%M", time.gmtime()) >= a.stop_at
+        if time.time() - last_save > a.save_every or step + 1 == a.steps or late:
+            save(a, cfg, w, {"phase": name, "state": opt.state_dict()}, step + 1, log_path)
+            last_save = time.time()
+        if late:
+            print(f"\nstopped at step {step + 1} of {a.steps}: --stop-at {a.stop_at} reached", flush=True)
+            break
+    print(f"done: {a.out}/model")
+
+
+if __name__ == "__main__":
+    main()
