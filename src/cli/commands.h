@@ -10,5 +10,6 @@ void add_info_command(CLI::App& app);
 void add_run_command(CLI::App& app);
 void add_forward_command(CLI::App& app);
 void add_tokenize_command(CLI::App& app);
+void add_quantize_command(CLI::App& app);
 
 }  // namespace dimple::cli

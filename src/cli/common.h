@@ -13,6 +13,7 @@ namespace dimple::cli {
 struct ModelOptions {
     std::string dir;
     std::string compute = "auto";
+    std::string memory_limit;
     std::string chat_template;
     int threads = 0;
 };

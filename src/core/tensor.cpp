@@ -5,6 +5,7 @@
 #include <new>
 
 #include "core/error.h"
+#include "core/memory.h"
 
 namespace dimple {
 
@@ -33,7 +34,7 @@ static Shape contiguous_strides(const Shape& shape) {
 std::shared_ptr<Storage> Storage::allocate(size_t bytes) {
     const size_t rounded = (bytes + 63) / 64 * 64;
     void* p = std::aligned_alloc(64, rounded ? rounded : 64);
-    if (!p) throw std::bad_alloc();
+    check(p != nullptr, "out of memory: cannot allocate ", human_bytes(double(bytes)), " for a tensor");
     std::memset(p, 0, rounded);
     auto s = std::make_shared<Storage>();
     s->data = p;

@@ -62,16 +62,41 @@ Checkpoint::Checkpoint(const std::string& dir) : dir_(dir) {
               "' is listed in model.safetensors.index.json but missing from the file");
 }
 
-Tensor Checkpoint::get(const std::string& name, const Shape& expected) const {
+namespace {
+
+bool is_float(DType t) { return t == DType::F32 || t == DType::F16 || t == DType::BF16; }
+
+}  // namespace
+
+Tensor Checkpoint::view(const std::string& name, const Shape& expected, bool allow_int8) const {
     auto it = index_.find(name);
     check(it != index_.end(), dir_, ": tensor '", name, "' is missing from the checkpoint");
     const auto [file, entry] = it->second;
-    check(entry->dtype == DType::F32 || entry->dtype == DType::F16 || entry->dtype == DType::BF16,
-          file->path(), ": tensor '", name, "' has dtype ", dtype_name(entry->dtype),
-          ", expected F32, F16 or BF16");
+    check(is_float(entry->dtype) || (allow_int8 && entry->dtype == DType::I8), file->path(),
+          ": tensor '", name, "' has dtype ", dtype_name(entry->dtype), ", expected F32, F16 or BF16",
+          allow_int8 ? " (or I8 with scales)" : "");
     check(entry->shape == expected, file->path(), ": tensor '", name, "' has shape ",
           shape_str(entry->shape), " but the config implies ", shape_str(expected));
     return file->view(*entry);
+}
+
+Tensor Checkpoint::get(const std::string& name, const Shape& expected) const {
+    return view(name, expected, false);
+}
+
+Checkpoint::LinearWeight Checkpoint::linear_weight(const std::string& name, const Shape& expected) const {
+    LinearWeight w;
+    w.weight = view(name + ".weight", expected, true);
+    const std::string scale = name + ".weight_scale";
+    if (w.weight.dtype() == DType::I8) {
+        check(has(scale), dir_, ": int8 tensor '", name, ".weight' has no scales ('", scale, "')");
+        w.scale = view(scale, {expected[0]}, false);
+        check(w.scale.dtype() == DType::F32, dir_, ": '", scale, "' must be F32, not ",
+              dtype_name(w.scale.dtype()));
+    } else {
+        check(!has(scale), dir_, ": '", scale, "' scales a tensor that is not int8");
+    }
+    return w;
 }
 
 void Checkpoint::release(const std::string& name) const {

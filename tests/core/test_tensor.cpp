@@ -36,3 +36,16 @@ TEST(Tensor, ViewMustFitItsStorage) {
     EXPECT_NO_THROW(Tensor(DType::F32, {4}, storage, 0));
     EXPECT_THROW(Tensor(DType::F32, {4}, storage, 4), Error);
 }
+
+// An allocation that cannot be satisfied is a clear error, not std::bad_alloc. (Not under
+// AddressSanitizer, whose allocator aborts on absurd sizes by design.)
+#if !defined(__SANITIZE_ADDRESS__)
+TEST(Tensor, OutOfMemoryIsAClearError) {
+    try {
+        Tensor t(DType::U8, {int64_t(1) << 46});  // 64 TiB
+        FAIL() << "allocated 64 TiB";
+    } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find("out of memory: cannot allocate 64.00 TiB"), std::string::npos) << e.what();
+    }
+}
+#endif
