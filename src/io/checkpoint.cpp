@@ -1,11 +1,13 @@
 #include "io/checkpoint.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
 
 #include "core/error.h"
+#include "core/int8.h"
 
 namespace dimple {
 
@@ -97,6 +99,23 @@ Checkpoint::LinearWeight Checkpoint::linear_weight(const std::string& name, cons
         check(!has(scale), dir_, ": '", scale, "' scales a tensor that is not int8");
     }
     return w;
+}
+
+Checkpoint::LinearWeight Checkpoint::linear_weight_int8(const std::string& name, const Shape& expected) const {
+    LinearWeight w = linear_weight(name, expected);
+    if (w.weight.dtype() == DType::I8) return w;
+    const int64_t rows = expected[0], k = w.weight.numel() / rows;
+    Tensor q(DType::I8, expected), scale = Tensor::f32({rows});
+    const auto [file, entry] = index_.at(name + ".weight");
+    const size_t row_bytes = size_t(k) * dtype_size(w.weight.dtype());
+    const int64_t block = std::max<int64_t>(1, int64_t((64u << 20) / row_bytes));  // 64 MiB of source
+    for (int64_t r = 0; r < rows; r += block) {
+        const int64_t n = std::min(block, rows - r);
+        quantize_weight_rows(w.weight.dtype(), static_cast<const char*>(w.weight.raw()) + size_t(r) * row_bytes, n, k,
+                             q.data<int8_t>() + r * k, scale.data<float>() + r);
+        file->release_bytes(*entry, size_t(r) * row_bytes, size_t(n) * row_bytes);
+    }
+    return {q, scale};
 }
 
 void Checkpoint::release(const std::string& name) const {

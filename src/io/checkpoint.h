@@ -25,6 +25,10 @@ public:
         Tensor weight, scale;  // scale: empty unless the weight is I8
     };
     LinearWeight linear_weight(const std::string& name, const Shape& expected) const;
+    // The same as int8: the stored one, or the published weight quantized here (core/int8.h) a
+    // block of rows at a time, each block's mapped pages dropped once read, so that quantizing
+    // costs about the int8 copy, not the published tensor too.
+    LinearWeight linear_weight_int8(const std::string& name, const Shape& expected) const;
     // Drops the mapped pages of a tensor that has been copied or repacked elsewhere.
     void release(const std::string& name) const;
 

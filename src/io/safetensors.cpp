@@ -174,6 +174,10 @@ Tensor SafetensorsFile::view(const TensorEntry& e) const {
     return Tensor(e.dtype, e.shape, storage_, header_.data_offset + e.begin);
 }
 
+void SafetensorsFile::release_bytes(const TensorEntry& e, size_t begin, size_t bytes) const {
+    map_->release(header_.data_offset + e.begin + begin, std::min(bytes, e.end - e.begin - std::min(begin, e.end - e.begin)));
+}
+
 void SafetensorsFile::release(const TensorEntry& e) const {
     map_->release(header_.data_offset + e.begin, e.end - e.begin);
 }

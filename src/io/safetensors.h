@@ -71,6 +71,8 @@ public:
     // A tensor viewing the mapped bytes (no copy).
     Tensor view(const TensorEntry& e) const;
     void release(const TensorEntry& e) const;
+    // Only bytes [begin, begin + bytes) of the tensor's data.
+    void release_bytes(const TensorEntry& e, size_t begin, size_t bytes) const;
 
 private:
     std::shared_ptr<MappedFile> map_;

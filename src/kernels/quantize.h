@@ -1,21 +1,13 @@
-// Symmetric int8 quantization: weights per output channel (row), activations per row on the fly.
-// Plain loops that the compiler vectorises for whatever CPU it targets; checked against a
+// int8 products: activations quantized per row on the fly, and the dequantization of the s32 sums
+// (weights are quantized per output channel by core/int8.h). Plain loops that the compiler vectorises for whatever CPU it targets; checked against a
 // double-precision reference in tests/kernels/test_quantize.cpp.
 #pragma once
 
 #include <cstdint>
 
-#include "core/dtype.h"
+#include "core/int8.h"
 
 namespace dimple {
-
-// Weight rows [rows, k] of type `from` (F32, F16 or BF16; 2-byte types may be unaligned, as mapped
-// checkpoint data is) -> q[r, i] = round(w[r, i] / scale[r]) in [-127, 127] with
-// scale[r] = max_i |w[r, i]| / 127 (0 for an all-zero row).
-void quantize_weight_rows(DType from, const void* w, int64_t rows, int64_t k, int8_t* q, float* scale);
-
-// The inverse: w[r, i] = q[r, i] * scale[r] in f32.
-void dequantize_weight_rows(const int8_t* q, const float* scale, int64_t rows, int64_t k, float* w);
 
 // How activations become unsigned bytes for the u8 x s8 products: per row, asymmetric,
 // q = round(x / scale) + zero in [0, levels], the row's range [min(x, 0), max(x, 0)] spread over

@@ -14,7 +14,8 @@ namespace {
 // A Linear from the checkpoint, whose mapped pages are released once repacked so that loading
 // costs about the weights' size once, not twice.
 Linear load_linear(const Checkpoint& ck, const std::string& name, Shape shape, bool bias, Compute c) {
-    const Checkpoint::LinearWeight w = ck.linear_weight(name, shape);
+    const Checkpoint::LinearWeight w =
+        c == Compute::Int8 ? ck.linear_weight_int8(name, shape) : ck.linear_weight(name, shape);
     Tensor b;
     if (bias) b = ck.get(name + ".bias", {shape[0]});
     Linear lin(w.weight, w.scale.empty() ? nullptr : &w.scale, bias ? &b : nullptr, c);

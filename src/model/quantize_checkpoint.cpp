@@ -8,7 +8,6 @@
 #include "core/error.h"
 #include "io/checkpoint.h"
 #include "io/config.h"
-#include "kernels/quantize.h"
 #include "model/parameters.h"
 
 namespace dimple {
@@ -69,18 +68,14 @@ void quantize_checkpoint(const std::string& model_dir, const std::string& out_di
                                        {"dimple_quantization",
                                         "int8 linear weights, symmetric per output row; "
                                         "<name>.weight_scale = max|w|/127 (F32 [out])"}});
-    std::vector<int8_t> q;
-    std::vector<float> scale;
     int done = 0;
     for (const Item& it : items) {
         const Tensor& t = it.source;
         if (it.spec.linear) {
-            const int64_t rows = it.spec.shape[0], k = t.numel() / rows;
-            q.resize(size_t(t.numel()));
-            scale.resize(size_t(rows));
-            quantize_weight_rows(t.dtype(), t.raw(), rows, k, q.data(), scale.data());
-            out.write(reinterpret_cast<const char*>(q.data()), std::streamsize(q.size()));
-            out.write(reinterpret_cast<const char*>(scale.data()), std::streamsize(scale.size() * sizeof(float)));
+            const Checkpoint::LinearWeight w =
+                ck.linear_weight_int8(it.spec.name.substr(0, it.spec.name.size() - 7), it.spec.shape);
+            out.write(static_cast<const char*>(w.weight.raw()), std::streamsize(w.weight.nbytes()));
+            out.write(static_cast<const char*>(w.scale.raw()), std::streamsize(w.scale.nbytes()));
         } else {
             out.write(static_cast<const char*>(t.raw()), std::streamsize(t.nbytes()));
         }

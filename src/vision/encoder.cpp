@@ -19,7 +19,8 @@ constexpr float kVisionEps = 1e-6f;
 
 Linear load_linear(const Checkpoint& ck, const std::string& name, int64_t out, int64_t in,
                    bool bias, Compute compute) {
-    const Checkpoint::LinearWeight w = ck.linear_weight(name, {out, in});
+    const Checkpoint::LinearWeight w = compute == Compute::Int8 ? ck.linear_weight_int8(name, {out, in})
+                                                                  : ck.linear_weight(name, {out, in});
     Tensor b;
     if (bias) b = ck.get(name + ".bias", {out});
     Linear lin(w.weight, w.scale.empty() ? nullptr : &w.scale, bias ? &b : nullptr, compute);
