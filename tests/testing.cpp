@@ -103,8 +103,12 @@ static double value_at(const Tensor& t, int64_t i) {
 
 namespace dtest {
 
-CommandResult run_cli(const std::string& args) {
-    const std::string cmd = env_or("DIMPLE_CLI", DIMPLE_CLI_PATH) + " " + args + " 2>&1";
+std::string cli_path() { return env_or("DIMPLE_CLI", DIMPLE_CLI_PATH); }
+
+CommandResult run_cli(const std::string& args) { return run_shell(cli_path() + " " + args); }
+
+CommandResult run_shell(const std::string& command) {
+    const std::string cmd = command + " 2>&1";
     CommandResult r;
     FILE* p = popen(cmd.c_str(), "r");
     if (!p) return r;

@@ -60,6 +60,9 @@ struct CommandResult {
 };
 // Runs `dimple ARGS` (the built CLI) through the shell and captures its output.
 CommandResult run_cli(const std::string& args);
+// Runs a shell command line; the built CLI's path is cli_path().
+CommandResult run_shell(const std::string& command);
+std::string cli_path();
 
 }  // namespace dtest
 

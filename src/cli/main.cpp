@@ -4,9 +4,11 @@
 #include <new>
 
 #include "cli/commands.h"
+#include "cli/openmp_policy.h"
 #include "core/error.h"
 
 int main(int argc, char** argv) {
+    dimple::cli::ensure_passive_openmp_waiting(argv);
     CLI::App app{"dimple.cpp: discrete-diffusion multimodal language models (Dimple, Dream)"};
     app.require_subcommand(1);
     app.set_version_flag("--version", "dimple 0.1.0");

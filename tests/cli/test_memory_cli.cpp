@@ -56,3 +56,16 @@ TEST(MemoryCli, QuantizedFolderRunsInt8) {
     EXPECT_EQ(r.exit_code, 2) << r.out;
     EXPECT_NE(r.out.find("already quantized"), std::string::npos) << r.out;
 }
+
+// Without the user's say, the binary runs with passive OpenMP waiting (it re-executes itself with
+// OMP_WAIT_POLICY=passive before libgomp loads); a user's own setting is kept.
+TEST(OpenMpPolicy, PassiveUnlessTheUserSaysOtherwise) {
+    DIMPLE_REQUIRE_SHARED();
+    const std::string args = " run --model " + golden_model() + " --prompt-ids 5,6,7 -n 2 -s 1 --compute f32 --json";
+    auto r = dtest::run_shell("env -u OMP_WAIT_POLICY -u GOMP_SPINCOUNT " + dtest::cli_path() + args);
+    ASSERT_EQ(r.exit_code, 0) << r.out;
+    EXPECT_NE(r.out.find("\"omp_wait_policy\":\"passive\""), std::string::npos) << r.out;
+    r = dtest::run_shell("OMP_WAIT_POLICY=active " + dtest::cli_path() + args);
+    ASSERT_EQ(r.exit_code, 0) << r.out;
+    EXPECT_NE(r.out.find("\"omp_wait_policy\":\"active\""), std::string::npos) << r.out;
+}
