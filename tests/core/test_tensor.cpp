@@ -49,3 +49,12 @@ TEST(Tensor, OutOfMemoryIsAClearError) {
     }
 }
 #endif
+
+TEST(Tensor, ConcatRowsStacksAlongTheFirstDimension) {
+    const Tensor a = Tensor::from(std::vector<float>{1, 2, 3, 4}, {2, 2}), b = Tensor::from(std::vector<float>{5, 6}, {1, 2});
+    const Tensor c = Tensor::concat_rows({a, b});
+    ASSERT_EQ(c.shape(), (Shape{3, 2}));
+    for (int i = 0; i < 6; ++i) EXPECT_EQ(c.data<float>()[i], float(i + 1));
+    EXPECT_THROW(Tensor::concat_rows({a, Tensor::f32({1, 3})}), Error);
+    EXPECT_THROW(Tensor::concat_rows({a, Tensor(DType::BF16, {1, 2})}), Error);
+}
