@@ -61,6 +61,7 @@ std::string figures(Compute c, const WeightFootprint& f) {
 ComputePlan plan_compute(Compute requested, const WeightFootprint& f, const AvailableMemory& available,
                          const CpuFeatures& cpu) {
     const std::string avail = human_bytes(double(available.bytes)) + " available (" + available.source + ")";
+    const std::string hint = available.source == "--memory-limit" ? "" : " (--memory-limit overrides the detected figure)";
     auto fits = [&](Compute c) { return f.bytes(c) <= available.bytes; };
     std::vector<Compute> usable{Compute::Int8, Compute::F32};
     if (cpu.bf16_products) usable.insert(usable.begin() + 1, Compute::BF16);
@@ -75,7 +76,7 @@ ComputePlan plan_compute(Compute requested, const WeightFootprint& f, const Avai
 
     if (requested != Compute::Auto) {
         check(fits(requested), figures(requested, f), " for the weights and working memory, but ", avail,
-              "; ", would_fit(requested), " (--memory-limit overrides the detected figure)");
+              "; ", would_fit(requested), hint);
         return {requested, "compute " + compute_name(requested) + " (as asked): " + human_bytes(double(f.bytes(requested))) +
                                " of " + avail};
     }
@@ -97,8 +98,7 @@ ComputePlan plan_compute(Compute requested, const WeightFootprint& f, const Avai
             return {c, "compute " + compute_name(c) + " (auto: " + why + "): " + human_bytes(double(f.bytes(c))) +
                            " of " + avail};
     const Compute best = order.front().first;
-    fail(figures(best, f), " for the weights and working memory, but ", avail, "; ", would_fit(best),
-         " (--memory-limit overrides the detected figure)");
+    fail(figures(best, f), " for the weights and working memory, but ", avail, "; ", would_fit(best), hint);
 }
 
 }  // namespace dimple
