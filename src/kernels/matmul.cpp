@@ -107,11 +107,6 @@ std::string compute_name(Compute c) {
     return "?";
 }
 
-bool cpu_has_bf16() {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512bf16");
-}
-
 namespace {
 
 // oneDNN's ISA levels are nested bit masks: a CPU has a level when it has all of its bits.
@@ -127,6 +122,8 @@ bool onednn_isa_at_least(dnnl::cpu_isa level) {
 bool cpu_has_int8_dot() { return onednn_isa_at_least(dnnl::cpu_isa::avx512_core_vnni); }
 
 bool cpu_has_bf16_products() { return onednn_isa_at_least(dnnl::cpu_isa::avx512_core); }
+
+bool cpu_has_bf16() { return onednn_isa_at_least(dnnl::cpu_isa::avx512_core_bf16); }
 
 Compute default_compute() { return cpu_has_bf16() ? Compute::BF16 : Compute::F32; }
 

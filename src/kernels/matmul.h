@@ -21,9 +21,9 @@ enum class Compute { F32, BF16, Int8, Auto };
 
 Compute parse_compute(const std::string& s);  // "f32" | "bf16" | "int8" | "auto"
 std::string compute_name(Compute c);
-bool cpu_has_bf16();      // AVX512_BF16 (or AMX) present
-// Whether oneDNN's int8 kernels multiply-add u8 x s8 without 16-bit saturation (VNNI or AMX), as
-// oneDNN itself sees the CPU (so ONEDNN_MAX_CPU_ISA=AVX2 counts as without).
+// CPU features as oneDNN sees them (so ONEDNN_MAX_CPU_ISA=AVX2 counts as an AVX2-only CPU).
+bool cpu_has_bf16();      // AVX512_BF16 (or AMX): native bf16 products
+// Whether oneDNN's int8 kernels multiply-add u8 x s8 without 16-bit saturation (VNNI or AMX).
 bool cpu_has_int8_dot();
 bool cpu_has_bf16_products();  // oneDNN runs bf16 products at all (AVX-512; emulated without BF16)
 Compute default_compute();  // bf16 where the CPU has native bf16 dot products, else f32
