@@ -181,7 +181,7 @@ void Linear::forward(const float* x, int64_t rows, float* y) const {
     if (rows == 0) return;
     if (compute_ == Compute::Int8) return forward_int8(x, rows, y);
     const dnnl::matmul& mm = packed_->primitive(rows, in_, out_, has_bias());
-    std::vector<uint16_t> x_bf16;
+    thread_local std::vector<uint16_t> x_bf16;  // reused: no allocation or zeroing per call
     void* src_ptr = const_cast<float*>(x);
     if (compute_ == Compute::BF16) {
         x_bf16.resize(size_t(rows * in_));
@@ -230,9 +230,12 @@ void Linear::pack_int8(const Tensor& weight, const Tensor* weight_scale) {
 void Linear::forward_int8(const float* x, int64_t rows, float* y) const {
     Packed& p = *packed_;
     const dnnl::matmul& mm = p.primitive(rows, in_, out_, false);
-    std::vector<uint8_t> xq(size_t(rows * in_));
-    std::vector<float> xs(static_cast<size_t>(rows));
-    std::vector<int32_t> zero(static_cast<size_t>(rows));
+    thread_local std::vector<uint8_t> xq;  // reused: no allocation or zeroing per call
+    thread_local std::vector<float> xs;
+    thread_local std::vector<int32_t> zero;
+    xq.resize(size_t(rows * in_));
+    xs.resize(size_t(rows));
+    zero.resize(size_t(rows));
     quantize_activation_rows(x, rows, in_, p.code, xq.data(), xs.data(), zero.data());
     // The s32 sums land in y itself and are dequantized in place.
     dnnl::memory src({{rows, in_}, dt::u8, tag::ab}, onednn_engine(), xq.data());
