@@ -12,6 +12,7 @@ void rms_norm(const float* x, const float* w, float* y, int64_t rows, int64_t n,
         const float* xr = x + r * n;
         float* yr = y + r * n;
         float sum = 0.f;
+#pragma omp simd reduction(+ : sum)
         for (int64_t i = 0; i < n; ++i) sum += xr[i] * xr[i];
         const float inv = 1.0f / std::sqrt(sum / float(n) + eps);
         for (int64_t i = 0; i < n; ++i) yr[i] = w[i] * (xr[i] * inv);
