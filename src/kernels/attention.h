@@ -1,5 +1,5 @@
-// Scaled dot-product attention, softmax(q k^T / sqrt(d)) v in f32, in tiles of query rows whose
-// scores stay in cache (kernels/attention.cpp), heads and tiles spread over the threads.
+// Scaled dot-product attention, softmax(q k^T / sqrt(d)) v in f32, one query row at a time so
+// that no score matrix larger than one row per thread is ever held.
 #pragma once
 
 #include <cstdint>
