@@ -1,4 +1,5 @@
-// oneDNN linear-layer throughput: y[M, N] = x[M, K] W^T with W packed at load, in both compute modes,
+// oneDNN linear-layer throughput: y[M, N] = x[M, K] W^T with W packed at load, in each compute mode
+// (int8 counts its activation quantization and dequantization in the time; GOP/s for it),
 // for the Dream-7B MLP shape (K 3584, N 18944 by default) at several row counts.
 //   bench_matmul [--threads T] [--k K] [--n N] [--reps R]
 #include <chrono>
@@ -29,8 +30,9 @@ int main(int argc, char** argv) {
     Tensor w(DType::BF16, {N, K});
     for (int64_t i = 0; i < w.numel(); ++i) w.data<uint16_t>()[i] = f32_to_bf16(d(rng));
     std::printf("K %lld, N %lld, %d threads; best of %d\n", (long long)K, (long long)N, num_threads(), reps);
-    std::printf("%-6s %6s %10s %10s\n", "mode", "M", "ms", "GFLOP/s");
-    for (Compute c : {Compute::BF16, Compute::F32}) {
+    std::printf("%-6s %6s %10s %10s\n", "mode", "M", "ms", "G(FL)OP/s");
+    for (Compute c : {Compute::Int8, Compute::BF16, Compute::F32}) {
+        if (c == Compute::BF16 && !cpu_has_bf16_products()) continue;
         const Linear lin(w, nullptr, c);
         for (int64_t M : {1, 32, 128, 512}) {
             Tensor x = Tensor::f32({M, K}), y = Tensor::f32({M, N});

@@ -105,8 +105,10 @@ namespace dtest {
 
 std::string cli_path() { return env_or("DIMPLE_CLI", DIMPLE_CLI_PATH); }
 
-CommandResult run_cli(const std::string& args) {
-    const std::string cmd = cli_path() + " " + args + " 2>&1";
+CommandResult run_cli(const std::string& args) { return run_shell(cli_path() + " " + args); }
+
+CommandResult run_shell(const std::string& command) {
+    const std::string cmd = command + " 2>&1";
     CommandResult r;
     FILE* p = popen(cmd.c_str(), "r");
     if (!p) return r;

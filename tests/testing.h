@@ -62,6 +62,8 @@ struct CommandResult {
 std::string cli_path();
 // Runs `dimple ARGS` (the built CLI) through the shell and captures its output.
 CommandResult run_cli(const std::string& args);
+// Runs a shell command line and captures its output.
+CommandResult run_shell(const std::string& command);
 
 }  // namespace dtest
 

@@ -6,8 +6,10 @@
 
 #include "cli/commands.h"
 #include "core/error.h"
+#include "core/memory.h"
 #include "io/checkpoint.h"
 #include "io/config.h"
+#include "model/memory_plan.h"
 #include "model/parameters.h"
 
 namespace dimple::cli {
@@ -18,15 +20,6 @@ struct Options {
     std::string model_dir;
     bool json = false;
 };
-
-std::string human_bytes(double b) {
-    const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-    int u = 0;
-    while (b >= 1024 && u < 4) b /= 1024, ++u;
-    char buf[32];
-    std::snprintf(buf, sizeof buf, u ? "%.2f %s" : "%.0f %s", b, units[u]);
-    return buf;
-}
 
 void run_info(const Options& o) {
     const ModelConfig cfg = load_model_config(o.model_dir);
@@ -40,12 +33,16 @@ void run_info(const Options& o) {
     std::map<Component, Totals> per;
     std::set<std::string> expected_names;
     for (const ParameterSpec& p : expected_parameters(cfg)) {
-        const Tensor t = ckpt.get(p.name, p.shape);  // checks presence, dtype and shape
+        // Checks presence, dtype and shape; a linear weight may be int8 with its scales.
+        Checkpoint::LinearWeight w;
+        if (p.linear) w = ckpt.linear_weight(p.name.substr(0, p.name.size() - 7), p.shape);
+        else w.weight = ckpt.get(p.name, p.shape);
         Totals& tot = per[p.component];
-        tot.params += t.numel();
-        tot.disk += t.nbytes();
-        tot.dtypes.insert(std::string(dtype_name(t.dtype())));
+        tot.params += w.weight.numel();
+        tot.disk += w.weight.nbytes() + (w.scale.empty() ? 0 : w.scale.nbytes());
+        tot.dtypes.insert(std::string(dtype_name(w.weight.dtype())));
         expected_names.insert(p.name);
+        if (!w.scale.empty()) expected_names.insert(p.name + "_scale");
     }
     std::vector<std::string> unexpected;
     for (const auto& item : ckpt.items())
@@ -53,8 +50,8 @@ void run_info(const Options& o) {
 
     int64_t total_params = 0;
     for (auto& [c, t] : per) total_params += t.params;
-    // In memory: weights are repacked to bf16 (fast mode) or f32 (parity mode); norms/biases f32.
-    const double mem_bf16 = double(total_params) * 2, mem_f32 = double(total_params) * 4;
+    // In memory, per compute mode: what the loader plans with (model/memory_plan.h).
+    const WeightFootprint mem = weight_footprint(ckpt, cfg);
 
     nlohmann::json j;
     j["model_dir"] = o.model_dir;
@@ -81,7 +78,7 @@ void run_info(const Options& o) {
                                               {"dtypes", t.dtypes}};
     j["parameters"]["total"] = total_params;
     j["bytes_on_disk"] = ckpt.file_bytes();
-    j["bytes_in_memory"] = {{"bf16", int64_t(mem_bf16)}, {"f32", int64_t(mem_f32)}};
+    j["bytes_in_memory"] = {{"bf16", mem.bf16}, {"f32", mem.f32}, {"int8", mem.int8}};
     j["special_ids"] = {{"pad", cfg.ids.pad},   {"bos", cfg.ids.bos},
                         {"eos", cfg.ids.eos},   {"mask", cfg.ids.mask},
                         {"image", cfg.ids.image}, {"vision_start", cfg.ids.vision_start},
@@ -115,8 +112,9 @@ void run_info(const Options& o) {
     }
     std::printf("  %-15s %14lld\n", "total", (long long)total_params);
     std::printf("on disk      %s\n", human_bytes(double(ckpt.file_bytes())).c_str());
-    std::printf("in memory    %s (--compute bf16), %s (--compute f32)\n",
-                human_bytes(mem_bf16).c_str(), human_bytes(mem_f32).c_str());
+    std::printf("in memory    %s (--compute int8), %s (--compute bf16), %s (--compute f32)%s\n",
+                human_bytes(double(mem.int8)).c_str(), human_bytes(double(mem.bf16)).c_str(),
+                human_bytes(double(mem.f32)).c_str(), mem.int8_checkpoint ? "; int8 checkpoint" : "");
     std::printf("special ids  pad %lld, bos %lld, eos %lld, mask %lld", (long long)cfg.ids.pad,
                 (long long)cfg.ids.bos, (long long)cfg.ids.eos, (long long)cfg.ids.mask);
     if (cfg.vision)

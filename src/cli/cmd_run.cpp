@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
@@ -87,6 +88,8 @@ void run(const Options& o) {
                        {"mean_step_s", r.steps_run ? gen_s / r.steps_run : 0.0},
                        {"tokens_per_s", gen_s > 0 ? double(tokens) / gen_s : 0.0}};
         j["compute"] = compute_name(engine.language_model().compute());
+        const char* wait = std::getenv("OMP_WAIT_POLICY");
+        j["omp_wait_policy"] = wait ? wait : "";
         std::printf("%s\n", j.dump().c_str());
         return;
     }

@@ -12,5 +12,6 @@ void add_eval_command(CLI::App& app);
 void add_forward_command(CLI::App& app);
 void add_tokenize_command(CLI::App& app);
 void add_serve_command(CLI::App& app);
+void add_quantize_command(CLI::App& app);
 
 }  // namespace dimple::cli

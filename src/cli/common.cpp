@@ -5,6 +5,7 @@
 #include <filesystem>
 
 #include "core/error.h"
+#include "core/memory.h"
 #include "io/npy.h"
 
 namespace dimple::cli {
@@ -17,7 +18,11 @@ void add_model_options(CLI::App* cmd, ModelOptions& o, bool shipped_default) {
                                                                     "shipped models/dimple-shapes)"
                                                                   : "Model folder (Hugging Face layout)");
     if (!shipped_default) model->required();
-    cmd->add_option("--compute", o.compute, "f32 (exact) | bf16 (fast) | auto")->capture_default_str();
+    cmd->add_option("--compute", o.compute,
+                    "f32 (exact) | bf16 | int8 (fastest, smallest) | auto (the fastest that fits in memory)")
+        ->capture_default_str();
+    cmd->add_option("--memory-limit", o.memory_limit,
+                    "Memory the model may use, e.g. 12G (default: what the machine and cgroup have available)");
     cmd->add_option("--threads", o.threads, "Threads (0: all cores)")->capture_default_str();
     cmd->add_option("--chat-template", o.chat_template, "Force a chat template family: qwen2 | qwen2-vl");
 }
@@ -25,6 +30,7 @@ void add_model_options(CLI::App* cmd, ModelOptions& o, bool shipped_default) {
 EngineOptions engine_options(const ModelOptions& o) {
     EngineOptions e;
     e.compute = parse_compute(o.compute);
+    if (!o.memory_limit.empty()) e.memory_limit = parse_byte_size(o.memory_limit, "--memory-limit");
     e.chat_template = o.chat_template;
     return e;
 }

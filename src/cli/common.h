@@ -13,6 +13,7 @@ namespace dimple::cli {
 struct ModelOptions {
     std::string dir;  // empty: the shipped model (see model_dir)
     std::string compute = "auto";
+    std::string memory_limit;
     std::string chat_template;
     int threads = 0;
 };

@@ -7,7 +7,7 @@
 
 namespace dimple {
 
-enum class DType : uint8_t { F32, F16, BF16, I64, I32, U8 };
+enum class DType : uint8_t { F32, F16, BF16, I64, I32, U8, I8 };
 
 size_t dtype_size(DType t);
 std::string_view dtype_name(DType t);

@@ -1,10 +1,12 @@
 #include "core/tensor.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <new>
 
 #include "core/error.h"
+#include "core/memory.h"
 
 namespace dimple {
 
@@ -33,7 +35,7 @@ static Shape contiguous_strides(const Shape& shape) {
 std::shared_ptr<Storage> Storage::allocate(size_t bytes) {
     const size_t rounded = (bytes + 63) / 64 * 64;
     void* p = std::aligned_alloc(64, rounded ? rounded : 64);
-    if (!p) throw std::bad_alloc();
+    check(p != nullptr, "out of memory: cannot allocate ", human_bytes(double(bytes)), " for a tensor");
     std::memset(p, 0, rounded);
     auto s = std::make_shared<Storage>();
     s->data = p;
@@ -95,6 +97,28 @@ Tensor Tensor::to_f32() const {
     check(is_contiguous(), "to_f32 of a non-contiguous tensor");
     Tensor out(DType::F32, shape_);
     convert_to_f32(dtype_, raw(), out.data<float>(), size_t(numel()));
+    return out;
+}
+
+Tensor Tensor::concat_rows(const std::vector<Tensor>& parts) {
+    check(!parts.empty(), "concat_rows: no parts");
+    Shape shape = parts[0].shape();
+    check(!shape.empty(), "concat_rows: scalar parts");
+    shape[0] = 0;
+    for (const Tensor& p : parts) {
+        Shape s = p.shape();
+        check(p.is_contiguous() && p.dtype() == parts[0].dtype() && s.size() == shape.size() &&
+                  std::equal(s.begin() + 1, s.end(), shape.begin() + 1),
+              "concat_rows: ", shape_str(s), " ", dtype_name(p.dtype()), " does not stack on ",
+              shape_str(parts[0].shape()), " ", dtype_name(parts[0].dtype()));
+        shape[0] += s[0];
+    }
+    Tensor out(parts[0].dtype(), shape);
+    char* dst = static_cast<char*>(out.raw());
+    for (const Tensor& p : parts) {
+        std::memcpy(dst, p.raw(), p.nbytes());
+        dst += p.nbytes();
+    }
     return out;
 }
 

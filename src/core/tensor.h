@@ -66,6 +66,9 @@ public:
     Tensor to_f32() const;
     Tensor clone() const;
 
+    // Contiguous tensors of one dtype and equal trailing dims, one after another along dim 0.
+    static Tensor concat_rows(const std::vector<Tensor>& parts);
+
 private:
     DType dtype_ = DType::F32;
     Shape shape_;

@@ -5,6 +5,7 @@
 #include <limits>
 #include <numeric>
 
+#include "kernels/fast_exp.h"
 #include "kernels/ops.h"
 
 namespace dimple {
@@ -21,7 +22,8 @@ void top_p_filter(std::vector<float>& l, float p, std::vector<int32_t>& order) {
     const size_t V = l.size();
     const float mx = *std::max_element(l.begin(), l.end());
     float z = 0.f;
-    for (float x : l) z += std::exp(x - mx);
+#pragma omp simd reduction(+ : z)
+    for (size_t i = 0; i < V; ++i) z += fast_exp(l[i] - mx);
     order.resize(V);
     std::iota(order.begin(), order.end(), 0);
     auto by_logit = [&](int32_t a, int32_t b) { return l[size_t(a)] > l[size_t(b)] || (l[size_t(a)] == l[size_t(b)] && a < b); };
@@ -30,7 +32,7 @@ void top_p_filter(std::vector<float>& l, float p, std::vector<int32_t>& order) {
     for (size_t want = std::min<size_t>(V, 64); kept == V && sorted < V; want = std::min(V, want * 4)) {
         std::partial_sort(order.begin() + long(sorted), order.begin() + long(want), order.end(), by_logit);
         for (; sorted < want; ++sorted) {
-            cum += std::exp(l[size_t(order[sorted])] - mx) / z;
+            cum += fast_exp(l[size_t(order[sorted])] - mx) / z;
             if (cum > p) {  // this token is the last one kept
                 kept = sorted + 1;
                 break;

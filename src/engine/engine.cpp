@@ -1,6 +1,7 @@
 #include "engine/engine.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <filesystem>
 
 #include "core/error.h"
@@ -22,8 +23,13 @@ bool has_tokenizer_files(const std::string& dir) {
 Engine::Engine(const std::string& dir, const EngineOptions& opt)
     : cfg_(load_model_config(dir)), pre_(load_preprocessor_config(dir)) {
     ckpt_ = std::make_unique<Checkpoint>(dir);
-    lm_ = std::make_unique<LanguageModel>(*ckpt_, cfg_, opt.compute);
-    if (cfg_.vision) vision_ = std::make_unique<VisionEncoder>(*ckpt_, cfg_, opt.compute);
+    // Decided from the checkpoint's headers alone, before a weight is read.
+    const AvailableMemory available = opt.memory_limit ? AvailableMemory{opt.memory_limit, "--memory-limit"}
+                                                       : available_memory();
+    plan_ = plan_compute(opt.compute, weight_footprint(*ckpt_, cfg_), available, CpuFeatures::detect());
+    if (opt.compute == Compute::Auto) std::fprintf(stderr, "dimple: %s\n", plan_.reason.c_str());
+    lm_ = std::make_unique<LanguageModel>(*ckpt_, cfg_, plan_.compute);
+    if (cfg_.vision) vision_ = std::make_unique<VisionEncoder>(*ckpt_, cfg_, plan_.compute);
     if (has_tokenizer_files(dir)) {
         tokenizer_ = std::make_unique<text::Tokenizer>(text::Tokenizer::load(dir));
         if (!opt.chat_template.empty() || !text::load_chat_template(dir).empty())

@@ -12,6 +12,7 @@
 #include "io/checkpoint.h"
 #include "io/config.h"
 #include "model/language_model.h"
+#include "model/memory_plan.h"
 #include "model/prompt.h"
 #include "text/chat_template.h"
 #include "text/tokenizer.h"
@@ -21,8 +22,9 @@
 namespace dimple {
 
 struct EngineOptions {
-    Compute compute = default_compute();
+    Compute compute = Compute::Auto;  // resolved before loading by the memory plan (model/memory_plan.h)
     std::string chat_template;  // a family name to force; empty = detect from the folder
+    uint64_t memory_limit = 0;  // bytes the model may use; 0 = what the machine/cgroup has available
 };
 
 class Engine {
@@ -30,6 +32,8 @@ public:
     Engine(const std::string& model_dir, const EngineOptions& opt);
 
     const ModelConfig& config() const { return cfg_; }
+    // The compute mode the model was loaded in, and why (what `auto` chose, with the figures).
+    const ComputePlan& compute_plan() const { return plan_; }
     const LanguageModel& language_model() const { return *lm_; }
     bool has_vision() const { return vision_ != nullptr; }
     // The tokenizer, or an error saying the folder has none.
@@ -62,6 +66,7 @@ private:
     ModelConfig cfg_;
     PreprocessorConfig pre_;
     std::unique_ptr<Checkpoint> ckpt_;
+    ComputePlan plan_;
     std::unique_ptr<LanguageModel> lm_;
     std::unique_ptr<VisionEncoder> vision_;
     std::unique_ptr<text::Tokenizer> tokenizer_;

@@ -1,11 +1,13 @@
 #include "io/checkpoint.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
 
 #include "core/error.h"
+#include "core/int8.h"
 
 namespace dimple {
 
@@ -62,16 +64,58 @@ Checkpoint::Checkpoint(const std::string& dir) : dir_(dir) {
               "' is listed in model.safetensors.index.json but missing from the file");
 }
 
-Tensor Checkpoint::get(const std::string& name, const Shape& expected) const {
+namespace {
+
+bool is_float(DType t) { return t == DType::F32 || t == DType::F16 || t == DType::BF16; }
+
+}  // namespace
+
+Tensor Checkpoint::view(const std::string& name, const Shape& expected, bool allow_int8) const {
     auto it = index_.find(name);
     check(it != index_.end(), dir_, ": tensor '", name, "' is missing from the checkpoint");
     const auto [file, entry] = it->second;
-    check(entry->dtype == DType::F32 || entry->dtype == DType::F16 || entry->dtype == DType::BF16,
-          file->path(), ": tensor '", name, "' has dtype ", dtype_name(entry->dtype),
-          ", expected F32, F16 or BF16");
+    check(is_float(entry->dtype) || (allow_int8 && entry->dtype == DType::I8), file->path(),
+          ": tensor '", name, "' has dtype ", dtype_name(entry->dtype), ", expected F32, F16 or BF16",
+          allow_int8 ? " (or I8 with scales)" : "");
     check(entry->shape == expected, file->path(), ": tensor '", name, "' has shape ",
           shape_str(entry->shape), " but the config implies ", shape_str(expected));
     return file->view(*entry);
+}
+
+Tensor Checkpoint::get(const std::string& name, const Shape& expected) const {
+    return view(name, expected, false);
+}
+
+Checkpoint::LinearWeight Checkpoint::linear_weight(const std::string& name, const Shape& expected) const {
+    LinearWeight w;
+    w.weight = view(name + ".weight", expected, true);
+    const std::string scale = name + ".weight_scale";
+    if (w.weight.dtype() == DType::I8) {
+        check(has(scale), dir_, ": int8 tensor '", name, ".weight' has no scales ('", scale, "')");
+        w.scale = view(scale, {expected[0]}, false);
+        check(w.scale.dtype() == DType::F32, dir_, ": '", scale, "' must be F32, not ",
+              dtype_name(w.scale.dtype()));
+    } else {
+        check(!has(scale), dir_, ": '", scale, "' scales a tensor that is not int8");
+    }
+    return w;
+}
+
+Checkpoint::LinearWeight Checkpoint::linear_weight_int8(const std::string& name, const Shape& expected) const {
+    LinearWeight w = linear_weight(name, expected);
+    if (w.weight.dtype() == DType::I8) return w;
+    const int64_t rows = expected[0], k = w.weight.numel() / rows;
+    Tensor q(DType::I8, expected), scale = Tensor::f32({rows});
+    const auto [file, entry] = index_.at(name + ".weight");
+    const size_t row_bytes = size_t(k) * dtype_size(w.weight.dtype());
+    const int64_t block = std::max<int64_t>(1, int64_t((64u << 20) / row_bytes));  // 64 MiB of source
+    for (int64_t r = 0; r < rows; r += block) {
+        const int64_t n = std::min(block, rows - r);
+        quantize_weight_rows(w.weight.dtype(), static_cast<const char*>(w.weight.raw()) + size_t(r) * row_bytes, n, k,
+                             q.data<int8_t>() + r * k, scale.data<float>() + r);
+        file->release_bytes(*entry, size_t(r) * row_bytes, size_t(n) * row_bytes);
+    }
+    return {q, scale};
 }
 
 void Checkpoint::release(const std::string& name) const {

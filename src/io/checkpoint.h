@@ -18,6 +18,17 @@ public:
     bool has(const std::string& name) const { return index_.count(name) != 0; }
     // The named tensor, checked against the expected shape; errors name the file and tensor.
     Tensor get(const std::string& name, const Shape& expected) const;
+    // A linear layer's weight `name.weight` as published (F32/F16/BF16), or int8 with its per-row f32
+    // scales `name.weight_scale` (a checkpoint written by `dimple quantize`). `expected` is the
+    // weight's shape, [out, ...]; the scales are [out].
+    struct LinearWeight {
+        Tensor weight, scale;  // scale: empty unless the weight is I8
+    };
+    LinearWeight linear_weight(const std::string& name, const Shape& expected) const;
+    // The same as int8: the stored one, or the published weight quantized here (core/int8.h) a
+    // block of rows at a time, each block's mapped pages dropped once read, so that quantizing
+    // costs about the int8 copy, not the published tensor too.
+    LinearWeight linear_weight_int8(const std::string& name, const Shape& expected) const;
     // Drops the mapped pages of a tensor that has been copied or repacked elsewhere.
     void release(const std::string& name) const;
 
@@ -31,6 +42,8 @@ public:
     const std::string& dir() const { return dir_; }
 
 private:
+    Tensor view(const std::string& name, const Shape& expected, bool allow_int8) const;
+
     std::string dir_;
     std::vector<std::unique_ptr<SafetensorsFile>> files_;
     std::map<std::string, std::pair<const SafetensorsFile*, const TensorEntry*>> index_;

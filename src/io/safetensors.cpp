@@ -21,7 +21,7 @@ constexpr size_t kMaxHeaderBytes = 100u << 20;  // the format's own limit
 bool parse_dtype(const std::string& s, DType* out) {
     static const std::map<std::string, DType> kTypes = {
         {"F32", DType::F32}, {"F16", DType::F16}, {"BF16", DType::BF16},
-        {"I64", DType::I64}, {"I32", DType::I32}, {"U8", DType::U8}};
+        {"I64", DType::I64}, {"I32", DType::I32}, {"U8", DType::U8}, {"I8", DType::I8}};
     auto it = kTypes.find(s);
     if (it == kTypes.end()) return false;
     *out = it->second;
@@ -105,21 +105,30 @@ SafetensorsHeader parse_safetensors_header(const uint8_t* bytes, size_t availabl
     return h;
 }
 
-std::string serialize_safetensors(const std::vector<std::pair<std::string, Tensor>>& tensors) {
+std::string safetensors_header(const std::vector<TensorLayout>& tensors,
+                               const std::map<std::string, std::string>& metadata) {
     nlohmann::json header = nlohmann::json::object();
+    if (!metadata.empty()) header["__metadata__"] = metadata;
     size_t offset = 0;
-    for (const auto& [name, t] : tensors) {
-        header[name] = {{"dtype", std::string(dtype_name(t.dtype()))},
-                        {"shape", t.shape()},
-                        {"data_offsets", {offset, offset + t.nbytes()}}};
-        offset += t.nbytes();
+    for (const TensorLayout& t : tensors) {
+        const size_t bytes = size_t(shape_numel(t.shape)) * dtype_size(t.dtype);
+        header[t.name] = {{"dtype", std::string(dtype_name(t.dtype))},
+                          {"shape", t.shape},
+                          {"data_offsets", {offset, offset + bytes}}};
+        offset += bytes;
     }
     std::string text = header.dump();
     text.append((8 - text.size() % 8) % 8, ' ');
     std::string out(8, '\0');
     const uint64_t n = text.size();
     for (int i = 0; i < 8; ++i) out[size_t(i)] = char((n >> (8 * i)) & 0xff);
-    out += text;
+    return out + text;
+}
+
+std::string serialize_safetensors(const std::vector<std::pair<std::string, Tensor>>& tensors) {
+    std::vector<TensorLayout> layout;
+    for (const auto& [name, t] : tensors) layout.push_back({name, t.dtype(), t.shape()});
+    std::string out = safetensors_header(layout);
     for (const auto& [name, t] : tensors) out.append(static_cast<const char*>(t.raw()), t.nbytes());
     return out;
 }
@@ -163,6 +172,10 @@ SafetensorsFile::SafetensorsFile(const std::string& path)
 
 Tensor SafetensorsFile::view(const TensorEntry& e) const {
     return Tensor(e.dtype, e.shape, storage_, header_.data_offset + e.begin);
+}
+
+void SafetensorsFile::release_bytes(const TensorEntry& e, size_t begin, size_t bytes) const {
+    map_->release(header_.data_offset + e.begin + begin, std::min(bytes, e.end - e.begin - std::min(begin, e.end - e.begin)));
 }
 
 void SafetensorsFile::release(const TensorEntry& e) const {

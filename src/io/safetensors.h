@@ -33,6 +33,16 @@ SafetensorsHeader parse_safetensors_header(const uint8_t* bytes, size_t availabl
 // Serialises named tensors into safetensors bytes (header padded to 8 bytes, data in order).
 std::string serialize_safetensors(const std::vector<std::pair<std::string, Tensor>>& tensors);
 
+// The leading bytes of a safetensors file (length + padded JSON header) whose tensors' data
+// follow in the given order: for writers that stream the data instead of holding it.
+struct TensorLayout {
+    std::string name;
+    DType dtype;
+    Shape shape;
+};
+std::string safetensors_header(const std::vector<TensorLayout>& tensors,
+                               const std::map<std::string, std::string>& metadata = {});
+
 // A read-only memory map of a whole file.
 class MappedFile {
 public:
@@ -61,6 +71,8 @@ public:
     // A tensor viewing the mapped bytes (no copy).
     Tensor view(const TensorEntry& e) const;
     void release(const TensorEntry& e) const;
+    // Only bytes [begin, begin + bytes) of the tensor's data.
+    void release_bytes(const TensorEntry& e, size_t begin, size_t bytes) const;
 
 private:
     std::shared_ptr<MappedFile> map_;

@@ -2,8 +2,8 @@
 
 #include <map>
 #include <mutex>
+#include <new>
 #include <oneapi/dnnl/dnnl.hpp>
-#include <tuple>
 #include <vector>
 
 #include "core/error.h"
@@ -30,25 +30,42 @@ using tag = dnnl::memory::format_tag;
 // and the one chosen here serves every row count (measured in bench/matmul_bench).
 constexpr int64_t kLayoutRows = 128;
 
+// int8 products: u8 activations x s8 weights -> s32 sums (dequantized by our own pass, which also
+// adds the bias); float products: f32 output with the bias added by oneDNN.
 dnnl::matmul::primitive_desc make_pd(int64_t m, int64_t k, int64_t n, dt src_t,
                                      const dnnl::memory::desc& wei, bool bias) {
+    const bool int8 = src_t == dt::u8;
     dnnl::memory::desc src({m, k}, src_t, tag::ab);
-    dnnl::memory::desc dst({m, n}, dt::f32, tag::ab);
-    if (bias) {
+    dnnl::memory::desc dst({m, n}, int8 ? dt::s32 : dt::f32, tag::ab);
+    if (bias && !int8) {
         dnnl::memory::desc b({1, n}, dt::f32, tag::ab);
         return dnnl::matmul::primitive_desc(dnnl::matmul::desc(src, wei, b, dst), onednn_engine());
     }
     return dnnl::matmul::primitive_desc(dnnl::matmul::desc(src, wei, dst), onednn_engine());
 }
 
+// oneDNN reports a failed allocation as a dnnl::error; say what could not be allocated instead.
+dnnl::memory allocate(const dnnl::memory::desc& d, int64_t out, int64_t in) {
+    try {
+        return dnnl::memory(d, onednn_engine());
+    } catch (const dnnl::error& e) {
+        if (e.status == dnnl_out_of_memory) throw std::bad_alloc();
+        fail("oneDNN cannot hold the ", out, "x", in, " weights: ", e.what());
+    }
+}
+
 }  // namespace
 
 // Packed weights plus one compiled primitive per row count seen (diffusion decoding runs the same
-// shapes every step, so the cache stays small).
+// shapes every step, so the cache stays small). int8 layers also keep the per-channel scales and
+// the column sums of the quantized weights (to take the activations' zero points back out).
 struct Linear::Packed {
-    dt type;
+    dt src_type, wei_type;
     dnnl::memory::desc desc;
     dnnl::memory memory;
+    std::vector<float> scale;
+    std::vector<int32_t> colsum;
+    ActivationCode code;
     std::mutex mutex;
     std::map<int64_t, dnnl::matmul> primitives;
 
@@ -56,70 +73,122 @@ struct Linear::Packed {
         std::lock_guard<std::mutex> lock(mutex);
         auto it = primitives.find(m);
         if (it == primitives.end())
-            it = primitives.emplace(m, dnnl::matmul(make_pd(m, k, n, type, desc, bias))).first;
+            it = primitives.emplace(m, dnnl::matmul(make_pd(m, k, n, src_type, desc, bias))).first;
         return it->second;
+    }
+
+    // Picks oneDNN's layout for [in, out] weights and reorders `user` ([out, in] row-major data of
+    // type `type`) into it.
+    void pack(const void* user_data, dt type, int64_t in, int64_t out, bool bias) {
+        dnnl::memory::desc any_desc({in, out}, wei_type, tag::any);
+        desc = make_pd(kLayoutRows, in, out, src_type, any_desc, bias).weights_desc();
+        memory = allocate(desc, out, in);
+        dnnl::memory user({{in, out}, type, tag::ba}, onednn_engine(), const_cast<void*>(user_data));
+        dnnl::reorder(user, memory).execute(onednn_stream(), user, memory);
+        onednn_stream().wait();
     }
 };
 
 Compute parse_compute(const std::string& s) {
     if (s == "f32") return Compute::F32;
     if (s == "bf16") return Compute::BF16;
-    if (s == "auto") return default_compute();
-    fail("unknown compute mode '", s, "' (expected f32, bf16 or auto)");
+    if (s == "int8") return Compute::Int8;
+    if (s == "auto") return Compute::Auto;
+    fail("unknown compute mode '", s, "' (expected f32, bf16, int8 or auto)");
 }
 
-std::string compute_name(Compute c) { return c == Compute::F32 ? "f32" : "bf16"; }
-
-bool cpu_has_bf16() {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512bf16");
+std::string compute_name(Compute c) {
+    switch (c) {
+        case Compute::F32: return "f32";
+        case Compute::BF16: return "bf16";
+        case Compute::Int8: return "int8";
+        case Compute::Auto: return "auto";
+    }
+    return "?";
 }
+
+namespace {
+
+// oneDNN's ISA levels are nested bit masks: a CPU has a level when it has all of its bits.
+bool onednn_isa_at_least(dnnl::cpu_isa level) {
+    const unsigned have = unsigned(dnnl::get_effective_cpu_isa()), want = unsigned(level);
+    return (have & want) == want;
+}
+
+}  // namespace
+
+// avx2_vnni is left out: whether oneDNN 2.6 uses it for these products is not documented, so such
+// CPUs keep the 7-bit activations that are safe everywhere.
+bool cpu_has_int8_dot() { return onednn_isa_at_least(dnnl::cpu_isa::avx512_core_vnni); }
+
+bool cpu_has_bf16_products() { return onednn_isa_at_least(dnnl::cpu_isa::avx512_core); }
+
+bool cpu_has_bf16() { return onednn_isa_at_least(dnnl::cpu_isa::avx512_core_bf16); }
 
 Compute default_compute() { return cpu_has_bf16() ? Compute::BF16 : Compute::F32; }
 
 Linear::Linear(const Tensor& weight, const Tensor* bias, Compute compute)
-    : in_(weight.dim(1)), out_(weight.dim(0)), compute_(compute), packed_(std::make_shared<Packed>()) {
+    : Linear(weight, nullptr, bias, compute) {}
+
+Linear::Linear(const Tensor& weight, const Tensor* weight_scale, const Tensor* bias, Compute compute)
+    : in_(weight.ndim() == 2 ? weight.dim(1) : 0), out_(weight.ndim() == 2 ? weight.dim(0) : 0),
+      compute_(compute), packed_(std::make_shared<Packed>()) {
     check(weight.ndim() == 2, "Linear: weight must be 2-D, got ", shape_str(weight.shape()));
-    packed_->type = compute == Compute::BF16 ? dt::bf16 : dt::f32;
-
-    // Source: the weight as [in, out] viewed through strides of the [out, in] row-major data.
-    Tensor w = weight;
-    if (w.dtype() != DType::F32 && !(w.dtype() == DType::BF16 && compute == Compute::BF16))
-        w = w.to_f32();
-    if (w.dtype() == DType::F32 && compute == Compute::BF16) {
-        Tensor b(DType::BF16, w.shape());
-        convert_f32_to_bf16(w.data<float>(), b.data<uint16_t>(), size_t(w.numel()));
-        w = b;
-    }
-    dnnl::memory::desc user_desc({in_, out_}, packed_->type, tag::ba);
-    dnnl::memory::desc any_desc({in_, out_}, packed_->type, tag::any);
-    packed_->desc = make_pd(kLayoutRows, in_, out_, packed_->type, any_desc, bias != nullptr)
-                        .weights_desc();
-    packed_->memory = dnnl::memory(packed_->desc, onednn_engine());
-    dnnl::memory user(user_desc, onednn_engine(), const_cast<void*>(w.raw()));
-    dnnl::reorder(user, packed_->memory).execute(onednn_stream(), user, packed_->memory);
-    onednn_stream().wait();
-
+    check(compute != Compute::Auto, "Linear: the compute mode must be resolved before loading");
+    check(compute != Compute::BF16 || cpu_has_bf16_products(),
+          "--compute bf16: oneDNN has no bf16 matrix products for this CPU (they need AVX-512); "
+          "use --compute int8 or --compute f32");
+    const bool int8_weight = weight.dtype() == DType::I8;
+    check(int8_weight == (weight_scale != nullptr), "Linear: int8 weights need their scales (and only they)");
+    if (weight_scale)
+        check(weight_scale->dtype() == DType::F32 && weight_scale->numel() == out_, "Linear: weight scales ",
+              shape_str(weight_scale->shape()), " ", dtype_name(weight_scale->dtype()), " do not match ",
+              out_, " outputs (expected F32)");
     if (bias) {
         check(bias->ndim() == 1 && bias->dim(0) == out_, "Linear: bias shape ",
               shape_str(bias->shape()), " does not match ", out_, " outputs");
         bias_ = bias->to_f32();
     }
+    if (compute == Compute::Int8) {
+        pack_int8(weight, weight_scale);
+        return;
+    }
+    // Float modes. oneDNN converts bf16 to f32 while reordering; f16 and int8 go through f32 here.
+    const dt type = compute == Compute::BF16 ? dt::bf16 : dt::f32;
+    packed_->src_type = packed_->wei_type = type;
+    Tensor w = weight;
+    if (int8_weight) {
+        w = Tensor::f32(weight.shape());
+        dequantize_weight_rows(weight.data<int8_t>(), weight_scale->data<float>(), out_, in_, w.data<float>());
+    } else if (w.dtype() == DType::F16) {
+        w = w.to_f32();
+    }
+    if (w.dtype() == DType::F32 && type == dt::bf16) {
+        Tensor b(DType::BF16, w.shape());
+        convert_f32_to_bf16(w.data<float>(), b.data<uint16_t>(), size_t(w.numel()));
+        w = b;
+    }
+    packed_->pack(w.raw(), w.dtype() == DType::BF16 ? dt::bf16 : dt::f32, in_, out_, bias != nullptr);
 }
 
-size_t Linear::weight_bytes() const { return packed_ ? packed_->desc.get_size() : 0; }
+size_t Linear::weight_bytes() const {
+    if (!packed_) return 0;
+    return packed_->desc.get_size() + packed_->scale.size() * sizeof(float) +
+           packed_->colsum.size() * sizeof(int32_t);
+}
 
 void Linear::forward(const float* x, int64_t rows, float* y) const {
     if (rows == 0) return;
+    if (compute_ == Compute::Int8) return forward_int8(x, rows, y);
     const dnnl::matmul& mm = packed_->primitive(rows, in_, out_, has_bias());
-    std::vector<uint16_t> x_bf16;
+    thread_local std::vector<uint16_t> x_bf16;  // reused: no allocation or zeroing per call
     void* src_ptr = const_cast<float*>(x);
     if (compute_ == Compute::BF16) {
         x_bf16.resize(size_t(rows * in_));
         convert_f32_to_bf16(x, x_bf16.data(), x_bf16.size());
         src_ptr = x_bf16.data();
     }
-    dnnl::memory src({{rows, in_}, packed_->type, tag::ab}, onednn_engine(), src_ptr);
+    dnnl::memory src({{rows, in_}, packed_->src_type, tag::ab}, onednn_engine(), src_ptr);
     dnnl::memory dst({{rows, out_}, dt::f32, tag::ab}, onednn_engine(), y);
     std::unordered_map<int, dnnl::memory> args{
         {DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, packed_->memory}, {DNNL_ARG_DST, dst}};
@@ -128,6 +197,53 @@ void Linear::forward(const float* x, int64_t rows, float* y) const {
                                            const_cast<void*>(bias_.raw()));
     mm.execute(onednn_stream(), args);
     onednn_stream().wait();
+}
+
+// int8: quantize each weight row (unless the checkpoint already did), remember the scales and the
+// column sums, and pack the s8 weights for u8 x s8 products.
+void Linear::pack_int8(const Tensor& weight, const Tensor* weight_scale) {
+    Packed& p = *packed_;
+    p.src_type = dt::u8;
+    p.wei_type = dt::s8;
+    p.code = ActivationCode{cpu_has_int8_dot() ? 255 : 127};
+    p.scale.resize(size_t(out_));
+    std::vector<int8_t> owned;
+    const int8_t* q = nullptr;
+    if (weight.dtype() == DType::I8) {
+        q = weight.data<int8_t>();
+        std::copy_n(weight_scale->data<float>(), out_, p.scale.data());
+    } else {
+        owned.resize(size_t(out_ * in_));
+        quantize_weight_rows(weight.dtype(), weight.raw(), out_, in_, owned.data(), p.scale.data());
+        q = owned.data();
+    }
+    p.colsum.assign(size_t(out_), 0);
+#pragma omp parallel for if (out_ * in_ > 65536)
+    for (int64_t n = 0; n < out_; ++n) {
+        int32_t s = 0;
+        for (int64_t i = 0; i < in_; ++i) s += q[n * in_ + i];
+        p.colsum[size_t(n)] = s;
+    }
+    p.pack(q, dt::s8, in_, out_, false);
+}
+
+void Linear::forward_int8(const float* x, int64_t rows, float* y) const {
+    Packed& p = *packed_;
+    const dnnl::matmul& mm = p.primitive(rows, in_, out_, false);
+    thread_local std::vector<uint8_t> xq;  // reused: no allocation or zeroing per call
+    thread_local std::vector<float> xs;
+    thread_local std::vector<int32_t> zero;
+    xq.resize(size_t(rows * in_));
+    xs.resize(size_t(rows));
+    zero.resize(size_t(rows));
+    quantize_activation_rows(x, rows, in_, p.code, xq.data(), xs.data(), zero.data());
+    // The s32 sums land in y itself and are dequantized in place.
+    dnnl::memory src({{rows, in_}, dt::u8, tag::ab}, onednn_engine(), xq.data());
+    dnnl::memory dst({{rows, out_}, dt::s32, tag::ab}, onednn_engine(), y);
+    mm.execute(onednn_stream(), {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, p.memory}, {DNNL_ARG_DST, dst}});
+    onednn_stream().wait();
+    dequantize_products(y, p.colsum.data(), xs.data(), zero.data(), p.scale.data(),
+                        has_bias() ? bias_.data<float>() : nullptr, rows, out_);
 }
 
 Tensor Linear::forward(const Tensor& x) const {

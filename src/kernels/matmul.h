@@ -7,17 +7,25 @@
 #include <string>
 
 #include "core/tensor.h"
+#include "kernels/quantize.h"
 
 namespace dimple {
 
 // How matrix products are computed.
 //  f32:  f32 activations x f32 weights (upcast from the checkpoint): the parity mode.
-//  bf16: activations rounded to bf16 x bf16 weights, f32 accumulation and output: the fast mode.
-enum class Compute { F32, BF16 };
+//  bf16: activations rounded to bf16 x bf16 weights, f32 accumulation and output.
+//  int8: weights int8 per output channel (symmetric, f32 scales), activations quantized per row on
+//        the fly, u8 x s8 products with s32 accumulation (VNNI/AMX where present), f32 output.
+//  auto: decided per model by the engine (engine/memory_plan.h): the fastest mode that fits.
+enum class Compute { F32, BF16, Int8, Auto };
 
-Compute parse_compute(const std::string& s);  // "f32" | "bf16" | "auto"
+Compute parse_compute(const std::string& s);  // "f32" | "bf16" | "int8" | "auto"
 std::string compute_name(Compute c);
-bool cpu_has_bf16();   // AVX512_BF16 (or AMX) present
+// CPU features as oneDNN sees them (so ONEDNN_MAX_CPU_ISA=AVX2 counts as an AVX2-only CPU).
+bool cpu_has_bf16();      // AVX512_BF16 (or AMX): native bf16 products
+// Whether oneDNN's int8 kernels multiply-add u8 x s8 without 16-bit saturation (VNNI or AMX).
+bool cpu_has_int8_dot();
+bool cpu_has_bf16_products();  // oneDNN runs bf16 products at all (AVX-512; emulated without BF16)
 Compute default_compute();  // bf16 where the CPU has native bf16 dot products, else f32
 
 class Linear {
@@ -25,11 +33,15 @@ public:
     Linear() = default;
     // weight [out, in] (f32/f16/bf16, e.g. mapped from a checkpoint), optional bias [out].
     Linear(const Tensor& weight, const Tensor* bias, Compute compute);
+    // The same, where the weight may also be int8 with per-row f32 scales `weight_scale` [out] (a
+    // quantized checkpoint); any weight type serves any compute mode.
+    Linear(const Tensor& weight, const Tensor* weight_scale, const Tensor* bias, Compute compute);
 
     int64_t in_features() const { return in_; }
     int64_t out_features() const { return out_; }
     bool has_bias() const { return !bias_.empty(); }
-    size_t weight_bytes() const;  // bytes held by the packed weights
+    Compute compute() const { return compute_; }
+    size_t weight_bytes() const;  // bytes held by the packed weights (and int8 scales)
 
     // y[m, out] = x[m, in] W^T + b for m < rows; x and y are contiguous f32 rows.
     void forward(const float* x, int64_t rows, float* y) const;
@@ -37,6 +49,9 @@ public:
 
 private:
     struct Packed;
+    void pack_int8(const Tensor& weight, const Tensor* weight_scale);
+    void forward_int8(const float* x, int64_t rows, float* y) const;
+
     int64_t in_ = 0, out_ = 0;
     Compute compute_ = Compute::F32;
     std::shared_ptr<Packed> packed_;

@@ -12,6 +12,7 @@ void rms_norm(const float* x, const float* w, float* y, int64_t rows, int64_t n,
         const float* xr = x + r * n;
         float* yr = y + r * n;
         float sum = 0.f;
+#pragma omp simd reduction(+ : sum)
         for (int64_t i = 0; i < n; ++i) sum += xr[i] * xr[i];
         const float inv = 1.0f / std::sqrt(sum / float(n) + eps);
         for (int64_t i = 0; i < n; ++i) yr[i] = w[i] * (xr[i] * inv);
@@ -31,24 +32,36 @@ void apply_rotary(float* x, int64_t heads, int64_t head_stride, int64_t d, const
     }
 }
 
+// `omp simd` reductions let the compiler vectorise the max and the sum (reassociating them, as
+// torch's vectorised softmax does too).
 void softmax(float* x, int64_t n) {
     float mx = -std::numeric_limits<float>::infinity();
+#pragma omp simd reduction(max : mx)
     for (int64_t i = 0; i < n; ++i) mx = std::max(mx, x[i]);
     float sum = 0.f;
+#pragma omp simd reduction(+ : sum)
     for (int64_t i = 0; i < n; ++i) {
-        x[i] = std::exp(x[i] - mx);
+        x[i] = fast_exp(x[i] - mx);
         sum += x[i];
     }
     for (int64_t i = 0; i < n; ++i) x[i] /= sum;  // divide, as torch does, not multiply by 1/sum
 }
 
-float silu(float x) { return x / (1.0f + std::exp(-x)); }
-
 float gelu_erf(float x) { return 0.5f * x * (1.0f + std::erf(x * float(M_SQRT1_2))); }
 
 void silu_mul(const float* gate, const float* up, float* out, int64_t n) {
-#pragma omp parallel for if (n > 65536)
+#pragma omp parallel for simd if (n > 65536)
     for (int64_t i = 0; i < n; ++i) out[i] = silu(gate[i]) * up[i];
+}
+
+void silu_mul_rows(const float* gate_up, int64_t rows, int64_t n, float* out) {
+#pragma omp parallel for if (rows * n > 65536)
+    for (int64_t r = 0; r < rows; ++r) {
+        const float* g = gate_up + r * 2 * n;
+        float* o = out + r * n;
+#pragma omp simd
+        for (int64_t i = 0; i < n; ++i) o[i] = silu(g[i]) * g[n + i];
+    }
 }
 
 void gelu_erf_inplace(float* x, int64_t n) {
@@ -57,7 +70,7 @@ void gelu_erf_inplace(float* x, int64_t n) {
 }
 
 void silu_inplace(float* x, int64_t n) {
-#pragma omp parallel for if (n > 65536)
+#pragma omp parallel for simd if (n > 65536)
     for (int64_t i = 0; i < n; ++i) x[i] = silu(x[i]);
 }
 

@@ -4,6 +4,8 @@
 
 #include <cstdint>
 
+#include "kernels/fast_exp.h"
+
 namespace dimple {
 
 // y[r] = x[r] / sqrt(mean(x[r]^2) + eps) * w, for `rows` rows of length n (y may alias x).
@@ -17,11 +19,13 @@ void apply_rotary(float* x, int64_t heads, int64_t head_stride, int64_t d, const
 // In-place softmax of a row of length n.
 void softmax(float* x, int64_t n);
 
-float silu(float x);
+inline float silu(float x) { return x / (1.0f + fast_exp(-x)); }
 float gelu_erf(float x);
 
 // out[i] = silu(gate[i]) * up[i].
 void silu_mul(const float* gate, const float* up, float* out, int64_t n);
+// out[r, i] = silu(gate_up[r, i]) * gate_up[r, n + i]: rows of [gate | up] from one stacked product.
+void silu_mul_rows(const float* gate_up, int64_t rows, int64_t n, float* out);
 void gelu_erf_inplace(float* x, int64_t n);
 void silu_inplace(float* x, int64_t n);
 // y[i] += x[i].

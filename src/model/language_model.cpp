@@ -11,15 +11,35 @@ namespace dimple {
 
 namespace {
 
-// A Linear from the checkpoint, whose mapped pages are released once repacked so that loading
-// costs about the weights' size once, not twice.
-Linear load_linear(const Checkpoint& ck, const std::string& name, Shape shape, bool bias, Compute c) {
-    const Tensor w = ck.get(name + ".weight", shape);
-    Tensor b;
-    if (bias) b = ck.get(name + ".bias", {shape[0]});
-    Linear lin(w, bias ? &b : nullptr, c);
-    ck.release(name + ".weight");
+// A Linear from the checkpoint: one layer, or several stacked along the output dimension (one
+// product instead of several over the same input). The mapped pages of each weight are released
+// once repacked, so that loading costs about the weights' size once, not twice.
+Linear load_linear(const Checkpoint& ck, const std::vector<std::string>& names, const std::vector<Shape>& shapes,
+                   bool bias, Compute c) {
+    std::vector<Tensor> weights, scales, biases;
+    for (size_t i = 0; i < names.size(); ++i) {
+        Checkpoint::LinearWeight w =
+            c == Compute::Int8 ? ck.linear_weight_int8(names[i], shapes[i]) : ck.linear_weight(names[i], shapes[i]);
+        weights.push_back(std::move(w.weight));
+        if (!w.scale.empty()) scales.push_back(std::move(w.scale));
+        if (bias) biases.push_back(ck.get(names[i] + ".bias", {shapes[i][0]}).to_f32());
+    }
+    check(scales.empty() || scales.size() == weights.size(), ck.dir(), ": ", names[0], " and ", names.back(),
+          " are stored in different formats");
+    const bool mixed = std::any_of(weights.begin(), weights.end(),
+                                   [&](const Tensor& t) { return t.dtype() != weights[0].dtype(); });
+    if (mixed)
+        for (Tensor& t : weights) t = t.to_f32();
+    const Tensor w = weights.size() == 1 ? weights[0] : Tensor::concat_rows(weights);
+    const Tensor s = scales.empty() ? Tensor() : scales.size() == 1 ? scales[0] : Tensor::concat_rows(scales);
+    const Tensor b = biases.empty() ? Tensor() : biases.size() == 1 ? biases[0] : Tensor::concat_rows(biases);
+    Linear lin(w, s.empty() ? nullptr : &s, bias ? &b : nullptr, c);
+    for (const std::string& name : names) ck.release(name + ".weight");
     return lin;
+}
+
+Linear load_linear(const Checkpoint& ck, const std::string& name, Shape shape, bool bias, Compute c) {
+    return load_linear(ck, std::vector<std::string>{name}, std::vector<Shape>{std::move(shape)}, bias, c);
 }
 
 // The rows of a forward call that attend together: `len` query rows from `row`, whose keys are
@@ -76,8 +96,7 @@ LanguageModel::LanguageModel(const Checkpoint& ck, const ModelConfig& cfg, Compu
         l.k = load_linear(ck, p + "self_attn.k_proj", {kv, H}, true, compute);
         l.v = load_linear(ck, p + "self_attn.v_proj", {kv, H}, true, compute);
         l.o = load_linear(ck, p + "self_attn.o_proj", {H, q}, false, compute);
-        l.gate = load_linear(ck, p + "mlp.gate_proj", {I, H}, false, compute);
-        l.up = load_linear(ck, p + "mlp.up_proj", {I, H}, false, compute);
+        l.gate_up = load_linear(ck, {p + "mlp.gate_proj", p + "mlp.up_proj"}, {{I, H}, {I, H}}, false, compute);
         l.down = load_linear(ck, p + "mlp.down_proj", {H, I}, false, compute);
         layers_.push_back(std::move(l));
     }
@@ -89,7 +108,7 @@ LanguageModel::LanguageModel(const Checkpoint& ck, const ModelConfig& cfg, Compu
 size_t LanguageModel::weight_bytes() const {
     size_t total = lm_head_.weight_bytes();
     for (const Layer& l : layers_)
-        for (const Linear* lin : {&l.q, &l.k, &l.v, &l.o, &l.gate, &l.up, &l.down})
+        for (const Linear* lin : {&l.q, &l.k, &l.v, &l.o, &l.gate_up, &l.down})
             total += lin->weight_bytes();
     return total;
 }
@@ -163,6 +182,7 @@ Tensor LanguageModel::forward(const ForwardInput& in) const {
     const int64_t key_rows = segs.empty() ? 0 : segs.back().key_row + segs.back().past + segs.back().len;
     Tensor keys = Tensor::f32({key_rows, nkv * D}), values = Tensor::f32({key_rows, nkv * D});
     Tensor act = Tensor::f32({N, cfg_.intermediate_size});
+    Tensor gate_up = Tensor::f32({N, 2 * int64_t(cfg_.intermediate_size)});
 
     for (size_t li = 0; li < layers_.size(); ++li) {
         const Layer& l = layers_[li];
@@ -202,9 +222,8 @@ Tensor LanguageModel::forward(const ForwardInput& in) const {
         add_inplace(x.data<float>(), h.data<float>(), N * H);
 
         rms_norm(x.data<float>(), l.post_norm.data<float>(), h.data<float>(), N, H, eps);
-        Tensor gate = l.gate.forward(h);
-        l.up.forward(h.data<float>(), N, act.data<float>());
-        silu_mul(gate.data<float>(), act.data<float>(), act.data<float>(), act.numel());
+        l.gate_up.forward(h.data<float>(), N, gate_up.data<float>());
+        silu_mul_rows(gate_up.data<float>(), N, cfg_.intermediate_size, act.data<float>());
         l.down.forward(act.data<float>(), N, h.data<float>());
         add_inplace(x.data<float>(), h.data<float>(), N * H);
         if (in.trace && li + 1 < layers_.size()) in.trace->push_back(x.clone());

@@ -66,7 +66,8 @@ public:
 private:
     struct Layer {
         Tensor input_norm, post_norm;  // f32 [hidden]
-        Linear q, k, v, o, gate, up, down;
+        Linear q, k, v, o;
+        Linear gate_up, down;  // gate and up stacked: one product, [gate | up] per row
     };
     ModelConfig cfg_;
     Compute compute_;

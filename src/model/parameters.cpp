@@ -14,7 +14,11 @@ std::string component_name(Component c) {
 std::vector<ParameterSpec> expected_parameters(const ModelConfig& c) {
     std::vector<ParameterSpec> out;
     auto add = [&](Component comp, std::string name, Shape shape) {
-        out.push_back({std::move(name), std::move(shape), comp});
+        // Every 2-D ".weight" except the embedding table is a linear layer's, and the patch
+        // embedding's Conv3d is one too (stride == kernel).
+        const bool linear = name.ends_with(".weight") && name != "model.embed_tokens.weight" &&
+                            (shape.size() == 2 || name == "visual.patch_embed.proj.weight");
+        out.push_back({std::move(name), std::move(shape), comp, linear});
     };
     const int64_t H = c.hidden_size, I = c.intermediate_size, D = c.head_dim();
     const int64_t q = int64_t(c.num_heads) * D, kv = int64_t(c.num_kv_heads) * D;

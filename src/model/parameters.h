@@ -16,6 +16,7 @@ struct ParameterSpec {
     std::string name;
     Shape shape;
     Component component;
+    bool linear = false;  // a weight matrix that a Linear layer repacks (quantized in int8 mode)
 };
 
 std::vector<ParameterSpec> expected_parameters(const ModelConfig& c);

@@ -19,10 +19,11 @@ constexpr float kVisionEps = 1e-6f;
 
 Linear load_linear(const Checkpoint& ck, const std::string& name, int64_t out, int64_t in,
                    bool bias, Compute compute) {
-    const Tensor w = ck.get(name + ".weight", {out, in});
+    const Checkpoint::LinearWeight w = compute == Compute::Int8 ? ck.linear_weight_int8(name, {out, in})
+                                                                  : ck.linear_weight(name, {out, in});
     Tensor b;
     if (bias) b = ck.get(name + ".bias", {out});
-    Linear lin(w, bias ? &b : nullptr, compute);
+    Linear lin(w.weight, w.scale.empty() ? nullptr : &w.scale, bias ? &b : nullptr, compute);
     // The packed copy is all that is used from now on.
     ck.release(name + ".weight");
     if (bias) ck.release(name + ".bias");
@@ -55,10 +56,11 @@ VisionEncoder::VisionEncoder(const Checkpoint& ck, const ModelConfig& cfg, Compu
     // parse_model_config has checked the geometry (head_dim % 4, window size, activations).
     const VisionConfig& v = cfg_;
     const int64_t H = v.hidden_size, I = v.intermediate_size;
-    const Tensor pw = ck.get("visual.patch_embed.proj.weight",
-                             {H, v.in_channels, v.temporal_patch_size, v.patch_size, v.patch_size});
+    const Checkpoint::LinearWeight pw = ck.linear_weight(
+        "visual.patch_embed.proj", {H, v.in_channels, v.temporal_patch_size, v.patch_size, v.patch_size});
     // Stride == kernel, so the Conv3d is a linear map of each flattened (C, T, P, P) row.
-    patch_embed_ = Linear(pw.reshape({H, v.patch_dim()}), nullptr, compute);
+    patch_embed_ = Linear(pw.weight.reshape({H, v.patch_dim()}), pw.scale.empty() ? nullptr : &pw.scale,
+                          nullptr, compute);
     ck.release("visual.patch_embed.proj.weight");
 
     for (int i = 0; i < v.depth; ++i) {

@@ -36,3 +36,25 @@ TEST(Tensor, ViewMustFitItsStorage) {
     EXPECT_NO_THROW(Tensor(DType::F32, {4}, storage, 0));
     EXPECT_THROW(Tensor(DType::F32, {4}, storage, 4), Error);
 }
+
+// An allocation that cannot be satisfied is a clear error, not std::bad_alloc. (Not under
+// AddressSanitizer, whose allocator aborts on absurd sizes by design.)
+#if !defined(__SANITIZE_ADDRESS__)
+TEST(Tensor, OutOfMemoryIsAClearError) {
+    try {
+        Tensor t(DType::U8, {int64_t(1) << 46});  // 64 TiB
+        FAIL() << "allocated 64 TiB";
+    } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find("out of memory: cannot allocate 64.00 TiB"), std::string::npos) << e.what();
+    }
+}
+#endif
+
+TEST(Tensor, ConcatRowsStacksAlongTheFirstDimension) {
+    const Tensor a = Tensor::from(std::vector<float>{1, 2, 3, 4}, {2, 2}), b = Tensor::from(std::vector<float>{5, 6}, {1, 2});
+    const Tensor c = Tensor::concat_rows({a, b});
+    ASSERT_EQ(c.shape(), (Shape{3, 2}));
+    for (int i = 0; i < 6; ++i) EXPECT_EQ(c.data<float>()[i], float(i + 1));
+    EXPECT_THROW(Tensor::concat_rows({a, Tensor::f32({1, 3})}), Error);
+    EXPECT_THROW(Tensor::concat_rows({a, Tensor(DType::BF16, {1, 2})}), Error);
+}

@@ -64,7 +64,9 @@ TEST_P(AttentionShapes, MatchesDoubleReference) {
 
 INSTANTIATE_TEST_SUITE_P(Shapes, AttentionShapes,
                          ::testing::Values(std::make_tuple(1, 1, 1, 1, 16), std::make_tuple(5, 9, 4, 2, 16),
-                                           std::make_tuple(20, 20, 4, 4, 32), std::make_tuple(3, 40, 6, 2, 128)));
+                                           std::make_tuple(20, 20, 4, 4, 32), std::make_tuple(3, 40, 6, 2, 128),
+                                           // several query tiles (54 rows of 1200 keys), a shorter last one
+                                           std::make_tuple(150, 1200, 4, 2, 16)));
 
 TEST(Attention, PaddingRuleKeepsTheDiagonal) {
     // Keys 0..5 are the query rows' own tokens (queries are the last 4 of 6 tokens, as when a
@@ -83,4 +85,21 @@ TEST(Attention, PaddingRuleKeepsTheDiagonal) {
     for (size_t i = 0; i < out.size(); ++i) EXPECT_NEAR(out[i], ref[i], 2e-5);
     // The padded query sees only itself: its output is its own value row.
     for (int c = 0; c < d; ++c) EXPECT_NEAR(out[size_t(1 * hq * d + c)], v[size_t(3 * d + c)], 1e-6);
+}
+
+// Masks across several query tiles (31 rows each for 2100 keys; the last tile has 6 rows).
+TEST(Attention, MasksHoldAcrossTiles) {
+    const int lq = 130, lk = 2100, hq = 4, hkv = 2, d = 16;
+    AttentionShape s{lq, lk, hq, hkv, d, hq * d, hkv * d, hkv * d, hq * d};
+    const auto q = randn(size_t(lq * hq * d), 7), k = randn(size_t(lk * hkv * d), 8), v = randn(size_t(lk * hkv * d), 9);
+    std::vector<uint8_t> valid(lk), qvalid(lq);
+    std::vector<int64_t> self(lq);
+    for (int j = 0; j < lk; ++j) valid[size_t(j)] = (j * 7) % 5 != 0;
+    for (int i = 0; i < lq; ++i) qvalid[size_t(i)] = i % 9 != 4, self[size_t(i)] = lk - lq + i;
+    std::vector<float> out(size_t(lq * hq * d));
+    attention(q.data(), k.data(), v.data(), out.data(), s, {valid.data(), qvalid.data(), self.data()});
+    const auto ref = reference(q, k, v, s, [&](int64_t i, int64_t j) {
+        return j == self[size_t(i)] || (qvalid[size_t(i)] && valid[size_t(j)]);
+    });
+    for (size_t i = 0; i < out.size(); ++i) ASSERT_NEAR(out[i], ref[i], 2e-5) << i;
 }

@@ -1,0 +1,104 @@
+#include "model/memory_plan.h"
+
+#include <vector>
+
+#include "core/error.h"
+#include "model/parameters.h"
+
+namespace dimple {
+
+uint64_t WeightFootprint::bytes(Compute c) const {
+    switch (c) {
+        case Compute::F32: return f32;
+        case Compute::BF16: return bf16;
+        case Compute::Int8: return int8;
+        case Compute::Auto: break;
+    }
+    fail("WeightFootprint: resolve the compute mode first");
+}
+
+WeightFootprint weight_footprint(const Checkpoint& ckpt, const ModelConfig& cfg) {
+    WeightFootprint f;
+    uint64_t shared = kWorkingBytes;  // the same in every mode
+    bool any_float = false;
+    auto add_linear = [&](uint64_t numel, uint64_t out) {
+        f.f32 += 4 * numel;
+        f.bf16 += 2 * numel;
+        f.int8 += numel + 8 * out;  // s8 weights, f32 scale and s32 column sum per output
+    };
+    for (const ParameterSpec& p : expected_parameters(cfg)) {
+        const uint64_t numel = uint64_t(shape_numel(p.shape));
+        if (!p.linear) {
+            const bool table = p.name == "model.embed_tokens.weight";
+            shared += table && ckpt.has(p.name) ? ckpt.get(p.name, p.shape).nbytes() : 4 * numel;
+            continue;
+        }
+        add_linear(numel, uint64_t(p.shape[0]));
+        const Checkpoint::LinearWeight w = ckpt.linear_weight(p.name.substr(0, p.name.size() - 7), p.shape);
+        f.int8_checkpoint |= w.weight.dtype() == DType::I8;
+        any_float |= w.weight.dtype() != DType::I8;
+        f.f32_checkpoint |= w.weight.dtype() == DType::F32;
+    }
+    check(!(f.int8_checkpoint && any_float), ckpt.dir(), ": some linear weights are int8 and others are not");
+    if (cfg.tie_word_embeddings)  // the head is packed from the (mapped) embedding table
+        add_linear(uint64_t(cfg.vocab_size) * uint64_t(cfg.hidden_size), uint64_t(cfg.vocab_size));
+    f.f32 += shared;
+    f.bf16 += shared;
+    f.int8 += shared;
+    return f;
+}
+
+CpuFeatures CpuFeatures::detect() { return {cpu_has_bf16(), cpu_has_bf16_products()}; }
+
+namespace {
+
+std::string figures(Compute c, const WeightFootprint& f) {
+    return "--compute " + compute_name(c) + " needs " + human_bytes(double(f.bytes(c)));
+}
+
+}  // namespace
+
+ComputePlan plan_compute(Compute requested, const WeightFootprint& f, const AvailableMemory& available,
+                         const CpuFeatures& cpu) {
+    const std::string avail = human_bytes(double(available.bytes)) + " available (" + available.source + ")";
+    const std::string hint = available.source == "--memory-limit" ? "" : " (--memory-limit overrides the detected figure)";
+    auto fits = [&](Compute c) { return f.bytes(c) <= available.bytes; };
+    std::vector<Compute> usable{Compute::Int8, Compute::F32};
+    if (cpu.bf16_products) usable.insert(usable.begin() + 1, Compute::BF16);
+    auto would_fit = [&](Compute except) {
+        std::string s;
+        for (Compute c : usable)
+            if (c != except && fits(c)) s += (s.empty() ? "" : " or ") + ("--compute " + compute_name(c)) +
+                                         " (" + human_bytes(double(f.bytes(c))) + ")";
+        return s.empty() ? std::string("no compute mode fits: free memory or use a machine with more")
+                         : s + " would fit";
+    };
+
+    if (requested != Compute::Auto) {
+        check(fits(requested), figures(requested, f), " for the weights and working memory, but ", avail,
+              "; ", would_fit(requested), hint);
+        return {requested, "compute " + compute_name(requested) + " (as asked): " + human_bytes(double(f.bytes(requested))) +
+                               " of " + avail};
+    }
+    std::vector<std::pair<Compute, std::string>> order;
+    if (f.int8_checkpoint) {
+        order = {{Compute::Int8, "the checkpoint is int8"}};
+    } else if (cpu.native_bf16) {
+        order = {{Compute::BF16, "this CPU has native bf16 products"},
+                 {Compute::Int8, "bf16 weights do not fit"}};
+    } else if (f.f32_checkpoint) {
+        order = {{Compute::F32, "f32 weights and no native bf16 products on this CPU"},
+                 {Compute::Int8, "f32 weights do not fit"}};
+    } else {
+        order = {{Compute::Int8, "no native bf16 products on this CPU, and f32 would double the 16-bit "
+                                 "weights (--compute f32 is exact if " + human_bytes(double(f.f32)) + " fit)"}};
+    }
+    for (const auto& [c, why] : order)
+        if (fits(c))
+            return {c, "compute " + compute_name(c) + " (auto: " + why + "): " + human_bytes(double(f.bytes(c))) +
+                           " of " + avail};
+    const Compute best = order.front().first;
+    fail(figures(best, f), " for the weights and working memory, but ", avail, "; ", would_fit(best), hint);
+}
+
+}  // namespace dimple

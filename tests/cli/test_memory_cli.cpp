@@ -1,0 +1,71 @@
+// Memory planning and int8 as the CLI shows them: what `auto` chose on stderr, the failure before
+// loading (exit 2 with the figures), and `dimple quantize` feeding `dimple run`.
+#include <gtest/gtest.h>
+
+#include "testing.h"
+
+namespace {
+
+std::string golden_model() { return dtest::golden_dir() + "/model"; }
+
+}  // namespace
+
+TEST(MemoryCli, AutoSaysWhatItPickedAndWhy) {
+    DIMPLE_REQUIRE_SHARED();
+    const auto r = dtest::run_cli("run --model " + golden_model() + " --prompt-ids 5,6,7 -n 4 -s 2 --json");
+    ASSERT_EQ(r.exit_code, 0) << r.out;
+    EXPECT_NE(r.out.find("dimple: compute "), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("(auto: "), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find(" available ("), std::string::npos) << r.out;
+}
+
+TEST(MemoryCli, FailsBeforeLoadingWhenNothingFits) {
+    DIMPLE_REQUIRE_SHARED();
+    auto r = dtest::run_cli("run --model " + golden_model() + " --prompt-ids 5,6,7 --memory-limit 1M");
+    EXPECT_EQ(r.exit_code, 2) << r.out;
+    EXPECT_NE(r.out.find("needs"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("1.00 MiB available (--memory-limit)"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("no compute mode fits"), std::string::npos) << r.out;
+    EXPECT_EQ(r.out.find("bad_alloc"), std::string::npos) << r.out;
+    // Room for int8 but not for f32: the message names the option that fits.
+    r = dtest::run_cli("forward --model " + golden_model() + " --ids x.npy --out y.npy --compute f32 --memory-limit 512.7M");
+    EXPECT_EQ(r.exit_code, 2) << r.out;
+    EXPECT_NE(r.out.find("--compute f32 needs"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("--compute int8 ("), std::string::npos) << r.out;
+    r = dtest::run_cli("run --model " + golden_model() + " --prompt-ids 5 --memory-limit lots");
+    EXPECT_EQ(r.exit_code, 2) << r.out;
+    EXPECT_NE(r.out.find("--memory-limit: 'lots' is not a size"), std::string::npos) << r.out;
+}
+
+TEST(MemoryCli, QuantizedFolderRunsInt8) {
+    DIMPLE_REQUIRE_SHARED();
+    const std::string out = dtest::temp_dir() + "/q";
+    auto r = dtest::run_cli("quantize --model " + golden_model() + " --out " + out);
+    ASSERT_EQ(r.exit_code, 0) << r.out;
+    r = dtest::run_cli("run --model " + out + " --prompt-ids 5,6,7 -n 4 -s 2 --temperature 0 --json");
+    ASSERT_EQ(r.exit_code, 0) << r.out;
+    EXPECT_NE(r.out.find("(auto: the checkpoint is int8)"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("\"compute\":\"int8\""), std::string::npos) << r.out;
+    // The same answer as quantizing the bf16 folder at load.
+    const auto direct = dtest::run_cli("run --model " + golden_model() + " --prompt-ids 5,6,7 -n 4 -s 2 --temperature 0 "
+                                       "--json --compute int8");
+    ASSERT_EQ(direct.exit_code, 0) << direct.out;
+    const auto answer = [](const std::string& s) { return s.substr(s.find("\"answer_ids\""), 60); };
+    EXPECT_EQ(answer(r.out), answer(direct.out));
+    r = dtest::run_cli("quantize --model " + out + " --out " + dtest::temp_dir() + "/qq");
+    EXPECT_EQ(r.exit_code, 2) << r.out;
+    EXPECT_NE(r.out.find("already quantized"), std::string::npos) << r.out;
+}
+
+// Without the user's say, the binary runs with passive OpenMP waiting (it re-executes itself with
+// OMP_WAIT_POLICY=passive before libgomp loads); a user's own setting is kept.
+TEST(OpenMpPolicy, PassiveUnlessTheUserSaysOtherwise) {
+    DIMPLE_REQUIRE_SHARED();
+    const std::string args = " run --model " + golden_model() + " --prompt-ids 5,6,7 -n 2 -s 1 --compute f32 --json";
+    auto r = dtest::run_shell("env -u OMP_WAIT_POLICY -u GOMP_SPINCOUNT " + dtest::cli_path() + args);
+    ASSERT_EQ(r.exit_code, 0) << r.out;
+    EXPECT_NE(r.out.find("\"omp_wait_policy\":\"passive\""), std::string::npos) << r.out;
+    r = dtest::run_shell("OMP_WAIT_POLICY=active " + dtest::cli_path() + args);
+    ASSERT_EQ(r.exit_code, 0) << r.out;
+    EXPECT_NE(r.out.find("\"omp_wait_policy\":\"active\""), std::string::npos) << r.out;
+}
