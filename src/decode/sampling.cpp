@@ -60,26 +60,35 @@ int64_t argmax(const std::vector<float>& p) {
 
 TokenChoice choose_token(const float* logits, int64_t vocab, const SamplingOptions& opt,
                          ConfidenceKind kind, bool original_confidence, Rng& rng, SamplingScratch& s) {
-    std::vector<float>& l = s.processed;
-    l.assign(logits, logits + vocab);
-    if (opt.temperature > 0)
-        for (float& x : l) x /= opt.temperature;
-    if (opt.top_p && *opt.top_p < 1.f) top_p_filter(l, *opt.top_p, s.order);
-    if (opt.top_k) top_k_filter(l, *opt.top_k, s.original);
-    softmax(l.data(), vocab);  // l now holds the processed probabilities
-
     TokenChoice c;
-    if (opt.temperature > 0) {
-        std::discrete_distribution<int64_t> draw(l.begin(), l.end());
-        c.token = draw(rng);
-    } else {
-        c.token = argmax(l);
-    }
-    const std::vector<float>* p = &l;
-    if (original_confidence) {
+    const std::vector<float>* p = &s.original;
+    if (opt.temperature == 0 && original_confidence) {
+        // Greedy with the unfiltered softmax's confidence: top-p and top-k always keep the most
+        // likely token, which argmax picks, so they change nothing here and are skipped (on a flat
+        // distribution over a 152k vocabulary they are the slowest part of a step).
         s.original.assign(logits, logits + vocab);
         softmax(s.original.data(), vocab);
-        p = &s.original;
+        c.token = argmax(s.original);
+    } else {
+        std::vector<float>& l = s.processed;
+        l.assign(logits, logits + vocab);
+        if (opt.temperature > 0)
+            for (float& x : l) x /= opt.temperature;
+        if (opt.top_p && *opt.top_p < 1.f) top_p_filter(l, *opt.top_p, s.order);
+        if (opt.top_k) top_k_filter(l, *opt.top_k, s.original);
+        softmax(l.data(), vocab);  // l now holds the processed probabilities
+        if (opt.temperature > 0) {
+            std::discrete_distribution<int64_t> draw(l.begin(), l.end());
+            c.token = draw(rng);
+        } else {
+            c.token = argmax(l);
+        }
+        p = &l;
+        if (original_confidence) {
+            s.original.assign(logits, logits + vocab);
+            softmax(s.original.data(), vocab);
+            p = &s.original;
+        }
     }
     switch (kind) {
         case ConfidenceKind::Probability: c.confidence = (*p)[size_t(c.token)]; break;

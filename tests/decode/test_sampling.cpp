@@ -26,6 +26,32 @@ TEST(Sampling, ArgmaxWithOriginalOrFilteredConfidence) {
     EXPECT_NEAR(c.confidence, 0.5 * std::log(0.5) + 0.3 * std::log(0.3) + 0.2 * std::log(0.2), 1e-5);
 }
 
+// Greedy choice with the unfiltered softmax's confidence skips top-p/top-k: the result must be the
+// same as with no filters, on flat and peaky logits, with ties at the top, for every confidence kind.
+TEST(Sampling, GreedyWithOriginalConfidenceIgnoresTheFilters) {
+    std::mt19937 gen(7);
+    for (int64_t V : {5, 1000, 152064}) {
+        for (float spread : {0.01f, 1.f, 8.f}) {
+            std::normal_distribution<float> d(0.f, spread);
+            std::vector<float> logits(static_cast<size_t>(V));
+            for (float& x : logits) x = d(gen);
+            logits[size_t(V / 2)] = logits[size_t(V / 3)] = *std::max_element(logits.begin(), logits.end()) + 0.5f;
+            for (ConfidenceKind kind : {ConfidenceKind::Probability, ConfidenceKind::Margin, ConfidenceKind::NegEntropy}) {
+                Rng rng(1);
+                SamplingScratch s;
+                // Unfiltered and scored on the processed softmax (the full path; equal to the
+                // original softmax here) against filtered with the original confidence (the skip).
+                const TokenChoice plain =
+                    choose_token(logits.data(), V, {0.f, std::nullopt, std::nullopt}, kind, false, rng, s);
+                const TokenChoice filtered = choose_token(logits.data(), V, {0.f, 0.9f, 50}, kind, true, rng, s);
+                EXPECT_EQ(plain.token, V / 3) << "first of the tied maxima";
+                EXPECT_EQ(filtered.token, plain.token);
+                EXPECT_EQ(filtered.confidence, plain.confidence);
+            }
+        }
+    }
+}
+
 TEST(Sampling, TopPKeepsTheSmallestPrefixAboveP) {
     std::vector<float> logits = {std::log(0.5f), std::log(0.3f), std::log(0.2f)};
     Rng rng(1);
