@@ -10,25 +10,16 @@
 #include "decode/decode_state.h"
 #include "engine/engine.h"
 #include "io/npy.h"
+#include "golden_inputs.h"
 #include "testing.h"
 
 using namespace dimple;
+using dtest::ids_from_npy;
+using dtest::image_from_npy;
 
 namespace {
 
-std::vector<int64_t> ids_from_npy(const std::string& path) {
-    const Tensor t = read_npy(path);
-    return {t.data<int64_t>(), t.data<int64_t>() + t.numel()};
-}
 
-Image image_from_npy(const std::string& path) {
-    const Tensor t = read_npy(path);  // (H, W, 3) uint8
-    Image img;
-    img.height = int(t.dim(0));
-    img.width = int(t.dim(1));
-    img.rgb.assign(t.data<uint8_t>(), t.data<uint8_t>() + t.numel());
-    return img;
-}
 
 struct Request {
     Prompt prompt;

@@ -9,22 +9,12 @@
 #include "engine/engine.h"
 #include "golden_runs.h"
 #include "io/npy.h"
+#include "golden_inputs.h"
 #include "testing.h"
 
 using namespace dimple;
-
-namespace {
-
-Image image_from_npy(const std::string& path) {
-    const Tensor t = read_npy(path);  // (H, W, 3) uint8
-    Image img;
-    img.height = int(t.dim(0));
-    img.width = int(t.dim(1));
-    img.rgb.assign(t.data<uint8_t>(), t.data<uint8_t>() + t.numel());
-    return img;
-}
-
-}  // namespace
+using dtest::ids_from_npy;
+using dtest::image_from_npy;
 
 class EngineGoldens : public ::testing::TestWithParam<std::string> {};
 

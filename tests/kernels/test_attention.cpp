@@ -5,18 +5,13 @@
 #include <vector>
 
 #include "kernels/attention.h"
+#include "random_data.h"
 
 using namespace dimple;
+using dtest::randn;
 
 namespace {
 
-std::vector<float> randn(size_t n, uint32_t seed, float scale = 1.f) {
-    std::mt19937 rng(seed);
-    std::normal_distribution<float> d(0.f, scale);
-    std::vector<float> v(n);
-    for (auto& x : v) x = d(rng);
-    return v;
-}
 
 // Dense double-precision attention with an explicit visibility predicate.
 template <typename Visible>

@@ -6,20 +6,10 @@
 #include <vector>
 
 #include "kernels/ops.h"
+#include "random_data.h"
 
 using namespace dimple;
-
-namespace {
-
-std::vector<float> randn(size_t n, uint32_t seed, float scale = 1.f) {
-    std::mt19937 rng(seed);
-    std::normal_distribution<float> d(0.f, scale);
-    std::vector<float> v(n);
-    for (auto& x : v) x = d(rng);
-    return v;
-}
-
-}  // namespace
+using dtest::randn;
 
 TEST(Ops, RmsNormMatchesDouble) {
     for (auto [rows, n] : {std::pair{1, 64}, {5, 33}, {17, 3584}}) {

@@ -9,22 +9,12 @@
 
 #include "core/error.h"
 #include "kernels/matmul.h"
+#include "random_data.h"
 #include "kernels/quantize.h"
 #include "testing.h"
 
 using namespace dimple;
-
-namespace {
-
-std::vector<float> randn(size_t n, uint32_t seed, float scale = 1.f) {
-    std::mt19937 rng(seed);
-    std::normal_distribution<float> d(0.f, scale);
-    std::vector<float> v(n);
-    for (auto& x : v) x = d(rng);
-    return v;
-}
-
-}  // namespace
+using dtest::randn;
 
 TEST(Quantize, WeightRowsRoundToNearestStep) {
     for (auto [rows, k] : {std::pair{1, 7}, {9, 64}, {33, 1000}}) {
