@@ -38,22 +38,20 @@ std::string Metrics::render(size_t queued, size_t active) const {
     };
     metric("dimple_http_responses_total", "counter", "HTTP responses by status code.");
     for (const auto& [status, n] : responses_) o << "dimple_http_responses_total{status=\"" << status << "\"} " << n << '\n';
-    metric("dimple_requests_finished_total", "counter", "Chat completions decoded to the end.");
-    o << "dimple_requests_finished_total " << finished_ << '\n';
-    metric("dimple_requests_cancelled_total", "counter", "Chat completions whose client went away.");
-    o << "dimple_requests_cancelled_total " << cancelled_ << '\n';
-    metric("dimple_prompt_tokens_total", "counter", "Prompt tokens of finished requests (image tokens included).");
-    o << "dimple_prompt_tokens_total " << prompt_tokens_ << '\n';
-    metric("dimple_answer_tokens_total", "counter", "Answer tokens of finished requests.");
-    o << "dimple_answer_tokens_total " << answer_tokens_ << '\n';
-    metric("dimple_forward_passes_total", "counter", "Batched diffusion steps (one forward pass each).");
-    o << "dimple_forward_passes_total " << steps_ << '\n';
-    metric("dimple_batched_requests_total", "counter", "Sum over steps of the requests sharing the step.");
-    o << "dimple_batched_requests_total " << batched_requests_ << '\n';
-    metric("dimple_queue_length", "gauge", "Requests waiting for a place in the batch.");
-    o << "dimple_queue_length " << queued << '\n';
-    metric("dimple_active_requests", "gauge", "Requests being decoded.");
-    o << "dimple_active_requests " << active << '\n';
+    auto scalar = [&](const char* name, const char* type, const char* help, auto value) {
+        metric(name, type, help);
+        o << name << ' ' << value << '\n';
+    };
+    scalar("dimple_requests_finished_total", "counter", "Chat completions decoded to the end.", finished_);
+    scalar("dimple_requests_cancelled_total", "counter", "Chat completions whose client went away.", cancelled_);
+    scalar("dimple_prompt_tokens_total", "counter", "Prompt tokens of finished requests (image tokens included).",
+           prompt_tokens_);
+    scalar("dimple_answer_tokens_total", "counter", "Answer tokens of finished requests.", answer_tokens_);
+    scalar("dimple_forward_passes_total", "counter", "Batched diffusion steps (one forward pass each).", steps_);
+    scalar("dimple_batched_requests_total", "counter", "Sum over steps of the requests sharing the step.",
+           batched_requests_);
+    scalar("dimple_queue_length", "gauge", "Requests waiting for a place in the batch.", queued);
+    scalar("dimple_active_requests", "gauge", "Requests being decoded.", active);
     metric("dimple_step_seconds", "histogram", "Time of one batched diffusion step.");
     for (size_t i = 0; i < kBuckets.size(); ++i)
         o << "dimple_step_seconds_bucket{le=\"" << kBuckets[i] << "\"} " << step_buckets_[i] << '\n';
