@@ -3,18 +3,17 @@
 #include <chrono>
 
 #include "core/error.h"
+#include "decode/decode_state.h"
 
 namespace dimple::eval {
 
 namespace {
 
-// The line's own input as a prompt; errors here belong to the line.
+// The line's own input as a prompt, checked against the options; errors here belong to the line.
 Prompt line_prompt(const Engine& engine, const EvalItem& item, const GenerateOptions& options) {
     const std::vector<int64_t> ids = engine.chat_ids({{"user", item.question, 1}});
     const Prompt prompt = engine.prompt(ids, {load_image(item.image)});
-    const int64_t positions = engine.config().max_positions;
-    check(int64_t(prompt.ids.size()) + options.max_new_tokens <= positions, "the prompt (", prompt.ids.size(),
-          " tokens) plus ", options.max_new_tokens, " answer tokens exceeds the model's ", positions, " positions");
+    validate_generate_options(options, engine.config(), int64_t(prompt.ids.size()));
     return prompt;
 }
 
