@@ -64,13 +64,23 @@ httplib::Result TestServer::chat(const json& body, const httplib::Headers& heade
     return client().Post("/v1/chat/completions", headers, body.dump(), "application/json");
 }
 
-double TestServer::metric(const std::string& name) const {
+std::map<std::string, double> TestServer::metrics() const {
+    std::map<std::string, double> values;
     const auto r = client().Get("/metrics");
-    if (!r) return -1;
+    if (!r) return values;
     std::istringstream in(r->body);
-    for (std::string line; std::getline(in, line);)
-        if (line.rfind(name + " ", 0) == 0) return std::stod(line.substr(name.size() + 1));
-    return -1;
+    for (std::string line; std::getline(in, line);) {
+        const size_t space = line.find(' ');
+        if (line.empty() || line[0] == '#' || space == std::string::npos) continue;
+        values[line.substr(0, space)] = std::stod(line.substr(space + 1));
+    }
+    return values;
+}
+
+double TestServer::metric(const std::string& name) const {
+    const auto values = metrics();
+    const auto it = values.find(name);
+    return it == values.end() ? -1 : it->second;
 }
 
 Sse parse_sse(const std::string& body) {

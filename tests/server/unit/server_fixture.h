@@ -4,6 +4,7 @@
 
 #include <httplib.h>
 
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -31,6 +32,8 @@ public:
     // POST /v1/chat/completions with a JSON body.
     httplib::Result chat(const json& body, const httplib::Headers& headers = {}) const;
     // A metric's value from GET /metrics (a line "name value"), -1 when absent.
+    // One scrape of /metrics: the unlabelled samples by name (a step's counters change together).
+    std::map<std::string, double> metrics() const;
     double metric(const std::string& name) const;
 
 private:
