@@ -117,7 +117,7 @@ def main():
     ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--align-lr", type=float, default=2e-3)
     ap.add_argument("--vision-lr-scale", type=float, default=1.0,
-                    help="learning rate of the vision tower and projector relative to --lr")
+                    help="learning rate of the vision tower relative to --lr")
     ap.add_argument("--warmup", type=int, default=100)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--threads", type=int, default=1)
@@ -126,6 +126,8 @@ def main():
     ap.add_argument("--save-every", type=float, default=300, help="seconds between checkpoints")
     ap.add_argument("--tokenizer", default=os.path.join(HERE, "..", "..", "models", "dimple-shapes"))
     ap.add_argument("--shape", default=None, help="JSON overrides of checkpoint.SHAPE (tests)")
+    ap.add_argument("--vision-init", default=None,
+                    help="vision.pt of pretrain_vision.py: start from its pretrained vision tower")
     ap.add_argument("--resume", action="store_true")
     ap.add_argument("--stop-at", default=None,
                     help="HH:MM (UTC): save and stop there even if steps remain (the log says so)")
@@ -138,6 +140,12 @@ def main():
     cfg = checkpoint.config(tok, shape)
     w = checkpoint.init_weights(cfg, a.seed)
     m = checkpoint.model_of(cfg, w)
+    if a.vision_init:
+        tower = torch.load(a.vision_init)["w"]
+        with torch.no_grad():
+            for k, v in tower.items():
+                w[k].copy_(v)
+        print(f"vision tower from {a.vision_init} ({len(tower)} tensors)")
     plan = phases(a.recipe, a.steps, a.align_frac, a.ar_frac)
     print(f"{a.recipe}: {sum(p.numel() for p in w.values())} parameters, vocab {cfg['vocab_size']}, "
           f"batch {a.images}x{a.questions}; phases " +
@@ -165,11 +173,11 @@ def main():
             trainable = {k: v for k, v in w.items() if k.startswith(TRAINABLE[which])}
             for k, v in w.items():
                 v.requires_grad_(k in trainable)
-            image_path = [v for k, v in trainable.items() if k.startswith(("visual.", "img_projector."))]
-            language = [v for k, v in trainable.items() if not k.startswith(("visual.", "img_projector."))]
-            groups = [{"params": image_path, "scale": a.vision_lr_scale if which == "all" else 1.0}]
-            if language:
-                groups.append({"params": language, "scale": 1.0})
+            tower = [v for k, v in trainable.items() if k.startswith("visual.")]
+            rest = [v for k, v in trainable.items() if not k.startswith("visual.")]
+            groups = [{"params": rest, "scale": 1.0}]
+            if tower:
+                groups.append({"params": tower, "scale": a.vision_lr_scale})
             opt = torch.optim.AdamW(groups, lr=a.lr, betas=(0.9, 0.98), weight_decay=0.01)
             if opt_state is not None and opt_state.get("phase") == name:
                 opt.load_state_dict(opt_state["state"])
