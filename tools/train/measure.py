@@ -7,7 +7,8 @@ and writes results.json, a Markdown report and PNG plots.
 
 EVAL is a folder written by make_eval_set.py. Runs: default decoding; thresholds 0.8/0.9/0.95 and
 one token per step (threshold 0, as many steps as answer positions); prefilling off; the JSON
-question with and without a structure-prior frame; the pure-diffusion baseline at default decoding;
+question with and without a structure-prior frame; f32 and int8 compute (default decoding is bf16
+where the CPU has AVX512_BF16); the pure-diffusion baseline at default decoding;
 temperature 0 against the PyTorch reference (tools/train/eval_ref.py) on a few items.
 """
 import argparse
@@ -185,6 +186,8 @@ def main():
         "no-prefill-first": (a.model, slow, ["--no-cache"]),
         "json-no-prior": (a.model, json_only, []),
         "json-prior": (a.model, json_only, ["--template", JSON_FRAME]),
+        "compute-f32": (a.model, full, ["--compute", "f32"]),
+        "compute-int8": (a.model, full, ["--compute", "int8"]),
     }
     if a.baseline:
         runs["baseline-default"] = (a.baseline, full, [])

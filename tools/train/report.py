@@ -105,6 +105,10 @@ def main():
     for n in ("json-no-prior", "json-prior"):
         if n in res:
             md.append(f"| {n} | {pct(res[n]['all']['accuracy'])} | {pct(res[n]['json_valid_rate'])} |\n")
+    if "compute-f32" in res or "compute-int8" in res:
+        md += ["\n## Compute modes (default decoding; `default` is what `auto` picks)\n",
+               kinds_table(res, ["default", "compute-f32", "compute-int8"]),
+               "\n", decoding_table(res, ["default", "compute-f32", "compute-int8"])]
     md.append("\n## AR-then-diffusion vs pure diffusion\n")
     md.append("| model | accuracy | answer-length error (tokens, mean abs / signed) |\n|---|---|---|\n")
     for n in ("default", "baseline-default"):
