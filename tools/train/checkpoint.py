@@ -12,6 +12,7 @@ import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
+import bpe  # noqa: E402
 import data  # noqa: E402
 import make_tiny_model  # noqa: E402
 from dimple_ref import model as M  # noqa: E402
@@ -92,6 +93,16 @@ def init_weights(cfg, seed):
 
 def model_of(cfg, w):
     return M.Model.from_weights(cfg, w)
+
+
+def fresh_model(tokenizer_dir, shape_json, seed):
+    """(tokenizer, config, initial weights, reference model over them) of a training run: the
+    shapes tokenizer, SHAPE with the run's JSON overrides, weights from `seed`."""
+    tok = bpe.Tokenizer(tokenizer_dir)
+    shape = dict(SHAPE, **json.loads(shape_json)) if shape_json else SHAPE
+    cfg = config(tok, shape)
+    w = init_weights(cfg, seed)
+    return tok, cfg, w, model_of(cfg, w)
 
 
 def export(out, cfg, w, tokenizer_dir, dtype="BF16"):

@@ -20,7 +20,6 @@ import torch
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.dirname(HERE))
-import bpe  # noqa: E402
 import checkpoint  # noqa: E402
 import regions  # noqa: E402
 from train import lr_at, progress  # noqa: E402
@@ -76,11 +75,7 @@ def main():
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
     os.makedirs(a.out, exist_ok=True)
-    tok = bpe.Tokenizer(a.tokenizer)
-    shape = dict(checkpoint.SHAPE, **json.loads(a.shape)) if a.shape else checkpoint.SHAPE
-    cfg = checkpoint.config(tok, shape)
-    w = checkpoint.init_weights(cfg, a.seed)
-    m = checkpoint.model_of(cfg, w)
+    _, cfg, w, m = checkpoint.fresh_model(a.tokenizer, a.shape, a.seed)
     probe = regions.init_probe(cfg, a.seed)
     params = [v for k, v in w.items() if k.startswith("visual.")] + list(probe.values())
     for k, v in w.items():

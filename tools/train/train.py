@@ -24,7 +24,6 @@ import torch
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.dirname(HERE))
-import bpe  # noqa: E402
 import checkpoint  # noqa: E402
 import data  # noqa: E402
 import objectives  # noqa: E402
@@ -135,11 +134,7 @@ def main():
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
     os.makedirs(a.out, exist_ok=True)
-    tok = bpe.Tokenizer(a.tokenizer)
-    shape = dict(checkpoint.SHAPE, **json.loads(a.shape)) if a.shape else checkpoint.SHAPE
-    cfg = checkpoint.config(tok, shape)
-    w = checkpoint.init_weights(cfg, a.seed)
-    m = checkpoint.model_of(cfg, w)
+    tok, cfg, w, m = checkpoint.fresh_model(a.tokenizer, a.shape, a.seed)
     if a.vision_init:
         tower = torch.load(a.vision_init)["w"]
         with torch.no_grad():
