@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Vision pretraining: the region targets say what the scene holds where (checked against scenes
 built by hand and against the world's own scenes), and a short pretraining run lowers the probe
-loss and hands its tower to train.py --vision-init."""
+loss and hands its tower to train.py --vision-init, which keeps it frozen with --vision-lr-scale 0."""
 import json
 import os
 import subprocess
@@ -15,10 +15,13 @@ import torch
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "tools", "train"))
 sys.path.insert(0, os.path.join(ROOT, "tools"))
+import bpe  # noqa: E402
+import checkpoint  # noqa: E402
 import data  # noqa: E402
 import regions  # noqa: E402
 import world  # noqa: E402
 
+TOKENIZER = os.path.join(ROOT, "models", "dimple-shapes")
 TINY = {"hidden": 64, "intermediate": 128, "layers": 2, "heads": 2, "kv_heads": 1, "mrope": "4,6,6",
         "vision_depth": 2, "vision_hidden": 32, "vision_heads": 1, "vision_intermediate": 64,
         "fullatt": "1", "out_hidden": 64}
@@ -82,13 +85,20 @@ class ShortPretraining(unittest.TestCase):
             self.assertTrue(os.path.exists(os.path.join(vis, "probe.png")))
             tower = torch.load(os.path.join(vis, "vision.pt"))["w"]
             run = os.path.join(tmp, "run")
-            subprocess.run([sys.executable, os.path.join(ROOT, "tools", "train", "train.py"), run, "--steps", "1",
+            # One step of each phase (align, instruct, diffusion) with the tower frozen.
+            subprocess.run([sys.executable, os.path.join(ROOT, "tools", "train", "train.py"), run, "--steps", "3",
                             "--images", "2", "--questions", "1", "--val-every", "1000", "--val-batches", "1",
-                            "--align-frac", "0.5", "--shape", json.dumps(TINY), "--vision-init",
-                            os.path.join(vis, "vision.pt")], check=True, stdout=subprocess.DEVNULL)
+                            "--align-frac", "0.34", "--shape", json.dumps(TINY), "--vision-init",
+                            os.path.join(vis, "vision.pt"), "--vision-lr-scale", "0"], check=True,
+                           stdout=subprocess.DEVNULL)
+            with open(os.path.join(run, "log.jsonl")) as f:
+                self.assertEqual([json.loads(line)["phase"] for line in f], ["align", "instruct", "diffusion"])
             state = torch.load(os.path.join(run, "state.pt"))["w"]
-            for k, v in tower.items():  # alignment trains the projector only: the tower arrives as pretrained
+            for k, v in tower.items():
                 self.assertTrue(torch.equal(state[k], v), k)
+            fresh = checkpoint.init_weights(checkpoint.config(bpe.Tokenizer(TOKENIZER), dict(checkpoint.SHAPE, **TINY)), 1)
+            for k in ("img_projector.linear_1.weight", "model.layers.0.mlp.up_proj.weight"):
+                self.assertFalse(torch.equal(state[k], fresh[k].detach()), k)  # the rest did train
 
 
 if __name__ == "__main__":

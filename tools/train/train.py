@@ -116,7 +116,7 @@ def main():
     ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--align-lr", type=float, default=2e-3)
     ap.add_argument("--vision-lr-scale", type=float, default=1.0,
-                    help="learning rate of the vision tower relative to --lr")
+                    help="learning rate of the vision tower relative to --lr (0: frozen)")
     ap.add_argument("--warmup", type=int, default=100)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--threads", type=int, default=1)
@@ -165,7 +165,8 @@ def main():
     for step in range(start, a.steps):
         name, obj, which, p0, p1 = next(p for p in plan if p[3] <= step < p[4])
         if cur != name:  # a fresh optimizer per phase, over that phase's trainable weights
-            trainable = {k: v for k, v in w.items() if k.startswith(TRAINABLE[which])}
+            trainable = {k: v for k, v in w.items() if k.startswith(TRAINABLE[which])
+                         and not (a.vision_lr_scale == 0 and k.startswith("visual."))}
             for k, v in w.items():
                 v.requires_grad_(k in trainable)
             tower = [v for k, v in trainable.items() if k.startswith("visual.")]
