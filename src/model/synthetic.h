@@ -1,6 +1,7 @@
 // Random checkpoints in the real Hugging Face layout, for tests and benchmarks: a config.json
 // (given), generation_config.json, and the weights that config implies, drawn from N(0, std^2)
-// (norm weights around 1), stored in the given dtype, optionally split into shards.
+// (norm weights around 1), stored in the given dtype, optionally split into shards. The values are
+// drawn and written a chunk at a time, so a 7B checkpoint is written in a few MiB of memory.
 #pragma once
 
 #include <cstdint>
