@@ -92,7 +92,14 @@ void write_checkpoint(const std::string& dir, int layers, int vision_depth) {
     std::printf("writing %s (%d layers, %d vision blocks, bf16) ...\n", dir.c_str(), layers, vision_depth);
     std::fflush(stdout);
     const double t0 = now();
-    write_synthetic_checkpoint(tmp, dimple7b_config(layers, vision_depth), {DType::BF16, 4, 7, 0.02f});
+    auto progress = [t0, last = 0.0](uint64_t done, uint64_t total) mutable {
+        if (now() - last < 1 && done < total) return;
+        last = now();
+        std::printf("\r  %.2f / %.2f GB, %.0f s", double(done) * 1e-9, double(total) * 1e-9, last - t0);
+        std::fflush(stdout);
+    };
+    write_synthetic_checkpoint(tmp, dimple7b_config(layers, vision_depth), {DType::BF16, 4, 7, 0.02f}, progress);
+    std::printf("\n");
     std::ofstream(fs::path(tmp) / "preprocessor_config.json") << preprocessor_config();
     const std::string cmd = "/usr/bin/python3 " DIMPLE_SOURCE_DIR "/tools/make_dimple_tokenizer.py " +
                             shell_quoted(tokenizer) + " " + shell_quoted(tmp);

@@ -46,7 +46,7 @@ void write_random_tensor(std::ofstream& out, const ParameterSpec& p, DType dtype
 }  // namespace
 
 void write_synthetic_checkpoint(const std::string& dir, const std::string& config_json,
-                                const SyntheticOptions& opt) {
+                                const SyntheticOptions& opt, const SyntheticProgress& progress) {
     const ModelConfig cfg = parse_model_config(config_json, "synthetic config");
     fs::create_directories(dir);
     std::ofstream(fs::path(dir) / "config.json") << config_json;
@@ -59,6 +59,8 @@ void write_synthetic_checkpoint(const std::string& dir, const std::string& confi
     std::mt19937 rng(opt.seed);
     std::normal_distribution<float> normal(0.f, opt.std);
     nlohmann::json weight_map = nlohmann::json::object();
+    uint64_t total = 0, done = 0;
+    for (const ParameterSpec& p : params) total += uint64_t(shape_numel(p.shape)) * dtype_size(opt.dtype);
     size_t next = 0;
     for (int s = 0; s < shards; ++s) {
         const size_t end = params.size() * size_t(s + 1) / size_t(shards);
@@ -72,7 +74,11 @@ void write_synthetic_checkpoint(const std::string& dir, const std::string& confi
         }
         std::ofstream out(fs::path(dir) / file, std::ios::binary);
         out << safetensors_header(layout);
-        for (; next < end; ++next) write_random_tensor(out, params[next], opt.dtype, rng, normal);
+        for (; next < end; ++next) {
+            write_random_tensor(out, params[next], opt.dtype, rng, normal);
+            done += uint64_t(shape_numel(params[next].shape)) * dtype_size(opt.dtype);
+            if (progress) progress(done, total);
+        }
         out.close();
         check(out.good(), dir, ": cannot write ", file, " (disk full?)");
     }

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "core/dtype.h"
@@ -18,7 +19,10 @@ struct SyntheticOptions {
     float std = 0.05f;
 };
 
+// Called after each tensor with the weight bytes written so far and in all.
+using SyntheticProgress = std::function<void(uint64_t done, uint64_t total)>;
+
 void write_synthetic_checkpoint(const std::string& dir, const std::string& config_json,
-                                const SyntheticOptions& opt);
+                                const SyntheticOptions& opt, const SyntheticProgress& progress = {});
 
 }  // namespace dimple
