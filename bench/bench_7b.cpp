@@ -10,6 +10,7 @@
 //            [--threads T] [--dimple BUILD/dimple]
 // Fewer --layers / --vision-depth keep every tensor's full width (a quick check of the same shapes).
 #include <sys/resource.h>
+#include <sys/wait.h>
 
 #include <CLI/CLI.hpp>
 #include <chrono>
@@ -135,7 +136,8 @@ Measured measure(const std::string& dimple, const std::string& args) {
     char buf[65536];
     size_t n;
     while (p && (n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-    m.rc = p ? pclose(p) : -1;
+    const int status = p ? pclose(p) : -1;
+    m.rc = status != -1 && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
     m.wall_s = now() - t0;
     std::stringstream err, time_text;
     err << std::ifstream(err_file).rdbuf();
