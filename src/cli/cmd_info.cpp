@@ -97,12 +97,16 @@ void run_info(const Options& o) {
                 cfg.hidden_size, cfg.intermediate_size, cfg.num_layers, cfg.num_heads,
                 cfg.num_kv_heads, cfg.head_dim(), cfg.vocab_size, cfg.rope_theta,
                 cfg.mrope_section[0], cfg.mrope_section[1], cfg.mrope_section[2]);
-    if (cfg.vision)
-        std::printf("vision       depth %d, hidden %d, inter %d, %d heads, out %d, full attention "
-                    "in %zu blocks\n",
-                    cfg.vision->depth, cfg.vision->hidden_size, cfg.vision->intermediate_size,
-                    cfg.vision->num_heads, cfg.vision->out_hidden_size,
-                    cfg.vision->fullatt_block_indexes.size());
+    if (cfg.vision) {
+        std::string full;  // "full attention in blocks 7, 15, 23, 31"
+        for (int b : cfg.vision->fullatt_block_indexes) full += (full.empty() ? "" : ", ") + std::to_string(b);
+        const size_t n_full = cfg.vision->fullatt_block_indexes.size();
+        full = n_full == 0 ? "windowed attention only"
+                           : std::string("full attention in block") + (n_full == 1 ? " " : "s ") + full;
+        std::printf("vision       depth %d, hidden %d, inter %d, %d heads, out %d, %s\n", cfg.vision->depth,
+                    cfg.vision->hidden_size, cfg.vision->intermediate_size, cfg.vision->num_heads,
+                    cfg.vision->out_hidden_size, full.c_str());
+    }
     std::printf("parameters\n");
     for (auto& [c, t] : per) {
         std::string dts;
