@@ -148,10 +148,12 @@ void DecodeState::step(const Tensor& logits, double seconds) {
     std::vector<TokenChoice> choice(mpos.size());
     StepDebug dbg;
     if (!mpos.empty()) {
-        check(logits.dim(0) == int64_t(mpos.size()), "decoding step: ", logits.dim(0), " logit rows for ",
-              mpos.size(), " masks");
-        for (size_t k = 0; k < mpos.size(); ++k)
-            choice[k] = choose_token(logits.row(int64_t(k)), V, opt_.sampling, kind, original_conf, rng_, scratch_);
+        check(logits.ndim() == 2, "decoding step: logits must be [masks, vocabulary]");
+        check(logits.dim(0) == int64_t(mpos.size()) && logits.dim(1) == V, "decoding step: logits [", logits.dim(0),
+              ", ", logits.dim(1), "] for ", mpos.size(), " masks over a vocabulary of ", V);
+        // Each mask draws from its own stream (seed, step, position), so the rows run in parallel.
+        choice = choose_tokens(logits.data<float>(), int64_t(mpos.size()), V, opt_.sampling, kind, original_conf,
+                               opt_.seed, i, mpos);
         if (collect_debug_) dbg = step_debug(logits, mpos, fed_, V);
     }
     committed_.clear();

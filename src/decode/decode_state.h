@@ -52,8 +52,7 @@ private:
     GenerateOptions opt_;
     bool collect_debug_;
     std::vector<float> ts_;
-    Rng rng_;
-    SamplingScratch scratch_;
+    Rng rng_;  // the random choices other than the token draws (which choose_tokens seeds per row)
     int64_t initial_masks_ = 0;
     std::vector<int64_t> mask_pos_;  // absolute positions still masked
     std::vector<int64_t> committed_;

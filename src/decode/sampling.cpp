@@ -3,9 +3,10 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
-#include <numeric>
 
+#include "core/error.h"
 #include "kernels/fast_exp.h"
+#include "kernels/fast_log.h"
 #include "kernels/ops.h"
 
 namespace dimple {
@@ -14,49 +15,160 @@ namespace {
 
 constexpr float kRemoved = std::numeric_limits<float>::lowest();  // torch.finfo(float32).min
 
-// Keeps the smallest prefix of tokens (by descending logit) whose cumulative probability exceeds
-// p, always keeping the first; the rest get kRemoved. Only the kept prefix needs sorting: the
-// denominator comes from one pass over all logits, and the sorted prefix grows until the cumulative
-// probability passes p (so this costs O(V) per position, not a full sort of the vocabulary).
-void top_p_filter(std::vector<float>& l, float p, std::vector<int32_t>& order) {
-    const size_t V = l.size();
-    const float mx = *std::max_element(l.begin(), l.end());
-    float z = 0.f;
-#pragma omp simd reduction(+ : z)
-    for (size_t i = 0; i < V; ++i) z += fast_exp(l[i] - mx);
-    order.resize(V);
-    std::iota(order.begin(), order.end(), 0);
-    auto by_logit = [&](int32_t a, int32_t b) { return l[size_t(a)] > l[size_t(b)] || (l[size_t(a)] == l[size_t(b)] && a < b); };
-    size_t sorted = 0, kept = V;
-    float cum = 0.f;
-    for (size_t want = std::min<size_t>(V, 64); kept == V && sorted < V; want = std::min(V, want * 4)) {
-        std::partial_sort(order.begin() + long(sorted), order.begin() + long(want), order.end(), by_logit);
-        for (; sorted < want; ++sorted) {
-            cum += fast_exp(l[size_t(order[sorted])] - mx) / z;
-            if (cum > p) {  // this token is the last one kept
-                kept = sorted + 1;
-                break;
-            }
-        }
-    }
-    for (size_t i = kept; i < V; ++i) l[size_t(order[i])] = kRemoved;
+float max_of(const float* x, size_t n) {
+    float mx = -std::numeric_limits<float>::infinity();
+#pragma omp simd reduction(max : mx)
+    for (size_t i = 0; i < n; ++i) mx = std::max(mx, x[i]);
+    return mx;
 }
 
-void top_k_filter(std::vector<float>& l, int k, std::vector<float>& tmp) {
+// The filters' order: descending logit, ties to the lower index. A strict total order, so sorting
+// any upper set of the tokens gives a prefix of the full sort.
+struct ByLogit {
+    const float* l;
+    bool operator()(int32_t a, int32_t b) const {
+        return l[a] > l[b] || (l[a] == l[b] && a < b);
+    }
+};
+
+// At least n tokens with the largest logits, and every token at or above the smallest of them,
+// sorted ByLogit. The threshold is the smallest of n block maxima: those are n distinct tokens, so
+// at least n reach it, and on real logits only a few times n do; one pass collects them and only
+// they are sorted (a full sort of 152k indices per masked row was the slowest part of a step).
+void top_tokens(const std::vector<float>& l, size_t n, std::vector<int32_t>& out) {
     const size_t V = l.size();
-    if (k <= 0 || size_t(k) >= V) return;
-    tmp = l;
-    std::nth_element(tmp.begin(), tmp.begin() + (k - 1), tmp.end(), std::greater<float>());
-    const float kth = tmp[size_t(k - 1)];
-    for (float& x : l)
-        if (x < kth) x = kRemoved;
+    float threshold = -std::numeric_limits<float>::infinity();
+    if (n * 16 <= V) {  // blocks of at least 16 tokens; otherwise every token is a candidate
+        const size_t block = V / n;
+        threshold = std::numeric_limits<float>::infinity();
+        for (size_t b = 0; b < n; ++b) {
+            const size_t begin = b * block, end = b + 1 == n ? V : begin + block;
+            threshold = std::min(threshold, max_of(l.data() + begin, end - begin));
+        }
+    }
+    out.clear();
+    for (size_t i = 0; i < V; ++i)
+        if (l[i] >= threshold) out.push_back(int32_t(i));
+    std::sort(out.begin(), out.end(), ByLogit{l.data()});
+}
+
+// The tokens top-p then top-k keep, sorted ByLogit, into `kept`; false when no filter applies or
+// top-p's sum never passes p. Top-p keeps the smallest prefix whose cumulative probability exceeds
+// p, with the arithmetic of a full sort (the denominator in one vectorised pass, the cumulative sum
+// in sorted order), so it keeps the same tokens to the bit. Top-k, applied to what top-p left,
+// keeps the tokens at or above the k-th largest logit: the top-p prefix when it ends within the k
+// largest (ties with the k-th included), else those k.
+bool filter(const std::vector<float>& l, const SamplingOptions& opt, std::vector<int32_t>& kept) {
+    const size_t V = l.size();
+    const bool by_p = opt.top_p && *opt.top_p < 1.f;
+    const bool by_k = opt.top_k && *opt.top_k > 0 && size_t(*opt.top_k) < V;
+    if (!by_p && !by_k) return false;
+    float mx = 0.f, z = 0.f;
+    if (by_p) {
+        mx = max_of(l.data(), V);
+#pragma omp simd reduction(+ : z)
+        for (size_t i = 0; i < V; ++i) z += fast_exp(l[i] - mx);
+    }
+    // Top-p alone does not know how many tokens its prefix holds: widen the candidates until it ends.
+    for (size_t n = by_k ? size_t(*opt.top_k) : 64;; n = std::min(V, n * 4)) {
+        top_tokens(l, n, kept);
+        if (by_k) {
+            const size_t k = size_t(*opt.top_k);
+            const float kth = l[size_t(kept[k - 1])];
+            size_t count = k;
+            while (count < kept.size() && l[size_t(kept[count])] >= kth) ++count;
+            kept.resize(count);
+        }
+        if (!by_p) return true;
+        float cum = 0.f;
+        for (size_t j = 0; j < kept.size(); ++j) {
+            cum += fast_exp(l[size_t(kept[j])] - mx) / z;
+            if (cum > *opt.top_p) {  // this token is the last one kept
+                kept.resize(j + 1);
+                return true;
+            }
+        }
+        if (by_k) return true;               // the top-p prefix holds all of the top k
+        if (kept.size() == V) return false;  // the sum never passes p (rounding): nothing removed
+    }
 }
 
 int64_t argmax(const std::vector<float>& p) {
-    return int64_t(std::max_element(p.begin(), p.end()) - p.begin());  // first of equal maxima
+    const float mx = max_of(p.data(), p.size());
+    const auto at = std::find(p.begin(), p.end(), mx);  // first of equal maxima
+    return at == p.end() ? 0 : int64_t(at - p.begin());  // no maximum: the row is all NaN
+}
+
+// A uniform double in [0, 1) from the top 53 bits of one draw (the same on every standard library,
+// unlike std::uniform_real_distribution).
+double uniform(Rng& rng) { return double(rng() >> 11) * 0x1.0p-53; }
+
+// The token whose interval of the cumulative probability holds u * total, over `tokens` (every
+// token when null); tokens of probability 0 are never drawn.
+int64_t draw(const std::vector<float>& p, const std::vector<int32_t>* tokens, double u, std::vector<double>& cum) {
+    const size_t n = tokens ? tokens->size() : p.size();
+    auto token = [&](size_t j) { return tokens ? size_t((*tokens)[j]) : j; };
+    cum.resize(n);
+    double total = 0;
+    for (size_t j = 0; j < n; ++j) cum[j] = total += double(p[token(j)]);
+    auto at = std::upper_bound(cum.begin(), cum.end(), u * total);
+    if (at == cum.end()) at = std::lower_bound(cum.begin(), cum.end(), total);  // u * total rounded up
+    return int64_t(token(std::min(size_t(at - cum.begin()), n - 1)));
+}
+
+float confidence(const std::vector<float>& p, int64_t token, ConfidenceKind kind) {
+    const size_t n = p.size();
+    switch (kind) {
+        case ConfidenceKind::Probability: return p[size_t(token)];
+        case ConfidenceKind::Margin: {
+            // The two largest probabilities; the second equals the first when the maximum repeats.
+            const float a = max_of(p.data(), n);
+            const size_t first = size_t(std::find(p.begin(), p.end(), a) - p.begin());
+            float b = -1.f;
+#pragma omp simd reduction(max : b)
+            for (size_t i = 0; i < n; ++i) b = std::max(b, i == first ? -1.f : p[i]);
+            return a - b;
+        }
+        case ConfidenceKind::NegEntropy: {
+            float sum = 0.f;
+#pragma omp simd reduction(+ : sum)
+            for (size_t i = 0; i < n; ++i) sum += p[i] * fast_log(p[i] + 1e-10f);
+            return sum;
+        }
+    }
+    return 0.f;
+}
+
+uint64_t splitmix64(uint64_t x) {
+    x += 0x9e3779b97f4a7c15ull;
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+    return x ^ (x >> 31);
 }
 
 }  // namespace
+
+bool processed_probabilities(const float* logits, int64_t vocab, const SamplingOptions& opt, SamplingScratch& s) {
+    const size_t V = size_t(vocab);
+    std::vector<float>& l = s.processed;
+    l.resize(V);
+    if (opt.temperature > 0) {
+        const float t = opt.temperature;
+#pragma omp simd
+        for (size_t i = 0; i < V; ++i) l[i] = logits[i] / t;  // divide, as torch does
+    } else {
+        std::copy_n(logits, V, l.begin());
+    }
+    const bool filtered = filter(l, opt, s.kept) && s.kept.size() < V;
+    if (filtered) {  // the removed tokens' logits become kRemoved, the kept ones stay
+        s.kept_logits.resize(s.kept.size());
+        for (size_t j = 0; j < s.kept.size(); ++j) s.kept_logits[j] = l[size_t(s.kept[j])];
+        std::fill(l.begin(), l.end(), kRemoved);
+        for (size_t j = 0; j < s.kept.size(); ++j) l[size_t(s.kept[j])] = s.kept_logits[j];
+    }
+    softmax(l.data(), vocab);  // exp(kRemoved - max) is exactly 0
+    return filtered;
+}
 
 TokenChoice choose_token(const float* logits, int64_t vocab, const SamplingOptions& opt,
                          ConfidenceKind kind, bool original_confidence, Rng& rng, SamplingScratch& s) {
@@ -64,51 +176,44 @@ TokenChoice choose_token(const float* logits, int64_t vocab, const SamplingOptio
     const std::vector<float>* p = &s.original;
     if (opt.temperature == 0 && original_confidence) {
         // Greedy with the unfiltered softmax's confidence: top-p and top-k always keep the most
-        // likely token, which argmax picks, so they change nothing here and are skipped (on a flat
-        // distribution over a 152k vocabulary they are the slowest part of a step).
+        // likely token, which argmax picks, so they change nothing here and are skipped.
         s.original.assign(logits, logits + vocab);
         softmax(s.original.data(), vocab);
         c.token = argmax(s.original);
     } else {
-        std::vector<float>& l = s.processed;
-        l.assign(logits, logits + vocab);
-        if (opt.temperature > 0)
-            for (float& x : l) x /= opt.temperature;
-        if (opt.top_p && *opt.top_p < 1.f) top_p_filter(l, *opt.top_p, s.order);
-        if (opt.top_k) top_k_filter(l, *opt.top_k, s.original);
-        softmax(l.data(), vocab);  // l now holds the processed probabilities
-        if (opt.temperature > 0) {
-            std::discrete_distribution<int64_t> draw(l.begin(), l.end());
-            c.token = draw(rng);
-        } else {
-            c.token = argmax(l);
-        }
-        p = &l;
+        const bool filtered = processed_probabilities(logits, vocab, opt, s);
+        c.token = opt.temperature > 0 ? draw(s.processed, filtered ? &s.kept : nullptr, uniform(rng), s.cumulative)
+                                      : argmax(s.processed);
+        p = &s.processed;
         if (original_confidence) {
             s.original.assign(logits, logits + vocab);
             softmax(s.original.data(), vocab);
             p = &s.original;
         }
     }
-    switch (kind) {
-        case ConfidenceKind::Probability: c.confidence = (*p)[size_t(c.token)]; break;
-        case ConfidenceKind::Margin: {
-            float a = -1.f, b = -1.f;  // the two largest probabilities
-            for (float x : *p) {
-                if (x > a) b = a, a = x;
-                else if (x > b) b = x;
-            }
-            c.confidence = a - b;
-            break;
-        }
-        case ConfidenceKind::NegEntropy: {
-            float sum = 0.f;
-            for (float x : *p) sum += x * std::log(x + 1e-10f);
-            c.confidence = sum;
-            break;
+    c.confidence = confidence(*p, c.token, kind);
+    return c;
+}
+
+Rng row_rng(uint64_t seed, int64_t step, int64_t row) {
+    return Rng(splitmix64(splitmix64(splitmix64(seed) ^ uint64_t(step)) ^ uint64_t(row)));
+}
+
+std::vector<TokenChoice> choose_tokens(const float* logits, int64_t rows, int64_t vocab, const SamplingOptions& opt,
+                                       ConfidenceKind kind, bool original_confidence, uint64_t seed, int64_t step,
+                                       const std::vector<int64_t>& row_ids) {
+    check(int64_t(row_ids.size()) == rows, "choose_tokens: ", row_ids.size(), " row ids for ", rows, " rows");
+    std::vector<TokenChoice> out(static_cast<size_t>(rows));
+#pragma omp parallel if (rows > 1 && rows * vocab > 65536)
+    {
+        SamplingScratch s;  // one per thread
+#pragma omp for schedule(dynamic)
+        for (int64_t k = 0; k < rows; ++k) {
+            Rng rng = row_rng(seed, step, row_ids[size_t(k)]);
+            out[size_t(k)] = choose_token(logits + k * vocab, vocab, opt, kind, original_confidence, rng, s);
         }
     }
-    return c;
+    return out;
 }
 
 }  // namespace dimple
