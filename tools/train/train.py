@@ -127,11 +127,18 @@ def main():
     ap.add_argument("--shape", default=None, help="JSON overrides of checkpoint.SHAPE (tests)")
     ap.add_argument("--vision-init", default=None,
                     help="vision.pt of pretrain_vision.py: start from its pretrained vision tower")
+    ap.add_argument("--kind-weights", default=None,
+                    help='JSON {kind: weight} overriding data.KIND_WEIGHTS, e.g. {"color": 3}')
     ap.add_argument("--resume", action="store_true")
     ap.add_argument("--stop-at", default=None,
                     help="HH:MM (UTC): save and stop there even if steps remain (the log says so)")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
+    if a.kind_weights:
+        unknown = set(json.loads(a.kind_weights)) - set(data.KIND_WEIGHTS)
+        if unknown:
+            ap.error(f"--kind-weights: unknown kinds {sorted(unknown)}")
+        data.KIND_WEIGHTS.update(json.loads(a.kind_weights))
     torch.manual_seed(a.seed)
     os.makedirs(a.out, exist_ok=True)
     tok, cfg, w, m = checkpoint.fresh_model(a.tokenizer, a.shape, a.seed)
@@ -143,7 +150,7 @@ def main():
         print(f"vision tower from {a.vision_init} ({len(tower)} tensors)")
     plan = phases(a.recipe, a.steps, a.align_frac, a.ar_frac)
     print(f"{a.recipe}: {sum(p.numel() for p in w.values())} parameters, vocab {cfg['vocab_size']}, "
-          f"batch {a.images}x{a.questions}; phases " +
+          f"batch {a.images}x{a.questions}, question weights {data.KIND_WEIGHTS}; phases " +
           ", ".join(f"{n} ({o}, {wh}) {s}-{e}" for n, o, wh, s, e in plan), flush=True)
     train = data.Batches(tok, a.seed, "train", a.images, a.questions)
     val = data.Batches(tok, a.seed, "val", a.images, a.questions)
