@@ -89,6 +89,17 @@ class Constraints(unittest.TestCase):
         self.assertNotEqual(a, b)
         self.assertEqual(a, data.scene_and_image(1, "train", 0)[2])
 
+    def test_curriculum_weights_ask_only_the_named_kinds(self):
+        rng = np.random.default_rng(5)
+        only_colour = scene(("circle", "red", 10), ("square", "blue", 60))
+        drawn = {data.weighted_kind(rng, only_colour, {"color": 1}) for _ in range(50)}
+        self.assertEqual(drawn, {"color"})
+        # a scene that admits none of the named kinds falls back to the full mix
+        no_unique_shape = scene(("circle", "red", 10), ("circle", "blue", 60))
+        drawn = {data.weighted_kind(rng, no_unique_shape, {"color": 1}) for _ in range(200)}
+        self.assertNotIn("color", drawn)
+        self.assertGreater(len(drawn), 3)
+
 
 if __name__ == "__main__":
     unittest.main()

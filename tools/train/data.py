@@ -52,15 +52,19 @@ def pixels(data):
     return torch.from_numpy(pv), grid
 
 
-def weighted_kind(rng, scene):
+def weighted_kind(rng, scene, weights=None):
+    """A kind the scene admits, drawn by `weights` ({kind: weight}, missing kinds weigh 0), or by
+    KIND_WEIGHTS when `weights` is None or gives every admitted kind 0."""
     qs = world.all_questions(scene)
     kinds = sorted({k for k, _, _ in qs}, key=world.KINDS.index)
-    p = np.array([KIND_WEIGHTS[k] for k in kinds])
+    p = np.array([(weights or {}).get(k, 0.0) for k in kinds])
+    if p.sum() == 0:
+        p = np.array([KIND_WEIGHTS[k] for k in kinds])
     return kinds[int(rng.choice(len(kinds), p=p / p.sum()))]
 
 
-def image_examples(tok, seed, split, j, n_questions):
-    """One image and n_questions (kind, question, answer) about it, tokenized:
+def image_examples(tok, seed, split, j, n_questions, weights=None):
+    """One image and n_questions (kind, question, answer) about it (kinds drawn by weighted_kind), tokenized:
     (pixel rows, grid, [dict(prompt, answer, kind, question, text)])."""
     scene, _, data, rng = scene_and_image(seed, split, j)
     pv, grid = pixels(data)
@@ -68,7 +72,7 @@ def image_examples(tok, seed, split, j, n_questions):
     eos = tok.special["<|im_end|>"]
     rows = []
     for _ in range(n_questions):
-        kind, q, a = world.sample_question(rng, scene, weighted_kind(rng, scene))
+        kind, q, a = world.sample_question(rng, scene, weighted_kind(rng, scene, weights))
         rows.append(dict(prompt=tok.encode(chat_prompt(q, n_img)), answer=tok.encode(a) + [eos],
                          kind=kind, question=q, text=a))
     return pv, grid, rows
@@ -81,10 +85,11 @@ class Batches:
         self.tok, self.seed, self.split = tok, seed, split
         self.ipb, self.qpi = images_per_batch, questions_per_image
 
-    def get(self, step):
+    def get(self, step, weights=None):
         pvs, grids, rows = [], [], []
         for i in range(self.ipb):
-            pv, grid, rs = image_examples(self.tok, self.seed, self.split, step * self.ipb + i, self.qpi)
+            pv, grid, rs = image_examples(self.tok, self.seed, self.split, step * self.ipb + i, self.qpi,
+                                          weights)
             pvs.append(pv)
             grids.append(grid)
             rows += [dict(r, image=i) for r in rs]

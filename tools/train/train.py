@@ -129,15 +129,21 @@ def main():
                     help="vision.pt of pretrain_vision.py: start from its pretrained vision tower")
     ap.add_argument("--kind-weights", default=None,
                     help='JSON {kind: weight} overriding data.KIND_WEIGHTS, e.g. {"color": 3}')
+    ap.add_argument("--first-kinds", default=None,
+                    help='JSON {kind: weight}: the question mix of the first --first-steps steps (a '
+                         'curriculum; kinds not named are not asked then), e.g. {"color": 1}')
+    ap.add_argument("--first-steps", type=int, default=0)
     ap.add_argument("--resume", action="store_true")
     ap.add_argument("--stop-at", default=None,
                     help="HH:MM (UTC): save and stop there even if steps remain (the log says so)")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
+    first_kinds = json.loads(a.first_kinds) if a.first_kinds else None
+    for opt, weights in (("--kind-weights", a.kind_weights and json.loads(a.kind_weights)),
+                         ("--first-kinds", first_kinds)):
+        if weights and set(weights) - set(data.KIND_WEIGHTS):
+            ap.error(f"{opt}: unknown kinds {sorted(set(weights) - set(data.KIND_WEIGHTS))}")
     if a.kind_weights:
-        unknown = set(json.loads(a.kind_weights)) - set(data.KIND_WEIGHTS)
-        if unknown:
-            ap.error(f"--kind-weights: unknown kinds {sorted(unknown)}")
         data.KIND_WEIGHTS.update(json.loads(a.kind_weights))
     torch.manual_seed(a.seed)
     os.makedirs(a.out, exist_ok=True)
@@ -150,7 +156,8 @@ def main():
         print(f"vision tower from {a.vision_init} ({len(tower)} tensors)")
     plan = phases(a.recipe, a.steps, a.align_frac, a.ar_frac)
     print(f"{a.recipe}: {sum(p.numel() for p in w.values())} parameters, vocab {cfg['vocab_size']}, "
-          f"batch {a.images}x{a.questions}, question weights {data.KIND_WEIGHTS}; phases " +
+          f"batch {a.images}x{a.questions}, question weights {data.KIND_WEIGHTS}"
+          + (f" ({first_kinds} in the first {a.first_steps} steps)" if first_kinds else "") + "; phases " +
           ", ".join(f"{n} ({o}, {wh}) {s}-{e}" for n, o, wh, s, e in plan), flush=True)
     train = data.Batches(tok, a.seed, "train", a.images, a.questions)
     val = data.Batches(tok, a.seed, "val", a.images, a.questions)
@@ -189,7 +196,7 @@ def main():
         for g in opt.param_groups:
             g["lr"] = lr_at(step, p0, p1, peak, a.warmup) * g["scale"]
         tb = time.time()
-        batch = train.get(step)
+        batch = train.get(step, first_kinds if step < a.first_steps else None)
         lo, n = objectives.loss(m, batch, obj, gen)
         opt.zero_grad(set_to_none=True)
         lo.backward()
