@@ -117,6 +117,8 @@ def main():
     ap.add_argument("--align-lr", type=float, default=2e-3)
     ap.add_argument("--vision-lr-scale", type=float, default=1.0,
                     help="learning rate of the vision tower relative to --lr (0: frozen)")
+    ap.add_argument("--freeze-vision-until", type=int, default=0,
+                    help="the vision tower stays frozen before this step, then trains at --vision-lr-scale")
     ap.add_argument("--warmup", type=int, default=100)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--threads", type=int, default=1)
@@ -192,6 +194,8 @@ def main():
             if opt_state is not None and opt_state.get("phase") == name:
                 opt.load_state_dict(opt_state["state"])
             cur = name
+        for v in tower:  # a tower held frozen early has no gradient, so AdamW leaves it as it is
+            v.requires_grad_(step >= a.freeze_vision_until)
         peak = a.lr if which == "all" else a.align_lr
         for g in opt.param_groups:
             g["lr"] = lr_at(step, p0, p1, peak, a.warmup) * g["scale"]
