@@ -20,11 +20,11 @@ TINY = {"hidden": 64, "intermediate": 128, "layers": 2, "heads": 2, "kv_heads": 
         "fullatt": "1", "out_hidden": 64}
 
 
-def train(out, recipe, steps):
+def train(out, recipe, steps, *extra):
     subprocess.run([sys.executable, os.path.join(ROOT, "tools", "train", "train.py"), out, "--recipe", recipe,
                     "--steps", str(steps), "--images", "4", "--questions", "2", "--lr", "3e-3",
-                    "--warmup", "5", "--val-every", "1000", "--val-batches", "1", "--shape", json.dumps(TINY)],
-                   check=True, stdout=subprocess.DEVNULL)
+                    "--warmup", "5", "--val-every", "1000", "--val-batches", "1", "--shape", json.dumps(TINY),
+                    *extra], check=True, stdout=subprocess.DEVNULL)
     with open(os.path.join(out, "log.jsonl")) as f:
         return [json.loads(line) for line in f]
 
@@ -54,6 +54,20 @@ class ShortTraining(unittest.TestCase):
     def test_pure_diffusion_loss_falls(self):
         with tempfile.TemporaryDirectory() as tmp:
             falls(self, train(tmp, "diffusion", 40), "diffusion")
+
+    def test_tower_stays_frozen_until_the_given_step(self):
+        sys.path.insert(0, os.path.join(ROOT, "tools", "train"))
+        import checkpoint
+        tokenizer = os.path.join(ROOT, "models", "dimple-shapes")
+        start = checkpoint.fresh_model(tokenizer, json.dumps(TINY), 1)[2]
+        for until, tower_moves in ((12, False), (6, True)):
+            with tempfile.TemporaryDirectory() as tmp:
+                train(tmp, "ar-then-diffusion", 12, "--freeze-vision-until", str(until), "--vision-lr-scale", "1",
+                      "--first-kinds", '{"color": 1}', "--first-steps", "4")
+                w = torch.load(os.path.join(tmp, "state.pt"))["w"]
+            moved = [k for k in w if not torch.equal(w[k], start[k])]
+            self.assertTrue(any(not k.startswith("visual.") for k in moved), "the language model trains")
+            self.assertEqual(any(k.startswith("visual.") for k in moved), tower_moves, f"--freeze-vision-until {until}")
 
     def test_causal_attention_sees_only_the_past(self):
         with tempfile.TemporaryDirectory() as tmp:
