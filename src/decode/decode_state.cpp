@@ -1,6 +1,7 @@
 #include "decode/decode_state.h"
 
 #include <algorithm>
+#include <chrono>
 #include <numeric>
 
 #include "core/error.h"
@@ -134,7 +135,8 @@ StepFeed DecodeState::feed() {
     return f;
 }
 
-void DecodeState::step(const Tensor& logits, double seconds) {
+void DecodeState::step(const Tensor& logits, double forward_seconds) {
+    const auto t0 = std::chrono::steady_clock::now();
     check(!finished(), "decoding step after the last one");
     std::vector<int64_t>& x = res_.sequence;
     const std::vector<int64_t>& mpos = mask_pos_;
@@ -209,7 +211,8 @@ void DecodeState::step(const Tensor& logits, double seconds) {
         }
     }
     std::sort(committed_.begin(), committed_.end());
-    res_.step_seconds.push_back(seconds);
+    res_.step_seconds.push_back(forward_seconds +
+                                std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     res_.history.push_back(answer());
     if (collect_debug_) res_.debug.push_back(std::move(dbg));
     ++res_.steps_run;

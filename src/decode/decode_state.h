@@ -32,8 +32,9 @@ public:
     // untouched until step() has run.
     StepFeed feed();
     // Runs the next step given the logits [masks, vocab] of the feed's logit_rows (empty when
-    // !needs_logits()); `seconds` is what the step took, for the result's timing.
-    void step(const Tensor& logits, double seconds = 0);
+    // !needs_logits()). `forward_seconds` is what computing the logits took; the result's timing of
+    // the step adds the token choice made here.
+    void step(const Tensor& logits, double forward_seconds = 0);
 
     int64_t prompt_len() const { return int64_t(prompt_.ids.size()); }
     // The answer so far, masks still in place.

@@ -123,8 +123,7 @@ void Scheduler::admit(std::shared_ptr<Job> job) {
 
 // Runs a request's step on its logits and tells its client what changed; true when it is done.
 bool Scheduler::advance(Active& a, const Tensor& logits, double forward_s) {
-    const auto t0 = Clock::now();
-    a.state->step(logits, forward_s + std::chrono::duration<double>(Clock::now() - t0).count());
+    a.state->step(logits, forward_s);
     const std::vector<int64_t> answer = a.state->answer();
     const bool done = a.state->finished();
     JobEvent ev;

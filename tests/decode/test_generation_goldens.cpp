@@ -2,6 +2,7 @@
 // in f32 compute mode: the shared tiny-a (the original implementation's decoding) and the project
 // reference's sets of other shapes. Image rows come from the goldens' projector output, so this
 // covers the language model and decoding alone (tests/engine covers the whole path).
+#include <chrono>
 #include <gtest/gtest.h>
 
 #include "golden_runs.h"
@@ -36,7 +37,14 @@ Tally run_set(const std::string& dir, Compute compute, bool strict) {
         if (!run["deterministic"].get<bool>()) continue;
         const std::string name = run["prompt"].get<std::string>();
         if (!prompts.count(name)) prompts.emplace(name, prompt_of(name));
+        const auto t0 = std::chrono::steady_clock::now();
         const GenerateResult r = generate(lm, prompts.at(name), dtest::golden_run_options(run, gen), {}, true);
+        const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        // Each step's time covers its forward pass and its token choice, and they sum to less than the whole.
+        EXPECT_EQ(r.step_seconds.size(), size_t(r.steps_run));
+        double steps_total = 0;
+        for (double s : r.step_seconds) EXPECT_GT(s, 0.0), steps_total += s;
+        EXPECT_LE(steps_total, wall);
         const std::string diff = dtest::golden_run_difference(r, run);
         ++t.deterministic;
         t.deterministic_matched += diff.empty();
