@@ -69,6 +69,25 @@ class ShortTraining(unittest.TestCase):
             self.assertTrue(any(not k.startswith("visual.") for k in moved), "the language model trains")
             self.assertEqual(any(k.startswith("visual.") for k in moved), tower_moves, f"--freeze-vision-until {until}")
 
+    def test_sweep_scales_every_run_to_the_budget(self):
+        runs = {name: ["--steps", str(steps), "--images", "2", "--questions", "2", "--val-every", "1000",
+                       "--val-batches", "1", "--shape", json.dumps(TINY)] for name, steps in (("a", 400), ("b", 200))}
+        with tempfile.TemporaryDirectory() as tmp:
+            with open(os.path.join(tmp, "plan.json"), "w") as f:
+                json.dump(runs, f)
+            out = subprocess.run([sys.executable, os.path.join(ROOT, "tools", "train", "sweep.py"),
+                                  os.path.join(tmp, "plan.json"), os.path.join(tmp, "sweep"), "--minutes", "0.2",
+                                  "--probe-steps", "4"], check=True, capture_output=True, text=True).stdout
+            steps = {}
+            for name in runs:
+                with open(os.path.join(tmp, "sweep", name, "log.jsonl")) as f:
+                    steps[name] = len(f.readlines())
+                self.assertTrue(os.path.exists(os.path.join(tmp, "sweep", name, "model", "model.safetensors")))
+            # 12 seconds cannot hold 400 steps of either: both are scaled by one factor, keeping 2:1
+            self.assertLess(steps["a"], 400, out)
+            self.assertAlmostEqual(steps["a"] / steps["b"], 2, delta=0.1)
+            self.assertIn("| a | ", out)
+
     def test_causal_attention_sees_only_the_past(self):
         with tempfile.TemporaryDirectory() as tmp:
             subprocess.run([sys.executable, os.path.join(ROOT, "tools", "make_tiny_model.py"), tmp, "--dtype", "f32",

@@ -100,6 +100,20 @@ class Constraints(unittest.TestCase):
         self.assertNotIn("color", drawn)
         self.assertGreater(len(drawn), 3)
 
+    def test_prefetched_batches_equal_the_inline_ones(self):
+        import bpe
+        import torch
+        tok = bpe.Tokenizer(os.path.join(ROOT, "models", "dimple-shapes"))
+        batches = data.Batches(tok, 3, "train", 2, 3)
+        curriculum = lambda step: {"color": 1} if step < 2 else None  # noqa: E731
+        ahead = data.Prefetch(batches, 2, curriculum)
+        for step in range(5):
+            got, want = ahead.get(step), batches.get(step, curriculum(step))
+            self.assertTrue(torch.equal(got["pixel_values"], want["pixel_values"]), step)
+            self.assertTrue((got["grids"] == want["grids"]).all())
+            self.assertEqual(got["rows"], want["rows"])
+        self.assertEqual({r["kind"] for s in range(2) for r in ahead.batches.get(s, curriculum(s))["rows"]}, {"color"})
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -121,6 +121,6 @@ def export(out, cfg, w, tokenizer_dir, dtype="BF16"):
            "size": {"max_pixels": data.MAX_PIXELS, "min_pixels": data.MIN_PIXELS}}
     with open(os.path.join(out, "preprocessor_config.json"), "w") as f:
         json.dump(pre, f, indent=2)
-    S.write_folder(out, {k: v.detach().float().numpy() for k, v in w.items()}, dtype, 1)
+    S.write_folder(out, {k: v.detach().float().cpu().numpy() for k, v in w.items()}, dtype, 1)
     for name in TOKENIZER_FILES:
         shutil.copyfile(os.path.join(tokenizer_dir, name), os.path.join(out, name))

@@ -6,6 +6,8 @@ number of pads up to data.MAX_ANSWER) has each token replaced by <|mask|> with p
 cross-entropy on the masked positions only, averaged. Both read the prediction for position i from
 logits row i-1 (Dimple's shifted prediction).
 """
+import contextlib
+
 import torch
 import torch.nn.functional as F
 
@@ -70,10 +72,19 @@ def image_rows(m, batch):
     return torch.cat([per_image[r["image"]] for r in batch["rows"]])
 
 
+def on_host():
+    """Batch assembly and position ids stay on the CPU (many tiny tensors, the CPU mask generator)
+    when train.py --device has made a GPU torch's default device (torch >= 2)."""
+    return torch.device("cpu") if hasattr(torch, "set_default_device") else contextlib.nullcontext()
+
+
 def loss(m, batch, objective, gen):
     """Mean cross-entropy of the objective on the batch, and the number of tokens it averages."""
-    ids, attn, targets, grids = assemble(m, batch, objective, gen)
-    pos, _ = M.get_rope_index(m, ids, grids, attn)
+    with on_host():
+        ids, attn, targets, grids = assemble(m, batch, objective, gen)
+        pos, _ = M.get_rope_index(m, ids, grids, attn)
+    device = m.w["lm_head.weight"].device
+    ids, attn, targets, pos = (t.to(device) for t in (ids, attn, targets, pos))
     out = M.lm_forward(m, ids, pos, attn, image_rows(m, batch), causal=objective == "autoregressive")
     logits = out["logits"][:, :-1]
     tgt = targets[:, 1:]

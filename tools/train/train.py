@@ -71,7 +71,7 @@ def validation(m, val_batches, seed, current):
         for name, obj, batches in (("val_autoregressive", "autoregressive", val_batches),
                                    ("val_diffusion", "diffusion", val_batches),
                                    ("val_blank_" + current, current, blank)):
-            gen = torch.Generator().manual_seed(seed)
+            gen = torch.Generator(device="cpu").manual_seed(seed)
             tot = cnt = 0.0
             for b in batches:
                 lo, n = objectives.loss(m, b, obj, gen)
@@ -81,9 +81,13 @@ def validation(m, val_batches, seed, current):
     return out
 
 
+def to_device(batch, device):
+    return dict(batch, pixel_values=batch["pixel_values"].to(device))
+
+
 def save(a, cfg, w, opt_state, step, log_path):
     checkpoint.export(os.path.join(a.out, "model"), cfg, w, a.tokenizer)
-    torch.save({"w": {k: v.detach() for k, v in w.items()}, "opt": opt_state, "step": step},
+    torch.save({"w": {k: v.detach().cpu() for k, v in w.items()}, "opt": opt_state, "step": step},
                os.path.join(a.out, "state.pt.tmp"))
     os.replace(os.path.join(a.out, "state.pt.tmp"), os.path.join(a.out, "state.pt"))
     try:
@@ -122,6 +126,10 @@ def main():
     ap.add_argument("--warmup", type=int, default=100)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--device", default="cpu",
+                    help="where the model trains: cpu, or cuda (torch >= 2; the same recipe on a GPU)")
+    ap.add_argument("--data-workers", type=int, default=0,
+                    help="processes that render and preprocess batches ahead (0: in the training loop)")
     ap.add_argument("--val-every", type=int, default=100)
     ap.add_argument("--val-batches", type=int, default=4)
     ap.add_argument("--save-every", type=float, default=300, help="seconds between checkpoints")
@@ -137,7 +145,7 @@ def main():
     ap.add_argument("--first-steps", type=int, default=0)
     ap.add_argument("--resume", action="store_true")
     ap.add_argument("--stop-at", default=None,
-                    help="HH:MM (UTC): save and stop there even if steps remain (the log says so)")
+                    help="HH:MM or HH:MM:SS (UTC): save and stop there even if steps remain (the log says so)")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     first_kinds = json.loads(a.first_kinds) if a.first_kinds else None
@@ -161,13 +169,18 @@ def main():
           f"batch {a.images}x{a.questions}, question weights {data.KIND_WEIGHTS}"
           + (f" ({first_kinds} in the first {a.first_steps} steps)" if first_kinds else "") + "; phases " +
           ", ".join(f"{n} ({o}, {wh}) {s}-{e}" for n, o, wh, s, e in plan), flush=True)
-    train = data.Batches(tok, a.seed, "train", a.images, a.questions)
+    train = data.Prefetch(data.Batches(tok, a.seed, "train", a.images, a.questions), a.data_workers,
+                          lambda step: first_kinds if step < a.first_steps else None)
+    if a.device != "cpu":
+        w = {k: torch.nn.Parameter(v.detach().to(a.device)) for k, v in w.items()}
+        m = checkpoint.model_of(cfg, w)
+        torch.set_default_device(a.device)
     val = data.Batches(tok, a.seed, "val", a.images, a.questions)
-    val_batches = [val.get(i) for i in range(a.val_batches)]
+    val_batches = [to_device(val.get(i), a.device) for i in range(a.val_batches)]
     log_path = os.path.join(a.out, "log.jsonl")
     start, opt_state = 0, None
     if a.resume and os.path.exists(os.path.join(a.out, "state.pt")):
-        st = torch.load(os.path.join(a.out, "state.pt"))
+        st = torch.load(os.path.join(a.out, "state.pt"), map_location=a.device)
         with torch.no_grad():
             for k, v in st["w"].items():
                 w[k].copy_(v)
@@ -176,7 +189,7 @@ def main():
     elif os.path.exists(log_path):
         os.remove(log_path)
     log = open(log_path, "a")
-    gen = torch.Generator().manual_seed(a.seed * 7919 + start)
+    gen = torch.Generator(device="cpu").manual_seed(a.seed * 7919 + start)
     t0, last_save, opt, cur = time.time(), time.time(), None, None
     for step in range(start, a.steps):
         name, obj, which, p0, p1 = next(p for p in plan if p[3] <= step < p[4])
@@ -200,7 +213,7 @@ def main():
         for g in opt.param_groups:
             g["lr"] = lr_at(step, p0, p1, peak, a.warmup) * g["scale"]
         tb = time.time()
-        batch = train.get(step, first_kinds if step < a.first_steps else None)
+        batch = to_device(train.get(step), a.device)
         lo, n = objectives.loss(m, batch, obj, gen)
         opt.zero_grad(set_to_none=True)
         lo.backward()
@@ -218,7 +231,7 @@ def main():
             print(f"\n  validation: autoregressive {rec['val_autoregressive']:.4f}  "
                   f"diffusion {rec['val_diffusion']:.4f}  {obj} with blank images "
                   f"{rec['val_blank_' + obj]:.4f}", flush=True)
-        late = a.stop_at is not None and time.strftime("%H:%M", time.gmtime()) >= a.stop_at
+        late = a.stop_at is not None and time.strftime("%H:%M:%S", time.gmtime())[:len(a.stop_at)] >= a.stop_at
         if time.time() - last_save > a.save_every or step + 1 == a.steps or late:
             save(a, cfg, w, {"phase": name, "state": opt.state_dict()}, step + 1, log_path)
             last_save = time.time()
