@@ -2,11 +2,10 @@
 
 #include <cmath>
 #include <limits>
-#include <map>
-#include <mutex>
 #include <tuple>
 #include <vector>
 
+#include "core/lru_cache.h"
 #include "kernels/onednn.h"
 #include "kernels/ops.h"
 
@@ -21,29 +20,29 @@ dnnl::memory::desc view(int64_t rows, int64_t cols, int64_t row_stride, int64_t 
     return dnnl::memory::desc({rows, cols}, dt::f32, {row_stride, col_stride});
 }
 
-// The two products of one head, compiled once per shape: scores = scale * q k^T, out = p v.
+// The two products of one head, compiled per shape: scores = scale * q k^T, out = p v.
 struct HeadProducts {
     dnnl::matmul scores, mix;
 };
 
-const HeadProducts& head_products(const AttentionShape& s) {
-    using Key = std::tuple<int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t>;
-    static std::mutex mu;
-    static std::map<Key, HeadProducts> cache;
-    const Key key{s.q_len, s.kv_len, s.head_dim, s.q_stride, s.k_stride, s.v_stride, s.out_stride};
-    std::lock_guard<std::mutex> lock(mu);
-    auto it = cache.find(key);
-    if (it != cache.end()) return it->second;
+HeadProducts compile_head_products(const AttentionShape& s) {
     const int64_t D = s.head_dim;
     dnnl::primitive_attr scale;
     scale.set_output_scales(0, {1.0f / std::sqrt(float(D))});
     const auto q = view(s.q_len, D, s.q_stride, 1), kt = view(D, s.kv_len, 1, s.k_stride);
     const auto sc = view(s.q_len, s.kv_len, s.kv_len, 1);
     const auto v = view(s.kv_len, D, s.v_stride, 1), o = view(s.q_len, D, s.out_stride, 1);
-    HeadProducts hp{
-        dnnl::matmul(dnnl::matmul::primitive_desc(dnnl::matmul::desc(q, kt, sc), scale, onednn_engine())),
-        dnnl::matmul(dnnl::matmul::primitive_desc(dnnl::matmul::desc(sc, v, o), onednn_engine()))};
-    return cache.emplace(key, std::move(hp)).first->second;
+    return {dnnl::matmul(dnnl::matmul::primitive_desc(dnnl::matmul::desc(q, kt, sc), scale, onednn_engine())),
+            dnnl::matmul(dnnl::matmul::primitive_desc(dnnl::matmul::desc(sc, v, o), onednn_engine()))};
+}
+
+// Shapes recently used: a decoding step uses a few (the vision tower's windows, the prompt, the
+// answer rows against the cached prompt); every new prompt length adds some.
+HeadProducts head_products(const AttentionShape& s) {
+    using Key = std::tuple<int64_t, int64_t, int64_t, int64_t, int64_t, int64_t, int64_t>;
+    static LruCache<Key, HeadProducts> cache(64);
+    const Key key{s.q_len, s.kv_len, s.head_dim, s.q_stride, s.k_stride, s.v_stride, s.out_stride};
+    return cache.get(key, [&] { return compile_head_products(s); });
 }
 
 }  // namespace
@@ -53,7 +52,7 @@ const HeadProducts& head_products(const AttentionShape& s) {
 void attention(const float* q, const float* k, const float* v, float* out, const AttentionShape& s,
                const AttentionMask& mask) {
     const int64_t group = s.q_heads / s.kv_heads, D = s.head_dim;
-    const HeadProducts& hp = head_products(s);
+    const HeadProducts hp = head_products(s);
     std::vector<float> scores(static_cast<size_t>(s.q_len * s.kv_len));
     dnnl::stream& stream = onednn_stream();
     const auto sc_desc = view(s.q_len, s.kv_len, s.kv_len, 1);

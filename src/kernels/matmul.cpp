@@ -1,12 +1,11 @@
 #include "kernels/matmul.h"
 
-#include <map>
-#include <mutex>
 #include <new>
 #include <oneapi/dnnl/dnnl.hpp>
 #include <vector>
 
 #include "core/error.h"
+#include "core/lru_cache.h"
 #include "kernels/onednn.h"
 
 namespace dimple {
@@ -56,8 +55,8 @@ dnnl::memory allocate(const dnnl::memory::desc& d, int64_t out, int64_t in) {
 
 }  // namespace
 
-// Packed weights plus one compiled primitive per row count seen (diffusion decoding runs the same
-// shapes every step, so the cache stays small). int8 layers also keep the per-channel scales and
+// Packed weights plus compiled primitives for the row counts used most recently (diffusion decoding
+// runs the same shapes every step; a server's prompt lengths vary, hence the bound). int8 layers also keep the per-channel scales and
 // the column sums of the quantized weights (to take the activations' zero points back out).
 struct Linear::Packed {
     dt src_type, wei_type;
@@ -66,15 +65,12 @@ struct Linear::Packed {
     std::vector<float> scale;
     std::vector<int32_t> colsum;
     ActivationCode code;
-    std::mutex mutex;
-    std::map<int64_t, dnnl::matmul> primitives;
+    // A step with prefilling runs 2 row counts per layer (the prompt once, then the answer rows);
+    // batched serving adds one per batch composition.
+    LruCache<int64_t, dnnl::matmul> primitives{16};
 
-    const dnnl::matmul& primitive(int64_t m, int64_t k, int64_t n, bool bias) {
-        std::lock_guard<std::mutex> lock(mutex);
-        auto it = primitives.find(m);
-        if (it == primitives.end())
-            it = primitives.emplace(m, dnnl::matmul(make_pd(m, k, n, src_type, desc, bias))).first;
-        return it->second;
+    dnnl::matmul primitive(int64_t m, int64_t k, int64_t n, bool bias) {
+        return primitives.get(m, [&] { return dnnl::matmul(make_pd(m, k, n, src_type, desc, bias)); });
     }
 
     // Picks oneDNN's layout for [in, out] weights and reorders `user` ([out, in] row-major data of
@@ -180,7 +176,7 @@ size_t Linear::weight_bytes() const {
 void Linear::forward(const float* x, int64_t rows, float* y) const {
     if (rows == 0) return;
     if (compute_ == Compute::Int8) return forward_int8(x, rows, y);
-    const dnnl::matmul& mm = packed_->primitive(rows, in_, out_, has_bias());
+    const dnnl::matmul mm = packed_->primitive(rows, in_, out_, has_bias());
     thread_local std::vector<uint16_t> x_bf16;  // reused: no allocation or zeroing per call
     void* src_ptr = const_cast<float*>(x);
     if (compute_ == Compute::BF16) {
@@ -229,7 +225,7 @@ void Linear::pack_int8(const Tensor& weight, const Tensor* weight_scale) {
 
 void Linear::forward_int8(const float* x, int64_t rows, float* y) const {
     Packed& p = *packed_;
-    const dnnl::matmul& mm = p.primitive(rows, in_, out_, false);
+    const dnnl::matmul mm = p.primitive(rows, in_, out_, false);
     thread_local std::vector<uint8_t> xq;  // reused: no allocation or zeroing per call
     thread_local std::vector<float> xs;
     thread_local std::vector<int32_t> zero;
