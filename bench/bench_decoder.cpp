@@ -4,7 +4,7 @@
 // each compute mode, one after another in one run; with --torch, the PyTorch peer
 // (tools/bench_decoder_torch.py) in the same run, and the ratios.
 //   bench_decoder [--dir D] [--layers 2] [--prompt 512] [--answer 64] [--modes int8,bf16,f32]
-//                 [--threads T] [--reps 3] [--torch]
+//                 [--threads T] [--reps 3] [--torch] [--block-cache-mib 512]
 // The synthetic checkpoint is written to D (default /tmp/dimple-bench-7b-L<layers>) once. Beside
 // each step it times the layer's products alone (the same Linear layers on the step's rows), so
 // that the share of the step spent outside them, and their GFLOP/s, can be read off.
@@ -18,6 +18,7 @@
 #include <sstream>
 #include <string>
 
+#include "core/block_cache.h"
 #include "core/threads.h"
 #include "model/language_model.h"
 #include "model/synthetic.h"
@@ -147,6 +148,7 @@ int main(int argc, char** argv) {
     std::string dir;
     std::vector<std::string> modes{"int8", "bf16", "f32"};
     bool torch = false;
+    int block_cache_mib = int(block_cache::kDefaultMaxBytes >> 20);
     app.add_option("--dir", dir, "Checkpoint folder (written once)");
     app.add_option("--layers", layers)->check(CLI::Range(1, 28));
     app.add_option("--prompt", prompt)->check(CLI::Range(2, 8192));
@@ -155,15 +157,19 @@ int main(int argc, char** argv) {
     app.add_option("--threads", threads, "Threads (0: all cores)");
     app.add_option("--reps", reps, "Repetitions (the best is reported)")->check(CLI::PositiveNumber);
     app.add_flag("--torch", torch, "Also run tools/bench_decoder_torch.py (f32 and bf16) and print ratios");
+    app.add_option("--block-cache-mib", block_cache_mib,
+                   "Freed tensor buffers kept for reuse (0: every one goes back to malloc, as before the cache)")
+        ->check(CLI::NonNegativeNumber);
     CLI11_PARSE(app, argc, argv);
+    block_cache::set_max_bytes(size_t(block_cache_mib) << 20);
     if (dir.empty()) dir = "/tmp/dimple-bench-7b-L" + std::to_string(layers);
     set_num_threads(threads);
     if (!std::filesystem::exists(dir + "/model.safetensors")) {
         std::printf("writing synthetic checkpoint to %s ...\n", dir.c_str());
         write_synthetic_checkpoint(dir, config(layers), {DType::BF16, 1, 1, 0.02f});
     }
-    std::printf("prompt %d + answer %d tokens, %d layers, %d threads, best of %d after a warm-up\n", prompt, answer, layers,
-                num_threads(), reps);
+    std::printf("prompt %d + answer %d tokens, %d layers, %d threads, best of %d after a warm-up, block cache %d MiB\n",
+                prompt, answer, layers, num_threads(), reps, block_cache_mib);
     std::map<std::string, Times> t;
     for (const std::string& m : modes) t[m] = run_mode(dir, parse_compute(m), prompt, answer, reps, layers);
 

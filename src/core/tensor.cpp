@@ -5,6 +5,7 @@
 #include <cstring>
 #include <new>
 
+#include "core/block_cache.h"
 #include "core/error.h"
 #include "core/memory.h"
 
@@ -33,14 +34,14 @@ static Shape contiguous_strides(const Shape& shape) {
 }
 
 std::shared_ptr<Storage> Storage::allocate(size_t bytes) {
-    const size_t rounded = (bytes + 63) / 64 * 64;
-    void* p = std::aligned_alloc(64, rounded ? rounded : 64);
+    const size_t rounded = bytes ? (bytes + 63) / 64 * 64 : 64;
+    void* p = block_cache::take(rounded);
     check(p != nullptr, "out of memory: cannot allocate ", human_bytes(double(bytes)), " for a tensor");
     std::memset(p, 0, rounded);
     auto s = std::make_shared<Storage>();
     s->data = p;
     s->bytes = bytes;
-    s->keepalive = std::shared_ptr<void>(p, std::free);
+    s->keepalive = std::shared_ptr<void>(p, [rounded](void* block) { block_cache::give(block, rounded); });
     return s;
 }
 

@@ -3,9 +3,9 @@
 #include <cmath>
 #include <limits>
 #include <tuple>
-#include <vector>
 
 #include "core/lru_cache.h"
+#include "core/tensor.h"
 #include "kernels/onednn.h"
 #include "kernels/ops.h"
 
@@ -53,10 +53,11 @@ void attention(const float* q, const float* k, const float* v, float* out, const
                const AttentionMask& mask) {
     const int64_t group = s.q_heads / s.kv_heads, D = s.head_dim;
     const HeadProducts hp = head_products(s);
-    std::vector<float> scores(static_cast<size_t>(s.q_len * s.kv_len));
+    Tensor score_rows = Tensor::f32({s.q_len, s.kv_len});  // a large block: reused between calls
+    float* scores = score_rows.data<float>();
     dnnl::stream& stream = onednn_stream();
     const auto sc_desc = view(s.q_len, s.kv_len, s.kv_len, 1);
-    dnnl::memory sc_mem(sc_desc, onednn_engine(), scores.data());
+    dnnl::memory sc_mem(sc_desc, onednn_engine(), scores);
     constexpr float kMasked = -std::numeric_limits<float>::infinity();
 
     for (int64_t h = 0; h < s.q_heads; ++h) {
@@ -69,7 +70,7 @@ void attention(const float* q, const float* k, const float* v, float* out, const
         stream.wait();
 #pragma omp parallel for if (s.q_len * s.kv_len > 16384)
         for (int64_t i = 0; i < s.q_len; ++i) {
-            float* row = scores.data() + i * s.kv_len;
+            float* row = scores + i * s.kv_len;
             if (mask.key_valid) {
                 const bool q_ok = mask.query_valid[i];
                 for (int64_t j = 0; j < s.kv_len; ++j)

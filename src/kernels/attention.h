@@ -1,5 +1,5 @@
-// Scaled dot-product attention, softmax(q k^T / sqrt(d)) v in f32, one query row at a time so
-// that no score matrix larger than one row per thread is ever held.
+// Scaled dot-product attention, softmax(q k^T / sqrt(d)) v in f32, one head at a time: its
+// [q_len, kv_len] score matrix is the only one held.
 #pragma once
 
 #include <cstdint>

@@ -1,0 +1,66 @@
+#include "core/block_cache.h"
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <vector>
+
+#include "core/tensor.h"
+
+namespace dimple {
+namespace {
+
+TEST(BlockCache, ReusesAFreedBlockOfTheSameSizeOnly) {
+    block_cache::release();
+    const size_t mib = size_t(1) << 20;
+    void* a = block_cache::take(3 * mib);
+    ASSERT_NE(a, nullptr);
+    block_cache::give(a, 3 * mib);
+    EXPECT_EQ(block_cache::kept_bytes(), 3 * mib);
+    void* other = block_cache::take(2 * mib);  // another size: a new block
+    EXPECT_NE(other, a);
+    EXPECT_EQ(block_cache::take(3 * mib), a);  // the same size: the kept block
+    EXPECT_EQ(block_cache::kept_bytes(), 0u);
+    block_cache::give(a, 3 * mib);
+    block_cache::give(other, 2 * mib);
+    block_cache::release();
+    EXPECT_EQ(block_cache::kept_bytes(), 0u);
+}
+
+TEST(BlockCache, KeepsNoMoreThanItsBoundAndNoSmallBlocks) {
+    block_cache::release();
+    const size_t big = block_cache::max_bytes() / 2 + 64;
+    std::vector<void*> blocks{block_cache::take(big), block_cache::take(big), block_cache::take(1024)};
+    for (void* p : blocks) ASSERT_NE(p, nullptr);
+    block_cache::give(blocks[0], big);
+    block_cache::give(blocks[1], big);  // would exceed the bound: freed
+    block_cache::give(blocks[2], 1024);  // small: freed
+    EXPECT_EQ(block_cache::kept_bytes(), big);
+    block_cache::release();
+}
+
+TEST(BlockCache, ABoundOfZeroKeepsNothing) {
+    block_cache::set_max_bytes(0);
+    void* p = block_cache::take(2 << 20);
+    block_cache::give(p, 2 << 20);
+    EXPECT_EQ(block_cache::kept_bytes(), 0u);
+    block_cache::set_max_bytes(block_cache::kDefaultMaxBytes);
+}
+
+TEST(BlockCache, AReusedTensorBufferIsZeroFilledAgain) {
+    block_cache::release();
+    const void* first = nullptr;
+    {
+        Tensor t = Tensor::f32({512, 1024});  // 2 MiB
+        std::memset(t.raw(), 0x7f, t.nbytes());
+        first = t.raw();
+    }
+    Tensor again = Tensor::f32({1024, 512});
+    EXPECT_EQ(again.raw(), first);  // the same block, handed out again
+    const float* f = again.data<float>();
+    for (int64_t i = 0; i < again.numel(); ++i) ASSERT_EQ(f[i], 0.0f) << i;
+    block_cache::release();
+}
+
+}  // namespace
+}  // namespace dimple
