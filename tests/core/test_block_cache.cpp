@@ -62,5 +62,19 @@ TEST(BlockCache, AReusedTensorBufferIsZeroFilledAgain) {
     block_cache::release();
 }
 
+#if defined(__SANITIZE_ADDRESS__)
+// A kept block is poisoned: reading a tensor's buffer after the tensor is gone is still caught.
+TEST(BlockCacheDeathTest, AddressSanitizerSeesAKeptBlockAsFreed) {
+    block_cache::release();
+    float* stale = nullptr;
+    {
+        Tensor t = Tensor::f32({1 << 19});  // 2 MiB: kept when freed
+        stale = t.data<float>();
+    }
+    EXPECT_DEATH({ volatile float x = stale[17]; (void)x; }, "use-after-poison");
+    block_cache::release();
+}
+#endif
+
 }  // namespace
 }  // namespace dimple
