@@ -71,7 +71,7 @@ class ShortTraining(unittest.TestCase):
 
     def test_sweep_scales_every_run_to_the_budget(self):
         runs = {name: ["--steps", str(steps), "--images", "2", "--questions", "2", "--val-every", "1000",
-                       "--val-batches", "1", "--shape", json.dumps(TINY)] for name, steps in (("a", 400), ("b", 200))}
+                       "--val-batches", "1", "--shape", json.dumps(TINY)] for name, steps in (("a", 100000), ("b", 50000))}
         with tempfile.TemporaryDirectory() as tmp:
             with open(os.path.join(tmp, "plan.json"), "w") as f:
                 json.dump(runs, f)
@@ -83,8 +83,8 @@ class ShortTraining(unittest.TestCase):
                 with open(os.path.join(tmp, "sweep", name, "log.jsonl")) as f:
                     steps[name] = len(f.readlines())
                 self.assertTrue(os.path.exists(os.path.join(tmp, "sweep", name, "model", "model.safetensors")))
-            # 12 seconds cannot hold 400 steps of either: both are scaled by one factor, keeping 2:1
-            self.assertLess(steps["a"], 400, out)
+            # 12 seconds cannot hold so many steps on any machine: both are scaled by one factor, keeping 2:1
+            self.assertLess(steps["a"], 100000, out)
             self.assertAlmostEqual(steps["a"] / steps["b"], 2, delta=0.1)
             self.assertIn("| a | ", out)
 
