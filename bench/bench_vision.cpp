@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "core/block_cache.h"
 #include "core/threads.h"
 #include "io/checkpoint.h"
 #include "io/config.h"
@@ -47,14 +48,19 @@ int main(int argc, char** argv) {
     int threads = 0, repeat = 3, depth = 4;
     std::string dir = (fs::temp_directory_path() / "dimple-bench-vision").string();
     std::vector<std::string> modes{"bf16", "f32"};
+    int block_cache_mib = int(block_cache::kDefaultMaxBytes >> 20);
     app.add_option("--threads", threads, "Threads (0: all hardware threads)");
     app.add_option("--repeat", repeat, "Timed encodes per image (the best is reported)")->check(CLI::PositiveNumber);
     app.add_option("--depth", depth, "Vision blocks; the last one attends over the whole image")
         ->check(CLI::Range(2, 32));
     app.add_option("--dir", dir, "Checkpoint folder (written once, reused when its config matches)");
     app.add_option("--modes", modes, "Compute modes to run (f32, bf16)");
+    app.add_option("--block-cache-mib", block_cache_mib,
+                   "Freed tensor buffers kept for reuse (0: every one goes back to malloc, as before the cache)")
+        ->check(CLI::NonNegativeNumber);
     CLI11_PARSE(app, argc, argv);
     set_num_threads(threads);
+    block_cache::set_max_bytes(size_t(block_cache_mib) << 20);
 
     const std::string config = bench_config(depth);
     const fs::path config_path = fs::path(dir) / "config.json";
@@ -73,7 +79,8 @@ int main(int argc, char** argv) {
         ImageGrid grid;
     };
     const Case cases[] = {{"448x448", {1, 32, 32}}, {"1024x768", {1, 54, 74}}};
-    std::printf("threads %d, depth %d (full attention: block %d)\n", num_threads(), depth, depth - 1);
+    std::printf("threads %d, depth %d (full attention: block %d), block cache %d MiB\n", num_threads(), depth, depth - 1,
+                block_cache_mib);
     for (const std::string& mode : modes) {
         const Compute compute = parse_compute(mode);
         auto t0 = std::chrono::steady_clock::now();
