@@ -56,8 +56,9 @@ dnnl::memory allocate(const dnnl::memory::desc& d, int64_t out, int64_t in) {
 }  // namespace
 
 // Packed weights plus compiled primitives for the row counts used most recently (diffusion decoding
-// runs the same shapes every step; a server's prompt lengths vary, hence the bound). int8 layers also keep the per-channel scales and
-// the column sums of the quantized weights (to take the activations' zero points back out).
+// runs the same shapes every step; a server's prompt lengths vary, hence the bound). int8 layers
+// also keep the per-channel scales and the column sums of the quantized weights (to take the
+// activations' zero points back out).
 struct Linear::Packed {
     dt src_type, wei_type;
     dnnl::memory::desc desc;
