@@ -88,6 +88,16 @@ class ShortTraining(unittest.TestCase):
             self.assertAlmostEqual(steps["a"] / steps["b"], 2, delta=0.1)
             self.assertIn("| a | ", out)
 
+    def test_stop_at_means_the_next_time_the_clock_reads_it(self):
+        sys.path.insert(0, os.path.join(ROOT, "tools", "train"))
+        import train as T
+        day = 20000 * 86400  # a UTC midnight
+        now = day + 23 * 3600 + 30 * 60  # 23:30
+        self.assertEqual(T.next_occurrence("23:45", now), day + 23 * 3600 + 45 * 60)
+        self.assertEqual(T.next_occurrence("00:45", now), day + 86400 + 45 * 60)  # after midnight
+        self.assertEqual(T.next_occurrence("23:30:10", now), now + 10)
+        self.assertEqual(T.next_occurrence("23:30", now), now + 86400)  # now is not "next"
+
     def test_causal_attention_sees_only_the_past(self):
         with tempfile.TemporaryDirectory() as tmp:
             subprocess.run([sys.executable, os.path.join(ROOT, "tools", "make_tiny_model.py"), tmp, "--dtype", "f32",

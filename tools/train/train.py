@@ -97,6 +97,16 @@ def save(a, cfg, w, opt_state, step, log_path):
         print(f"\nplot failed: {e}", file=sys.stderr)
 
 
+def next_occurrence(hhmmss, now=None):
+    """Epoch seconds of the next time the UTC clock reads HH:MM[:SS] (today, or tomorrow when it
+    has passed today: a run started at 23:30 with --stop-at 00:45 stops after midnight)."""
+    now = time.time() if now is None else now
+    h, m, s = (list(map(int, hhmmss.split(":"))) + [0])[:3]
+    midnight = now - now % 86400
+    t = midnight + h * 3600 + m * 60 + s
+    return t if t > now else t + 86400
+
+
 def progress(step, first, steps, phase, loss, sps, t0, final=False):
     """One line per step on a terminal (every 25 steps in a log); eta from this run's pace."""
     eta = (time.time() - t0) / max(1, step - first) * (steps - step)
@@ -145,8 +155,10 @@ def main():
     ap.add_argument("--first-steps", type=int, default=0)
     ap.add_argument("--resume", action="store_true")
     ap.add_argument("--stop-at", default=None,
-                    help="HH:MM or HH:MM:SS (UTC): save and stop there even if steps remain (the log says so)")
+                    help="HH:MM or HH:MM:SS (UTC): save and stop at its next occurrence (past midnight if "
+                         "need be) even if steps remain (the log says so)")
     a = ap.parse_args()
+    deadline = next_occurrence(a.stop_at) if a.stop_at else math.inf
     torch.set_num_threads(a.threads)
     first_kinds = json.loads(a.first_kinds) if a.first_kinds else None
     for opt, weights in (("--kind-weights", a.kind_weights and json.loads(a.kind_weights)),
@@ -231,7 +243,7 @@ def main():
             print(f"\n  validation: autoregressive {rec['val_autoregressive']:.4f}  "
                   f"diffusion {rec['val_diffusion']:.4f}  {obj} with blank images "
                   f"{rec['val_blank_' + obj]:.4f}", flush=True)
-        late = a.stop_at is not None and time.strftime("%H:%M:%S", time.gmtime())[:len(a.stop_at)] >= a.stop_at
+        late = time.time() >= deadline
         if time.time() - last_save > a.save_every or step + 1 == a.steps or late:
             save(a, cfg, w, {"phase": name, "state": opt.state_dict()}, step + 1, log_path)
             last_save = time.time()
