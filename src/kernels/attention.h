@@ -1,5 +1,6 @@
-// Scaled dot-product attention, softmax(q k^T / sqrt(d)) v in f32, one head at a time: its
-// [q_len, kv_len] score matrix is the only one held.
+// Scaled dot-product attention, softmax(q k^T / sqrt(d)) v in f32, flash-style: blocks of queries
+// of one head walk the keys block by block with an online softmax, so no [q_len, kv_len] score
+// matrix is ever held (attention.cpp).
 #pragma once
 
 #include <cstdint>

@@ -60,8 +60,12 @@ TEST_P(AttentionShapes, MatchesDoubleReference) {
 INSTANTIATE_TEST_SUITE_P(Shapes, AttentionShapes,
                          ::testing::Values(std::make_tuple(1, 1, 1, 1, 16), std::make_tuple(5, 9, 4, 2, 16),
                                            std::make_tuple(20, 20, 4, 4, 32), std::make_tuple(3, 40, 6, 2, 128),
-                                           // several query tiles (54 rows of 1200 keys), a shorter last one
-                                           std::make_tuple(150, 1200, 4, 2, 16)));
+                                           // several query and key blocks, shorter last ones
+                                           std::make_tuple(150, 1200, 4, 2, 16),
+                                           // the vision tower's head size; 7 query heads per kv head
+                                           std::make_tuple(70, 130, 7, 1, 80),
+                                           // a head size under one vector (padded inside)
+                                           std::make_tuple(9, 200, 2, 2, 8)));
 
 TEST(Attention, PaddingRuleKeepsTheDiagonal) {
     // Keys 0..5 are the query rows' own tokens (queries are the last 4 of 6 tokens, as when a
@@ -82,7 +86,8 @@ TEST(Attention, PaddingRuleKeepsTheDiagonal) {
     for (int c = 0; c < d; ++c) EXPECT_NEAR(out[size_t(1 * hq * d + c)], v[size_t(3 * d + c)], 1e-6);
 }
 
-// Masks across several query tiles (31 rows each for 2100 keys; the last tile has 6 rows).
+// Masks across several query and key blocks (130 queries, 2100 keys: the last blocks are short).
+// Padded queries see only their own key, near the end: every block before it is fully masked.
 TEST(Attention, MasksHoldAcrossTiles) {
     const int lq = 130, lk = 2100, hq = 4, hkv = 2, d = 16;
     AttentionShape s{lq, lk, hq, hkv, d, hq * d, hkv * d, hkv * d, hq * d};
