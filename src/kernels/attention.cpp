@@ -6,6 +6,7 @@
 #include <limits>
 #include <vector>
 
+#include "core/tensor.h"
 #include "kernels/fast_exp.h"
 
 namespace dimple {
@@ -13,11 +14,11 @@ namespace dimple {
 // Flash-style attention (Dao et al., "FlashAttention", 2022) on the CPU: each task takes one head
 // and a block of kQueryRows queries through the keys in blocks of kKeyCols, keeping the block's
 // scores, the running row maxima and sums, and the output rows in a per-thread workspace of about
-// 100 KB (L2-resident), with the softmax computed online. Nothing of size q_len x kv_len is ever
-// held, tasks run in parallel over heads and query blocks, and one call costs one OpenMP region
-// rather than two library products per head (the vision tower's windows are 64 queries wide).
-// Written by hand because oneDNN's CPU matmul has no fused attention and per-tile library calls
-// cost more than a 32x64 tile's arithmetic.
+// 112 KB at head_dim 128 (L2-resident), with the softmax computed online. Nothing of size
+// q_len x kv_len is held, tasks run in parallel over heads and query blocks, and one call costs one
+// OpenMP region rather than two library products per head: the vision tower's 64-token windows
+// gain most (BENCHMARKS.md). Written by hand because oneDNN's CPU matmul has no fused attention
+// and a library call per 64x64 tile costs more than the tile's arithmetic.
 //
 // This file is compiled with fp contraction (a*b+c as one fma): its sums are not part of any
 // bit-exact path, and the fma is what makes the tile products fast.
@@ -26,10 +27,17 @@ namespace {
 
 constexpr int64_t kQueryRows = 64;  // queries per task
 constexpr int64_t kKeyCols = 64;    // keys per block
-constexpr int64_t kLanes = 16;      // floats per vector below (one AVX-512 register, two AVX2 ones)
-// Query rows a micro-kernel updates together: 8 rows x 2 vectors of scores, 8 rows x 1 vector of
-// output, enough independent fma chains to hide the fma latency on two pipes.
-constexpr int64_t kRowGroup = 8;
+// The micro-kernels below keep ROWS x VECS accumulators, VECS loaded vectors and a broadcast in
+// registers: 4 x 4 (or 4 x 5) of AVX-512's 32, 2 x 4 of AVX2's (or SSE's) 16. Enough independent
+// fma chains to hide the fma latency, and each loaded vector serves ROWS fmas.
+#if defined(__AVX512F__)
+constexpr int64_t kLanes = 16, kTileRows = 4, kMaxVecs = 5;
+#elif defined(__AVX__)
+constexpr int64_t kLanes = 8, kTileRows = 2, kMaxVecs = 4;
+#else
+constexpr int64_t kLanes = 4, kTileRows = 2, kMaxVecs = 4;
+#endif
+constexpr int64_t kScoreVecs = 4;
 
 using vec = float __attribute__((vector_size(kLanes * sizeof(float))));
 
@@ -39,15 +47,21 @@ inline vec load(const float* p) {
     return v;
 }
 inline void store(float* p, vec v) { std::memcpy(p, &v, sizeof v); }
+// Keeps v in a register: GCC would otherwise fold its load into every fma that reads it, one load
+// per fma, and the micro-kernels would wait on loads (measured 30% slower).
+inline void pin(vec& v) {
+#if defined(__x86_64__)
+    asm("" : "+v"(v));
+#endif
+}
 
 // The per-thread workspace of one task; head_dim padded to a multiple of kLanes with zeros.
 struct Workspace {
     int64_t dp = 0;
-    std::vector<float> q, kt, v, s, o, row_max, row_sum;
+    std::vector<float> q, v, s, o, row_max, row_sum;
     void reserve(int64_t padded_dim) {
         dp = padded_dim;
         q.assign(size_t(kQueryRows * dp), 0.f);
-        kt.assign(size_t(dp * kKeyCols), 0.f);
         v.assign(size_t(kKeyCols * dp), 0.f);
         s.assign(size_t(kQueryRows * kKeyCols), 0.f);
         o.assign(size_t(kQueryRows * dp), 0.f);
@@ -56,38 +70,81 @@ struct Workspace {
     }
 };
 
-// s[i, :] = q[i, :] . kt[:, :] for the block's kQueryRows x kKeyCols scores.
-void tile_scores(Workspace& w) {
-    for (int64_t i = 0; i < kQueryRows; i += kRowGroup)
-        for (int64_t j = 0; j < kKeyCols; j += 2 * kLanes) {
-            vec acc[kRowGroup][2] = {};
-            for (int64_t d = 0; d < w.dp; ++d) {
-                const vec k0 = load(&w.kt[size_t(d * kKeyCols + j)]);
-                const vec k1 = load(&w.kt[size_t(d * kKeyCols + j + kLanes)]);
-                for (int64_t r = 0; r < kRowGroup; ++r) {
-                    const float qd = w.q[size_t((i + r) * w.dp + d)];
-                    acc[r][0] += qd * k0;
-                    acc[r][1] += qd * k1;
-                }
-            }
-            for (int64_t r = 0; r < kRowGroup; ++r) {
-                store(&w.s[size_t((i + r) * kKeyCols + j)], acc[r][0]);
-                store(&w.s[size_t((i + r) * kKeyCols + j + kLanes)], acc[r][1]);
-            }
+// The keys of every kv head transposed once per call, block by block, [kv_heads][key blocks][dp]
+// [kKeyCols], zero beyond kv_len and head_dim: the tasks of a kv head's query heads share them.
+Tensor transposed_keys(const float* k, const AttentionShape& s, int64_t dp, int64_t key_blocks) {
+    Tensor kt = Tensor::f32({s.kv_heads * key_blocks, dp * kKeyCols});
+    const int64_t D = s.head_dim;
+#pragma omp parallel for if (s.kv_len * s.kv_heads * D > (1 << 16))
+    for (int64_t t = 0; t < s.kv_heads * key_blocks; ++t) {
+        const int64_t kh = t / key_blocks, j0 = (t % key_blocks) * kKeyCols;
+        float* block = kt.row(t);
+        std::fill(block, block + dp * kKeyCols, 0.f);
+        for (int64_t j = 0; j < std::min(kKeyCols, s.kv_len - j0); ++j) {
+            const float* kr = k + (j0 + j) * s.k_stride + kh * D;
+            for (int64_t c = 0; c < D; ++c) block[c * kKeyCols + j] = kr[c];
         }
+    }
+    return kt;
 }
 
-// o[i, :] += s[i, :] . v[:, :] (s holds the block's probabilities by now).
-void tile_mix(Workspace& w) {
-    for (int64_t i = 0; i < kQueryRows; i += kRowGroup)
-        for (int64_t c = 0; c < w.dp; c += kLanes) {
-            vec acc[kRowGroup];
-            for (int64_t r = 0; r < kRowGroup; ++r) acc[r] = load(&w.o[size_t((i + r) * w.dp + c)]);
-            for (int64_t j = 0; j < kKeyCols; ++j) {
-                const vec vj = load(&w.v[size_t(j * w.dp + c)]);
-                for (int64_t r = 0; r < kRowGroup; ++r) acc[r] += w.s[size_t((i + r) * kKeyCols + j)] * vj;
+// s[i, j : j + 4 * kLanes] = q[i, :] . kt[:, j : j + 4 * kLanes] for kTileRows query rows from i.
+void score_tile(Workspace& w, const float* kt, int64_t i, int64_t j) {
+    vec acc[kTileRows][kScoreVecs] = {};
+    for (int64_t d = 0; d < w.dp; ++d) {
+        vec kd[kScoreVecs];
+        for (int64_t n = 0; n < kScoreVecs; ++n) {
+            kd[n] = load(kt + d * kKeyCols + j + n * kLanes);
+            pin(kd[n]);
+        }
+        for (int64_t r = 0; r < kTileRows; ++r) {
+            const float qd = w.q[size_t((i + r) * w.dp + d)];
+            for (int64_t n = 0; n < kScoreVecs; ++n) acc[r][n] += qd * kd[n];
+        }
+    }
+    for (int64_t r = 0; r < kTileRows; ++r)
+        for (int64_t n = 0; n < kScoreVecs; ++n) store(&w.s[size_t((i + r) * kKeyCols + j + n * kLanes)], acc[r][n]);
+}
+
+// s = q . kt for the block's kQueryRows x kKeyCols scores.
+void tile_scores(Workspace& w, const float* kt) {
+    for (int64_t i = 0; i < kQueryRows; i += kTileRows)
+        for (int64_t j = 0; j < kKeyCols; j += kScoreVecs * kLanes) score_tile(w, kt, i, j);
+}
+
+// o[i, c : c + NV * kLanes] += s[i, :] . v[:, c : c + NV * kLanes] for kTileRows query rows from i.
+template <int NV>
+void mix_tile(Workspace& w, const float* v, int64_t i, int64_t c) {
+    vec acc[kTileRows][NV];
+    for (int64_t r = 0; r < kTileRows; ++r)
+        for (int64_t n = 0; n < NV; ++n) acc[r][n] = load(&w.o[size_t((i + r) * w.dp + c + n * kLanes)]);
+    for (int64_t j = 0; j < kKeyCols; ++j) {
+        vec vj[NV];
+        for (int64_t n = 0; n < NV; ++n) {
+            vj[n] = load(v + j * w.dp + c + n * kLanes);
+            pin(vj[n]);
+        }
+        for (int64_t r = 0; r < kTileRows; ++r) {
+            const float p = w.s[size_t((i + r) * kKeyCols + j)];
+            for (int64_t n = 0; n < NV; ++n) acc[r][n] += p * vj[n];
+        }
+    }
+    for (int64_t r = 0; r < kTileRows; ++r)
+        for (int64_t n = 0; n < NV; ++n) store(&w.o[size_t((i + r) * w.dp + c + n * kLanes)], acc[r][n]);
+}
+
+// o += s . v (s holds the block's probabilities by now; v is the workspace's copy, rows dp apart),
+// in column chunks of at most kMaxVecs vectors.
+void tile_mix(Workspace& w, const float* v) {
+    for (int64_t i = 0; i < kQueryRows; i += kTileRows)
+        for (int64_t c = 0; c < w.dp;) {
+            switch (std::min(kMaxVecs, (w.dp - c) / kLanes)) {
+                case 5: mix_tile<5>(w, v, i, c), c += 5 * kLanes; break;
+                case 4: mix_tile<4>(w, v, i, c), c += 4 * kLanes; break;
+                case 3: mix_tile<3>(w, v, i, c), c += 3 * kLanes; break;
+                case 2: mix_tile<2>(w, v, i, c), c += 2 * kLanes; break;
+                default: mix_tile<1>(w, v, i, c), c += kLanes; break;
             }
-            for (int64_t r = 0; r < kRowGroup; ++r) store(&w.o[size_t((i + r) * w.dp + c)], acc[r]);
         }
 }
 
@@ -116,8 +173,8 @@ void online_softmax(Workspace& w, int64_t rows) {
     }
 }
 
-// One task: query rows [i0, i0 + rows) of query head h.
-void attend_block(const float* q, const float* k, const float* v, float* out, const AttentionShape& s,
+// One task: query rows [i0, i0 + rows) of query head h; kt from transposed_keys.
+void attend_block(const float* q, const float* kt, const float* v, float* out, const AttentionShape& s,
                   const AttentionMask& mask, int64_t h, int64_t i0, int64_t rows, Workspace& w) {
     const int64_t D = s.head_dim, kh = h / (s.q_heads / s.kv_heads);
     const float scale = 1.0f / std::sqrt(float(D));
@@ -128,19 +185,15 @@ void attend_block(const float* q, const float* k, const float* v, float* out, co
     std::fill(w.row_max.begin(), w.row_max.end(), kMasked);
     std::fill(w.row_sum.begin(), w.row_sum.end(), 0.f);
 
-    for (int64_t j0 = 0; j0 < s.kv_len; j0 += kKeyCols) {
+    const int64_t key_blocks = (s.kv_len + kKeyCols - 1) / kKeyCols;
+    for (int64_t b = 0, j0 = 0; b < key_blocks; ++b, j0 += kKeyCols) {
         const int64_t cols = std::min(kKeyCols, s.kv_len - j0);
-        if (cols < kKeyCols) {  // the last, short block: zero keys and values beyond it
-            std::fill(w.kt.begin(), w.kt.end(), 0.f);
-            std::fill(w.v.begin(), w.v.end(), 0.f);
-        }
-        for (int64_t j = 0; j < cols; ++j) {
-            const float* kr = k + (j0 + j) * s.k_stride + kh * D;
-            const float* vr = v + (j0 + j) * s.v_stride + kh * D;
-            for (int64_t c = 0; c < D; ++c) w.kt[size_t(c * kKeyCols + j)] = kr[c];
-            std::memcpy(&w.v[size_t(j * w.dp)], vr, size_t(D) * sizeof(float));
-        }
-        tile_scores(w);
+        // The block's value rows, copied next to each other (read in place, kv_heads * head_dim
+        // apart, they collide in L1 sets: measured 7% slower), zero beyond kv_len and head_dim.
+        if (cols < kKeyCols) std::fill(w.v.begin(), w.v.end(), 0.f);
+        for (int64_t j = 0; j < cols; ++j)
+            std::memcpy(&w.v[size_t(j * w.dp)], v + (j0 + j) * s.v_stride + kh * D, size_t(D) * sizeof(float));
+        tile_scores(w, kt + (kh * key_blocks + b) * w.dp * kKeyCols);
         for (int64_t i = 0; i < kQueryRows; ++i) {
             float* sr = &w.s[size_t(i * kKeyCols)];
             if (i >= rows) {  // a padding row of the last query block: nothing to mix
@@ -155,7 +208,7 @@ void attend_block(const float* q, const float* k, const float* v, float* out, co
                 if (j0 + j != mask.self_key[qi] && !(q_ok && mask.key_valid[j0 + j])) sr[j] = kMasked;
         }
         online_softmax(w, rows);
-        tile_mix(w);
+        tile_mix(w, w.v.data());
     }
     for (int64_t i = 0; i < rows; ++i) {
         const float inv = 1.0f / w.row_sum[size_t(i)];  // > 0: every query sees at least its own key
@@ -170,6 +223,7 @@ void attention(const float* q, const float* k, const float* v, float* out, const
                const AttentionMask& mask) {
     const int64_t blocks = (s.q_len + kQueryRows - 1) / kQueryRows, tasks = s.q_heads * blocks;
     const int64_t padded_dim = (s.head_dim + kLanes - 1) / kLanes * kLanes;
+    const Tensor kt = transposed_keys(k, s, padded_dim, (s.kv_len + kKeyCols - 1) / kKeyCols);
     // Small calls (a few tiles) are not worth waking the thread team for.
     const bool parallel = tasks > 1 && s.q_len * s.kv_len * s.head_dim * s.q_heads > (1 << 18);
 #pragma omp parallel if (parallel)
@@ -179,7 +233,7 @@ void attention(const float* q, const float* k, const float* v, float* out, const
 #pragma omp for schedule(dynamic)
         for (int64_t t = 0; t < tasks; ++t) {
             const int64_t h = t / blocks, i0 = (t % blocks) * kQueryRows;
-            attend_block(q, k, v, out, s, mask, h, i0, std::min(kQueryRows, s.q_len - i0), w);
+            attend_block(q, kt.data<float>(), v, out, s, mask, h, i0, std::min(kQueryRows, s.q_len - i0), w);
         }
     }
 }
