@@ -106,9 +106,9 @@ void score_tile(Workspace& w, const float* kt, int64_t i, int64_t j) {
         for (int64_t n = 0; n < kScoreVecs; ++n) store(&w.s[size_t((i + r) * kKeyCols + j + n * kLanes)], acc[r][n]);
 }
 
-// s = q . kt for the block's kQueryRows x kKeyCols scores.
-void tile_scores(Workspace& w, const float* kt) {
-    for (int64_t i = 0; i < kQueryRows; i += kTileRows)
+// s = q . kt for the block's first `rows` (a multiple of kTileRows) x kKeyCols scores.
+void tile_scores(Workspace& w, const float* kt, int64_t rows) {
+    for (int64_t i = 0; i < rows; i += kTileRows)
         for (int64_t j = 0; j < kKeyCols; j += kScoreVecs * kLanes) score_tile(w, kt, i, j);
 }
 
@@ -134,9 +134,9 @@ void mix_tile(Workspace& w, const float* v, int64_t i, int64_t c) {
 }
 
 // o += s . v (s holds the block's probabilities by now; v is the workspace's copy, rows dp apart),
-// in column chunks of at most kMaxVecs vectors.
-void tile_mix(Workspace& w, const float* v) {
-    for (int64_t i = 0; i < kQueryRows; i += kTileRows)
+// in column chunks of at most kMaxVecs vectors, for the first `rows` (a multiple of kTileRows).
+void tile_mix(Workspace& w, const float* v, int64_t rows) {
+    for (int64_t i = 0; i < rows; i += kTileRows)
         for (int64_t c = 0; c < w.dp;) {
             switch (std::min(kMaxVecs, (w.dp - c) / kLanes)) {
                 case 5: mix_tile<5>(w, v, i, c), c += 5 * kLanes; break;
@@ -186,6 +186,8 @@ void attend_block(const float* q, const float* kt, const float* v, float* out, c
     std::fill(w.row_sum.begin(), w.row_sum.end(), 0.f);
 
     const int64_t key_blocks = (s.kv_len + kKeyCols - 1) / kKeyCols;
+    // A short last query block (or a short window) computes only the tiles that hold its rows.
+    const int64_t tile_rows = (rows + kTileRows - 1) / kTileRows * kTileRows;
     for (int64_t b = 0, j0 = 0; b < key_blocks; ++b, j0 += kKeyCols) {
         const int64_t cols = std::min(kKeyCols, s.kv_len - j0);
         // The block's value rows, copied next to each other (read in place, kv_heads * head_dim
@@ -193,10 +195,10 @@ void attend_block(const float* q, const float* kt, const float* v, float* out, c
         if (cols < kKeyCols) std::fill(w.v.begin(), w.v.end(), 0.f);
         for (int64_t j = 0; j < cols; ++j)
             std::memcpy(&w.v[size_t(j * w.dp)], v + (j0 + j) * s.v_stride + kh * D, size_t(D) * sizeof(float));
-        tile_scores(w, kt + (kh * key_blocks + b) * w.dp * kKeyCols);
-        for (int64_t i = 0; i < kQueryRows; ++i) {
+        tile_scores(w, kt + (kh * key_blocks + b) * w.dp * kKeyCols, tile_rows);
+        for (int64_t i = 0; i < tile_rows; ++i) {
             float* sr = &w.s[size_t(i * kKeyCols)];
-            if (i >= rows) {  // a padding row of the last query block: nothing to mix
+            if (i >= rows) {  // a padding row of the last tile: nothing to mix
                 std::fill(sr, sr + kKeyCols, 0.f);
                 continue;
             }
@@ -208,7 +210,7 @@ void attend_block(const float* q, const float* kt, const float* v, float* out, c
                 if (j0 + j != mask.self_key[qi] && !(q_ok && mask.key_valid[j0 + j])) sr[j] = kMasked;
         }
         online_softmax(w, rows);
-        tile_mix(w, w.v.data());
+        tile_mix(w, w.v.data(), tile_rows);
     }
     for (int64_t i = 0; i < rows; ++i) {
         const float inv = 1.0f / w.row_sum[size_t(i)];  // > 0: every query sees at least its own key
