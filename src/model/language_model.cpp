@@ -52,6 +52,7 @@ struct Segment {
     int64_t keep = 0;
     KvCache* keep_into = nullptr;
     int64_t keep_row = 0;
+    VisualPruning* prune = nullptr;
 };
 
 // Equal-length rows share one cache and one keep target; packed sequences each have their own.
@@ -72,12 +73,30 @@ std::vector<Segment> segments_of(const ForwardInput& in) {
     for (const PackedSequence& p : in.packed) {
         const int64_t past = p.past ? p.past->len : 0;
         check(p.len >= 1 && p.keep <= p.len && (!p.past || p.past->batch == 1), "forward: bad packed sequence");
-        segs.push_back({row, p.len, past, p.past, 0, keys, p.keep, p.keep_into, 0});
+        check(!p.prune || (p.prune->layer >= 0 && p.prune->query_rows.size() > 0), "forward: bad visual pruning");
+        segs.push_back({row, p.len, past, p.past, 0, keys, p.keep, p.keep_into, 0, p.prune});
         row += p.len;
         keys += past + p.len;
     }
     check(row == in.len, "forward: packed sequences hold ", row, " rows, not ", in.len);
     return segs;
+}
+
+// The keys of a later layer that a pruned segment still sees (`past` cached ones, then its rows).
+struct PrunedKeys {
+    std::vector<uint8_t> key_valid, query_valid;
+    std::vector<int64_t> self_key;
+};
+
+PrunedKeys pruned_keys(const VisualPruning& p, int64_t past_at_prune, int64_t past, int64_t len) {
+    PrunedKeys m{std::vector<uint8_t>(size_t(past + len), 1), std::vector<uint8_t>(size_t(len), 1), {}};
+    for (int64_t i = 0; i < len; ++i) m.self_key.push_back(past + i);
+    for (int64_t c : p.dropped) {
+        const int64_t at = c >= past_at_prune ? past + c - past_at_prune
+                           : p.later_index.empty() ? c : p.later_index[size_t(c)];
+        if (at >= 0) m.key_valid[size_t(at)] = 0;
+    }
+    return m;
 }
 
 }  // namespace
@@ -184,8 +203,14 @@ Tensor LanguageModel::forward(const ForwardInput& in) const {
     Tensor act = Tensor::f32({N, cfg_.intermediate_size});
     Tensor gate_up = Tensor::f32({N, 2 * int64_t(cfg_.intermediate_size)});
 
+    check(in.skip_layers.empty() || (in.skip_layers.size() == layers_.size() && keep_targets.empty()),
+          "forward: a call that fills a cache runs every layer");
     for (size_t li = 0; li < layers_.size(); ++li) {
         const Layer& l = layers_[li];
+        if (!in.skip_layers.empty() && in.skip_layers[li]) {
+            if (in.trace && li + 1 < layers_.size()) in.trace->push_back(x.clone());
+            continue;
+        }
         rms_norm(x.data<float>(), l.input_norm.data<float>(), h.data<float>(), N, H, eps);
         Tensor q = l.q.forward(h), k = l.k.forward(h), v = l.v.forward(h);
 #pragma omp parallel for if (N * H > (1 << 16))
@@ -193,19 +218,20 @@ Tensor LanguageModel::forward(const ForwardInput& in) const {
             apply_rotary(q.row(r), nq, D, D, rope.cos_row(r), rope.sin_row(r));
             apply_rotary(k.row(r), nkv, D, D, rope.cos_row(r), rope.sin_row(r));
         }
-        // Keys/values of each segment: the cached ones, then this call's.
+        // Keys/values of each segment: the cached ones (as many as this layer holds), then this call's.
         const size_t kv_row = size_t(nkv * D) * sizeof(float);
         for (KvCache* c : keep_targets) {
             c->k.push_back(Tensor::f32({c->batch, c->len, nkv * D}));
             c->v.push_back(Tensor::f32({c->batch, c->len, nkv * D}));
         }
         for (const Segment& s : segs) {
-            if (s.past) {
-                std::memcpy(keys.row(s.key_row), s.cache->k[li].row(s.cache_row * s.past), size_t(s.past) * kv_row);
-                std::memcpy(values.row(s.key_row), s.cache->v[li].row(s.cache_row * s.past), size_t(s.past) * kv_row);
+            const int64_t pl = s.cache ? s.cache->layer_len(li) : 0;
+            if (pl > 0) {
+                std::memcpy(keys.row(s.key_row), s.cache->k[li].row(s.cache_row * pl), size_t(pl) * kv_row);
+                std::memcpy(values.row(s.key_row), s.cache->v[li].row(s.cache_row * pl), size_t(pl) * kv_row);
             }
-            std::memcpy(keys.row(s.key_row + s.past), k.row(s.row), size_t(s.len) * kv_row);
-            std::memcpy(values.row(s.key_row + s.past), v.row(s.row), size_t(s.len) * kv_row);
+            std::memcpy(keys.row(s.key_row + pl), k.row(s.row), size_t(s.len) * kv_row);
+            std::memcpy(values.row(s.key_row + pl), v.row(s.row), size_t(s.len) * kv_row);
             if (s.keep_into) {
                 std::memcpy(s.keep_into->k[li].row(s.keep_row * s.keep), k.row(s.row), size_t(s.keep) * kv_row);
                 std::memcpy(s.keep_into->v[li].row(s.keep_row * s.keep), v.row(s.row), size_t(s.keep) * kv_row);
@@ -213,9 +239,23 @@ Tensor LanguageModel::forward(const ForwardInput& in) const {
         }
         for (size_t b = 0; b < segs.size(); ++b) {
             const Segment& s = segs[b];
-            const AttentionShape shape{s.len, s.past + s.len, nq, nkv, D, nq * D, nkv * D, nkv * D, nq * D};
+            const int64_t pl = s.cache ? s.cache->layer_len(li) : 0;
+            const AttentionShape shape{s.len, pl + s.len, nq, nkv, D, nq * D, nkv * D, nkv * D, nq * D};
             AttentionMask mask;
             if (any_padding) mask = {key_valid.data() + b * T, query_valid.data() + b * L, self_key.data()};
+            PrunedKeys pruned;
+            if (s.prune && int(li) == s.prune->layer) {
+                const AttentionHeads heads{nq, nkv, D, nq * D, nkv * D};
+                std::vector<int64_t> rows;
+                for (int64_t i : s.prune->query_rows) rows.push_back(s.row + i);
+                const std::vector<double> score =
+                    attention_received(q.data<float>(), rows, keys.row(s.key_row), pl + s.len, heads, s.prune->candidates);
+                s.prune->dropped = least_attended(s.prune->candidates, score, s.prune->keep);
+            } else if (s.prune && int(li) > s.prune->layer && !s.prune->dropped.empty()) {
+                const int64_t past_at_prune = s.cache ? s.cache->layer_len(size_t(s.prune->layer)) : 0;
+                pruned = pruned_keys(*s.prune, past_at_prune, pl, s.len);
+                mask = {pruned.key_valid.data(), pruned.query_valid.data(), pruned.self_key.data()};
+            }
             attention(q.row(s.row), keys.row(s.key_row), values.row(s.key_row), attn_out.row(s.row), shape, mask);
         }
         l.o.forward(attn_out.data<float>(), N, h.data<float>());
@@ -227,6 +267,15 @@ Tensor LanguageModel::forward(const ForwardInput& in) const {
         l.down.forward(act.data<float>(), N, h.data<float>());
         add_inplace(x.data<float>(), h.data<float>(), N * H);
         if (in.trace && li + 1 < layers_.size()) in.trace->push_back(x.clone());
+    }
+    // A cache filled by a pruning call keeps, after the pruning layer, only the keys still seen.
+    for (const Segment& s : segs) {
+        if (!s.prune || !s.keep_into || s.prune->dropped.empty()) continue;
+        const int64_t past_at_prune = s.cache ? s.cache->layer_len(size_t(s.prune->layer)) : 0;
+        std::vector<int64_t> own;
+        for (int64_t c : s.prune->dropped)
+            if (c >= past_at_prune && c - past_at_prune < s.keep) own.push_back(c - past_at_prune);
+        drop_rows(*s.keep_into, size_t(s.prune->layer) + 1, own);
     }
     rms_norm(x.data<float>(), final_norm_.data<float>(), x.data<float>(), N, H, eps);
     if (in.trace) in.trace->push_back(x.clone());

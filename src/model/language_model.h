@@ -10,17 +10,11 @@
 #include "io/checkpoint.h"
 #include "io/config.h"
 #include "kernels/matmul.h"
+#include "model/kv_cache.h"
 #include "model/positions.h"
+#include "model/visual_pruning.h"
 
 namespace dimple {
-
-// Keys/values of the first `len` positions of each of `batch` rows, per layer, rotary already
-// applied: what prefilling keeps from step 1 (spec section 8).
-struct KvCache {
-    int64_t batch = 0, len = 0;
-    std::vector<Tensor> k, v;  // per layer [batch, len, kv_heads * head_dim]
-    std::vector<uint8_t> valid;  // [batch, len]: 0 for left padding
-};
 
 // One sequence of a packed batch (continuous batching): `len` rows of the input, attending to its
 // own cache `past` (batch 1, may be null) and to its own rows only.
@@ -29,6 +23,7 @@ struct PackedSequence {
     const KvCache* past = nullptr;
     int64_t keep = 0;              // store keys/values of its first `keep` tokens...
     KvCache* keep_into = nullptr;  // ...here (batch 1)
+    VisualPruning* prune = nullptr;  // hides image keys from the layers after prune->layer
 };
 
 // One forward call. Rows are b-major: row b*len + i is token i of sequence b.
@@ -41,6 +36,7 @@ struct ForwardInput {
     int64_t keep = 0;         // store keys/values of the first `keep` tokens of each row...
     KvCache* keep_into = nullptr;  // ...here
     std::vector<Tensor>* trace = nullptr;  // hidden states: input, each layer but the last, final norm
+    std::vector<uint8_t> skip_layers;       // [layers], 1: the whole call skips that layer; empty: none
     // Packed sequences instead of equal-length rows: batch 1, `len` = their total length, the rows
     // holding the sequences one after another, and `past`, `keep`, `valid` unused. Each sequence
     // sees exactly the keys it would see alone, with the same attention shapes, and every other
