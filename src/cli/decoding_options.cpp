@@ -26,6 +26,41 @@ void add_decoding_options(CLI::App* cmd, DecodingOptions& o) {
                     "Structure prior for the answer, e.g. '{\"name\": \"<mask:6>\"}' (see README)");
     cmd->add_option("--length", o.length, "Exact answer length: eos at this offset, then pad");
     cmd->add_option("--fix-ids", o.fix_ids, "Fix answer positions to raw ids: OFFSET:ID,...");
+    // Faster decoding: approximations (but --early-stop loop) measured in BENCHMARKS.md.
+    const std::string fast = "Faster decoding (approximate, off by default)";
+    cmd->add_option("--early-stop", o.early_stop,
+                    "off | loop (end once no mask precedes the first eos: exact) | rows (also stop feeding "
+                    "the rows after it)")
+        ->capture_default_str()->group(fast);
+    cmd->add_option("--block-length", o.block_length, "Semi-autoregressive blocks of this many tokens (0: off)")
+        ->capture_default_str()->group(fast);
+    cmd->add_flag("--dual-cache", o.dual_cache, "With blocks: cache the answer's keys/values outside the block")
+        ->group(fast);
+    cmd->add_option("--cache-refresh", o.cache_refresh, "Dual cache: also refresh every N steps (0: per block)")
+        ->capture_default_str()->group(fast);
+    cmd->add_option("--skip-layers", o.skip_layers, "Decoder layers the answer skips, e.g. 15-27/2")->group(fast);
+    cmd->add_option("--skip-from", o.skip_from, "First step that skips them")->capture_default_str()->group(fast);
+    cmd->add_option("--prune-layer", o.prune_layer, "Visual-token pruning after this layer (-1: off)")
+        ->capture_default_str()->group(fast);
+    cmd->add_option("--prune-keep", o.prune_keep, "Share of image tokens kept")->capture_default_str()->group(fast);
+    cmd->add_option("--prune-when", o.prune_when, "prefill | late (from --prune-step) | progressive (until it)")
+        ->capture_default_str()->group(fast);
+    cmd->add_option("--prune-step", o.prune_step, "Step of late / progressive pruning")->capture_default_str()->group(fast);
+}
+
+Acceleration acceleration(const DecodingOptions& o) {
+    Acceleration a;
+    a.early_stop = parse_early_stop(o.early_stop);
+    a.block_length = o.block_length;
+    a.dual_cache = o.dual_cache;
+    a.cache_refresh = o.cache_refresh;
+    if (!o.skip_layers.empty()) a.skip_layers = parse_layer_list(o.skip_layers);
+    a.skip_from_step = o.skip_from;
+    a.prune_layer = o.prune_layer;
+    a.prune_keep = o.prune_keep;
+    a.prune_when = parse_prune_when(o.prune_when);
+    a.prune_step = o.prune_step;
+    return a;
 }
 
 GenerateOptions generate_options(const DecodingOptions& o, const Engine& engine) {
@@ -45,6 +80,7 @@ GenerateOptions generate_options(const DecodingOptions& o, const Engine& engine)
     g.seed = o.seed;
     g.fixed = engine.priors(o.answer_template, o.length, o.max_new_tokens);
     for (const auto& [offset, id] : parse_fixed_ids(o.fix_ids)) g.fixed[offset] = id;
+    g.accel = acceleration(o);
     return g;
 }
 

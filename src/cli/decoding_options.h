@@ -19,9 +19,17 @@ struct DecodingOptions {
     uint64_t seed = 0;
     std::string answer_template, fix_ids;
     std::optional<int64_t> length;
+    // Faster decoding (decode/acceleration.h), all off by default.
+    std::string early_stop = "off", skip_layers, prune_when = "prefill";
+    int block_length = 0, cache_refresh = 0, skip_from = 1, prune_layer = -1, prune_step = 4;
+    bool dual_cache = false;
+    float prune_keep = 1.f;
 };
 
 void add_decoding_options(CLI::App* cmd, DecodingOptions& o);
+
+// The faster-decoding options (throws dimple::Error on a bad name or layer list).
+Acceleration acceleration(const DecodingOptions& o);
 
 // The options for generate(); structure priors are tokenized with the engine's tokenizer.
 GenerateOptions generate_options(const DecodingOptions& o, const Engine& engine);

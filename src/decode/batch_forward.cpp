@@ -4,15 +4,21 @@
 
 namespace dimple {
 
-std::vector<Tensor> batch_logits(const LanguageModel& lm, std::span<const StepFeed> feeds) {
+namespace {
+
+// One forward call over feeds that run the same layers.
+void run_group(const LanguageModel& lm, std::span<const StepFeed> feeds, const std::vector<size_t>& group,
+               std::vector<Tensor>& out) {
     const int64_t H = lm.config().hidden_size;
     ForwardInput in;
     in.batch = 1;
-    for (const StepFeed& f : feeds) in.len += f.sequence.len;
+    in.skip_layers = feeds[group.front()].skip_layers;
+    for (size_t g : group) in.len += feeds[g].sequence.len;
     in.embeddings = Tensor::f32({in.len, H});
     std::vector<int64_t> rows;
     int64_t row = 0;
-    for (const StepFeed& f : feeds) {
+    for (size_t g : group) {
+        const StepFeed& f = feeds[g];
         std::copy_n(f.embeddings.data<float>(), f.embeddings.numel(), in.embeddings.row(row));
         in.positions.insert(in.positions.end(), f.positions.begin(), f.positions.end());
         in.packed.push_back(f.sequence);
@@ -20,13 +26,29 @@ std::vector<Tensor> batch_logits(const LanguageModel& lm, std::span<const StepFe
         row += f.sequence.len;
     }
     const Tensor logits = lm.logits(lm.forward(in), rows);
-    std::vector<Tensor> out;
     int64_t first = 0;
-    for (const StepFeed& f : feeds) {
-        const int64_t n = int64_t(f.logit_rows.size());
-        out.push_back(logits.slice_rows(first, first + n));
+    for (size_t g : group) {
+        const int64_t n = int64_t(feeds[g].logit_rows.size());
+        out[g] = logits.slice_rows(first, first + n);
         first += n;
     }
+}
+
+}  // namespace
+
+std::vector<Tensor> batch_logits(const LanguageModel& lm, std::span<const StepFeed> feeds) {
+    // Feeds that skip different layers (an opt-in of some requests) cannot share a call.
+    std::vector<std::vector<size_t>> groups;
+    for (size_t i = 0; i < feeds.size(); ++i) {
+        auto same = [&](const std::vector<size_t>& g) { return feeds[g.front()].skip_layers == feeds[i].skip_layers; };
+        const auto it = std::find_if(groups.begin(), groups.end(), same);
+        if (it == groups.end())
+            groups.push_back({i});
+        else
+            it->push_back(i);
+    }
+    std::vector<Tensor> out(feeds.size());
+    for (const std::vector<size_t>& g : groups) run_group(lm, feeds, g, out);
     return out;
 }
 

@@ -5,6 +5,7 @@
 #include <numeric>
 
 #include "core/error.h"
+#include "decode/blocks.h"
 #include "decode/schedule.h"
 #include "kernels/ops.h"
 
@@ -76,6 +77,7 @@ void validate_generate_options(const GenerateOptions& o, const ModelConfig& cfg,
               ") lies outside the ", o.max_new_tokens, " answer tokens");
         check(id >= 0 && id < cfg.vocab_size, "fixed token id ", id, " is outside the vocabulary");
     }
+    validate_acceleration(o.accel, cfg.num_layers, o.use_cache);
 }
 
 DecodeState::DecodeState(const LanguageModel& lm, Prompt prompt, const GenerateOptions& opt, bool collect_debug)
@@ -92,6 +94,11 @@ DecodeState::DecodeState(const LanguageModel& lm, Prompt prompt, const GenerateO
         const int64_t id = P + j + prompt_.positions.rope_delta;
         positions_.push_back({id, id, id});
     }
+    for (int64_t p = 0; p + 1 < P; ++p) {
+        present_.push_back(p);
+        images_ += prompt_.ids[size_t(p)] == lm.config().ids.image;
+    }
+    images_kept_ = images_;
     find_masks();
     initial_masks_ = int64_t(mask_pos_.size());
 }
@@ -101,51 +108,149 @@ void DecodeState::find_masks() {
     const std::vector<int64_t>& x = res_.sequence;
     for (int64_t p = prompt_len(); p < int64_t(x.size()); ++p)
         if (x[size_t(p)] == lm_.config().ids.mask) mask_pos_.push_back(p);
+    predict_ = mask_pos_;
+    const int length = opt_.accel.block_length;
+    if (length > 0 && !mask_pos_.empty()) {
+        const Block b = block_of(mask_pos_.front() - prompt_len(), length, opt_.max_new_tokens);
+        if (b.index != block_) block_ = b.index, block_steps_ = 0;
+        std::erase_if(predict_, [&](int64_t p) { return p - prompt_len() >= b.last; });
+    }
+}
+
+// Whether the answer's text can no longer change: no mask is left before its first eos (committed
+// tokens never change and the text ends at the first eos).
+bool DecodeState::text_final() const {
+    const std::vector<int64_t>& x = res_.sequence;
+    const auto eos = std::find(x.begin() + prompt_len(), x.end(), lm_.config().ids.eos);
+    return mask_pos_.empty() || mask_pos_.front() > eos - x.begin();
 }
 
 bool DecodeState::finished() const {
+    if (opt_.accel.early_stop != EarlyStop::Off && text_final()) return true;
+    if (opt_.accel.block_length > 0) return mask_pos_.empty();
     return res_.steps_run >= opt_.steps || (opt_.pipeline == Pipeline::Dim && mask_pos_.empty());
 }
 
 std::vector<int64_t> DecodeState::answer() const { return {res_.sequence.begin() + prompt_len(), res_.sequence.end()}; }
 
+// Early stop (rows): the rows after the first eos are no longer fed once all are committed.
+int64_t DecodeState::fed_end() const {
+    const std::vector<int64_t>& x = res_.sequence;
+    const int64_t L = int64_t(x.size());
+    if (opt_.accel.early_stop != EarlyStop::Rows) return L;
+    const auto eos = std::find(x.begin() + prompt_len(), x.end(), lm_.config().ids.eos);
+    if (eos == x.end() || (!mask_pos_.empty() && mask_pos_.back() > eos - x.begin())) return L;
+    return eos - x.begin() + 1;
+}
+
+bool DecodeState::dual_refresh_due() const {
+    const int every = opt_.accel.cache_refresh;
+    return answer_cache_.k.empty() || block_ != refresh_block_ || (every > 0 && res_.steps_run - refresh_step_ >= every);
+}
+
 // With a cache, the prompt's keys/values but its last token's are kept from the first pass and every
-// later pass feeds only that token and the answer (the last prompt token predicts position P).
+// later pass feeds only that token and the answer (the last prompt token predicts position P). With
+// the dual cache, passes between refreshes feed only the active block and the row before it.
 StepFeed DecodeState::feed() {
     const std::vector<int64_t>& x = res_.sequence;
-    const int64_t L = int64_t(x.size()), P = prompt_len(), H = lm_.config().hidden_size;
+    const int64_t P = prompt_len(), H = lm_.config().hidden_size;
+    const Acceleration& a = opt_.accel;
     const bool reuse = opt_.use_cache && have_cache_;
-    const int64_t first = reuse ? P - 1 : 0;
+    int64_t first = reuse ? P - 1 : 0, end = fed_end();
     StepFeed f;
-    f.sequence.len = L - first;
-    f.embeddings = Tensor::f32({f.sequence.len, H});
-    // Prompt rows keep their embeddings (image rows included); answer rows are embedded anew.
-    for (int64_t p = first; p < P; ++p) std::copy_n(prompt_.embeddings.row(p), H, f.embeddings.row(p - first));
-    const Tensor answer = lm_.embed({x.data() + P, size_t(L - P)});
-    std::copy_n(answer.data<float>(), answer.numel(), f.embeddings.row(P - first));
-    f.positions.assign(positions_.begin() + first, positions_.end());
     if (reuse) f.sequence.past = &cache_;
     if (opt_.use_cache && !have_cache_) {
         f.sequence.keep = P - 1;
         f.sequence.keep_into = &cache_;
     }
+    if (a.dual_cache && reuse) {
+        const Block b = block_of(predict_.front() - P, a.block_length, opt_.max_new_tokens);
+        if (dual_refresh_due()) {
+            end = int64_t(x.size());  // the refresh feeds (and keeps) every answer row
+            f.sequence.keep = end - first;
+            f.sequence.keep_into = &answer_cache_;
+            refresh_block_ = block_, refresh_step_ = res_.steps_run, dual_past_built_ = false;
+        } else {
+            if (!dual_past_built_) {
+                std::vector<int64_t> outside;  // answer-cache rows (from P - 1) outside the block's feed
+                for (int64_t r = 0; r < answer_cache_.len; ++r)
+                    if (r < b.first || r > b.last) outside.push_back(r);
+                dual_past_ = join_rows(cache_, answer_cache_, outside);
+                dual_past_built_ = true;
+            }
+            first = P + b.first - 1;
+            end = std::min(end, P + b.last);
+            f.sequence.past = &dual_past_;
+        }
+    }
+    f.sequence.len = end - first;
+    f.embeddings = Tensor::f32({f.sequence.len, H});
+    // Prompt rows keep their embeddings (image rows included); answer rows are embedded anew.
+    for (int64_t p = first; p < std::min(P, end); ++p) std::copy_n(prompt_.embeddings.row(p), H, f.embeddings.row(p - first));
+    const int64_t from = std::max(first, P);
+    const Tensor answer = lm_.embed({x.data() + from, size_t(end - from)});
+    std::copy_n(answer.data<float>(), answer.numel(), f.embeddings.row(from - first));
+    f.positions.assign(positions_.begin() + first, positions_.begin() + end);
     have_cache_ = have_cache_ || opt_.use_cache;
     fed_ = f.sequence.len;
-    for (int64_t p : mask_pos_) f.logit_rows.push_back(std::max<int64_t>(p - 1, 0) - first);
+    for (int64_t p : predict_) f.logit_rows.push_back(std::max<int64_t>(p - 1, 0) - first);
+    if (!a.skip_layers.empty() && res_.steps_run >= a.skip_from_step && !f.sequence.keep_into) {
+        f.skip_layers.assign(size_t(lm_.config().num_layers), 0);
+        for (int l : a.skip_layers) f.skip_layers[size_t(l)] = 1;
+    }
+    plan_pruning(f, first);
     return f;
+}
+
+// Visual-token pruning: when the schedule keeps fewer image tokens than the cache holds, this pass
+// chooses which (the first pass among its own rows, later ones among the cached keys).
+void DecodeState::plan_pruning(StepFeed& f, int64_t first) {
+    prune_ = VisualPruning{};
+    const Acceleration& a = opt_.accel;
+    const int64_t target = std::max<int64_t>(1, std::llround(prune_keep_at(a, res_.steps_run) * double(images_)));
+    if (!a.prunes() || images_ == 0 || target >= images_kept_) return;
+    const int64_t image = lm_.config().ids.image, P = prompt_len();
+    prune_.layer = a.prune_layer;
+    prune_.keep = target;
+    prune_from_cache_ = f.sequence.past != nullptr;
+    if (prune_from_cache_) {
+        prune_.later_index.assign(size_t(P - 1), -1);
+        for (size_t i = 0; i < present_.size(); ++i) {
+            prune_.later_index[size_t(present_[i])] = int64_t(i);
+            if (prompt_.ids[size_t(present_[i])] == image) prune_.candidates.push_back(present_[i]);
+        }
+        for (int64_t r = 0; r < f.sequence.len; ++r) prune_.query_rows.push_back(r);
+    } else {
+        for (int64_t r = 0; r < f.sequence.len; ++r) {
+            const int64_t p = first + r;
+            (p < P && prompt_.ids[size_t(p)] == image ? prune_.candidates : prune_.query_rows).push_back(r);
+        }
+    }
+    f.sequence.prune = &prune_;
+}
+
+// After the pass: the dropped keys leave the caches' later layers (a first pass already left them
+// out of the cache it filled).
+void DecodeState::apply_pruning() {
+    if (prune_.dropped.empty()) return;
+    std::vector<int64_t> at;  // their rows in the later layers
+    for (int64_t c : prune_.dropped) at.push_back(prune_from_cache_ ? prune_.later_index[size_t(c)] : c);
+    if (prune_from_cache_) {
+        drop_rows(cache_, size_t(prune_.layer) + 1, at);
+        if (dual_past_built_) drop_rows(dual_past_, size_t(prune_.layer) + 1, at);
+    }
+    std::erase_if(present_, [&](int64_t p) { return std::binary_search(prune_.dropped.begin(), prune_.dropped.end(), p); });
+    images_kept_ -= int64_t(prune_.dropped.size());
+    prune_ = VisualPruning{};
 }
 
 void DecodeState::step(const Tensor& logits, double forward_seconds) {
     const auto t0 = std::chrono::steady_clock::now();
     check(!finished(), "decoding step after the last one");
     std::vector<int64_t>& x = res_.sequence;
-    const std::vector<int64_t>& mpos = mask_pos_;
+    const std::vector<int64_t>& mpos = predict_;
     const int64_t V = lm_.config().vocab_size, P = prompt_len();
-    const int i = res_.steps_run;
-    const bool dim = opt_.pipeline == Pipeline::Dim;
-    const bool original_conf = dim && opt_.use_original_confidence;
-    const bool threshold_on = dim && opt_.threshold && *opt_.threshold > 0;
-    const ConfidenceKind kind = confidence_kind(opt_.alg);
+    const bool original_conf = opt_.pipeline == Pipeline::Dim && opt_.use_original_confidence;
 
     std::vector<TokenChoice> choice(mpos.size());
     StepDebug dbg;
@@ -154,69 +259,85 @@ void DecodeState::step(const Tensor& logits, double forward_seconds) {
         check(logits.dim(0) == int64_t(mpos.size()) && logits.dim(1) == V, "decoding step: logits [", logits.dim(0),
               ", ", logits.dim(1), "] for ", mpos.size(), " masks over a vocabulary of ", V);
         // Each mask draws from its own stream (seed, step, position), so the rows run in parallel.
-        choice = choose_tokens(logits.data<float>(), int64_t(mpos.size()), V, opt_.sampling, kind, original_conf,
-                               opt_.seed, i, mpos);
+        choice = choose_tokens(logits.data<float>(), int64_t(mpos.size()), V, opt_.sampling, confidence_kind(opt_.alg),
+                               original_conf, opt_.seed, res_.steps_run, mpos);
         if (collect_debug_) dbg = step_debug(logits, mpos, fed_, V);
     }
     committed_.clear();
-    auto commit = [&](size_t k) {
-        x[size_t(mpos[k])] = choice[k].token;
-        committed_.push_back(mpos[k] - P);
-    };
-    const bool last = i == opt_.steps - 1;
-    const int64_t masks = int64_t(mpos.size());
-
-    bool done = false;
-    if (threshold_on) {
-        if (last) {
-            for (size_t k = 0; k < mpos.size(); ++k) commit(k);
-            done = true;
-        } else {
-            for (size_t k = 0; k < mpos.size(); ++k)
-                if (choice[k].confidence > *opt_.threshold) commit(k), done = true;
+    if (!mpos.empty())
+        for (size_t k : commits(choice)) {
+            x[size_t(mpos[k])] = choice[k].token;
+            committed_.push_back(mpos[k] - P);
         }
-    }
-    if (!done && masks > 0) {
-        if (opt_.alg == Algorithm::Autoregressive) {
-            commit(0);  // exactly one token per step, the leftmost mask (quirk G5)
-        } else if (dim) {
-            const DimTransfer d = dim_transfer(ts_, i, masks, initial_masks_);
-            if (opt_.alg == Algorithm::Origin) {
-                std::vector<size_t> order(mpos.size());
-                std::iota(order.begin(), order.end(), 0);
-                std::shuffle(order.begin(), order.end(), rng_);
-                for (int64_t k = 0; k < d.count; ++k) commit(order[size_t(k)]);
-            } else if (opt_.alg == Algorithm::OriginRatio) {
-                // Each mask with the probability the schedule implies: 1 - t_s / r.
-                const float p = d.s == int(ts_.size()) - 1 ? 1.f : 1.f - ts_[size_t(d.s)] / d.ratio;
-                std::uniform_real_distribution<float> u(0.f, 1.f);
-                for (size_t k = 0; k < mpos.size(); ++k)
-                    if (u(rng_) < p) commit(k);
-            } else {
-                std::vector<float> conf(mpos.size());
-                for (size_t k = 0; k < conf.size(); ++k) conf[k] = choice[k].confidence;
-                for (size_t k : pick_top(conf, d.count, opt_.alg_temp, rng_)) commit(k);
-            }
-        } else if (opt_.alg == Algorithm::Origin || opt_.alg == Algorithm::OriginRatio) {
-            const float p = last ? 1.f : 1.f - ts_[size_t(i + 1)] / ts_[size_t(i)];
-            std::uniform_real_distribution<float> u(0.f, 1.f);
-            for (size_t k = 0; k < mpos.size(); ++k)
-                if (u(rng_) < p) commit(k);
-        } else {
-            const int64_t n = dream_transfer(ts_, i, masks);
-            std::vector<float> conf(mpos.size());
-            for (size_t k = 0; k < conf.size(); ++k) conf[k] = choice[k].confidence;
-            if (n > 0)
-                for (size_t k : pick_top(conf, n, opt_.alg_temp, rng_)) commit(k);
-        }
-    }
     std::sort(committed_.begin(), committed_.end());
+    apply_pruning();
     res_.step_seconds.push_back(forward_seconds +
                                 std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     res_.history.push_back(answer());
     if (collect_debug_) res_.debug.push_back(std::move(dbg));
     ++res_.steps_run;
+    ++block_steps_;
     find_masks();
+}
+
+// Which of the predicted masks this step commits (indices into `choice`), by the pipeline's rule
+// (spec section 7) or, with blocks, by the block rule.
+std::vector<size_t> DecodeState::commits(const std::vector<TokenChoice>& choice) {
+    const std::vector<int64_t>& mpos = predict_;
+    const int i = res_.steps_run;
+    const bool dim = opt_.pipeline == Pipeline::Dim;
+    const bool threshold_on = opt_.threshold && *opt_.threshold > 0;
+    if (opt_.accel.block_length > 0) {
+        const int budget = steps_per_block(opt_.steps, opt_.accel.block_length, opt_.max_new_tokens);
+        return block_commits(choice, threshold_on ? opt_.threshold : std::nullopt, budget - block_steps_);
+    }
+    std::vector<size_t> out;
+    auto commit = [&](size_t k) { out.push_back(k); };
+    const bool last = i == opt_.steps - 1;
+    const int64_t masks = int64_t(mpos.size());
+
+    if (dim && threshold_on) {
+        if (last) {
+            for (size_t k = 0; k < mpos.size(); ++k) commit(k);
+            return out;
+        }
+        for (size_t k = 0; k < mpos.size(); ++k)
+            if (choice[k].confidence > *opt_.threshold) commit(k);
+        if (!out.empty()) return out;
+    }
+    if (opt_.alg == Algorithm::Autoregressive) {
+        commit(0);  // exactly one token per step, the leftmost mask (quirk G5)
+    } else if (dim) {
+        const DimTransfer d = dim_transfer(ts_, i, masks, initial_masks_);
+        if (opt_.alg == Algorithm::Origin) {
+            std::vector<size_t> order(mpos.size());
+            std::iota(order.begin(), order.end(), 0);
+            std::shuffle(order.begin(), order.end(), rng_);
+            for (int64_t k = 0; k < d.count; ++k) commit(order[size_t(k)]);
+        } else if (opt_.alg == Algorithm::OriginRatio) {
+            // Each mask with the probability the schedule implies: 1 - t_s / r.
+            const float p = d.s == int(ts_.size()) - 1 ? 1.f : 1.f - ts_[size_t(d.s)] / d.ratio;
+            std::uniform_real_distribution<float> u(0.f, 1.f);
+            for (size_t k = 0; k < mpos.size(); ++k)
+                if (u(rng_) < p) commit(k);
+        } else {
+            std::vector<float> conf(mpos.size());
+            for (size_t k = 0; k < conf.size(); ++k) conf[k] = choice[k].confidence;
+            for (size_t k : pick_top(conf, d.count, opt_.alg_temp, rng_)) commit(k);
+        }
+    } else if (opt_.alg == Algorithm::Origin || opt_.alg == Algorithm::OriginRatio) {
+        const float p = last ? 1.f : 1.f - ts_[size_t(i + 1)] / ts_[size_t(i)];
+        std::uniform_real_distribution<float> u(0.f, 1.f);
+        for (size_t k = 0; k < mpos.size(); ++k)
+            if (u(rng_) < p) commit(k);
+    } else {
+        const int64_t n = dream_transfer(ts_, i, masks);
+        std::vector<float> conf(mpos.size());
+        for (size_t k = 0; k < conf.size(); ++k) conf[k] = choice[k].confidence;
+        if (n > 0)
+            for (size_t k : pick_top(conf, n, opt_.alg_temp, rng_)) commit(k);
+    }
+    return out;
 }
 
 }  // namespace dimple

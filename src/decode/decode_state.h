@@ -16,6 +16,7 @@ struct StepFeed {
     std::vector<std::array<int64_t, 3>> positions;  // [sequence.len]
     PackedSequence sequence;                        // length, cache to read or to fill
     std::vector<int64_t> logit_rows;                // the feed's row that predicts each mask
+    std::vector<uint8_t> skip_layers;               // decoder layers this feed skips (empty: none)
 };
 
 class DecodeState {
@@ -27,11 +28,11 @@ public:
 
     bool finished() const;
     // Whether the next step predicts masks; a Dream step with none left runs without a pass.
-    bool needs_logits() const { return !mask_pos_.empty(); }
+    bool needs_logits() const { return !predict_.empty(); }
     // The model input of the next step (only when needs_logits()); the cache it fills must stay
     // untouched until step() has run.
     StepFeed feed();
-    // Runs the next step given the logits [masks, vocab] of the feed's logit_rows (empty when
+    // Runs the next step given the logits [predicted masks, vocab] of the feed's logit_rows (empty when
     // !needs_logits()). `forward_seconds` is what computing the logits took; the result's timing of
     // the step adds the token choice made here.
     void step(const Tensor& logits, double forward_seconds = 0);
@@ -47,6 +48,12 @@ public:
 
 private:
     void find_masks();
+    bool text_final() const;
+    int64_t fed_end() const;
+    bool dual_refresh_due() const;
+    void plan_pruning(StepFeed& f, int64_t first);
+    void apply_pruning();
+    std::vector<size_t> commits(const std::vector<TokenChoice>& choice);
 
     const LanguageModel& lm_;
     Prompt prompt_;
@@ -56,13 +63,27 @@ private:
     Rng rng_;  // the random choices other than the token draws (which choose_tokens seeds per row)
     int64_t initial_masks_ = 0;
     std::vector<int64_t> mask_pos_;  // absolute positions still masked
+    std::vector<int64_t> predict_;   // those the next step predicts: all, or the active block's
     std::vector<int64_t> committed_;
     GenerateResult res_;
-    // Prefilling: the prompt's keys/values but its last token, which runs with the answer.
+    // Prefilling: the prompt's keys/values but its last token's, which runs with the answer.
     KvCache cache_;
     bool have_cache_ = false;
     int64_t fed_ = 0;
     std::vector<std::array<int64_t, 3>> positions_;  // prompt + answer
+    // Blocks and the dual cache: the answer's keys/values at the last refresh, and those outside the
+    // active block joined to the prompt's (built once per refresh).
+    int64_t block_ = -1;
+    int block_steps_ = 0;
+    KvCache answer_cache_, dual_past_;
+    int64_t refresh_block_ = -1;
+    int refresh_step_ = 0;
+    bool dual_past_built_ = false;
+    // Visual-token pruning: the prompt keys the cache's layers after the pruning layer still hold.
+    VisualPruning prune_;
+    std::vector<int64_t> present_;
+    int64_t images_ = 0, images_kept_ = 0;
+    bool prune_from_cache_ = false;  // this step's pruning chose among cached keys
 };
 
 // The checks generate() makes before decoding; throws dimple::Error naming the option.

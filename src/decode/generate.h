@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "decode/acceleration.h"
 #include "decode/sampling.h"
 #include "model/prompt.h"
 
@@ -34,6 +35,7 @@ struct GenerateOptions {
     bool use_cache = true;                 // prefilling
     uint64_t seed = 0;
     std::map<int64_t, int64_t> fixed;      // structure priors: answer offset -> token id
+    Acceleration accel;                    // opt-in faster decoding (approximations, acceleration.h)
 };
 
 // What one step looked at, for tests and the parity tools (like generation.json's step_debug).

@@ -50,6 +50,11 @@ JobInput prepare_job(ChatRequest&& req, const ServerContext& ctx) {
         bad_request(req.answer_template.empty() ? "length" : "template", e.what());
     }
     try {
+        validate_acceleration(in.options.accel, cfg.num_layers, in.options.use_cache);
+    } catch (const Error& e) {
+        bad_request("acceleration", e.what());
+    }
+    try {
         validate_generate_options(in.options, cfg, prompt_tokens);
     } catch (const Error& e) {
         bad_request("max_tokens", e.what(), "context_length_exceeded");

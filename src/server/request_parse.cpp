@@ -141,6 +141,28 @@ std::vector<std::string> parse_stop(const json& j, int max_stop) {
     return stop;
 }
 
+// The faster-decoding options of `dimple run` (decode/acceleration.h), under the same names.
+void parse_acceleration(const json& b, Acceleration& a) {
+    auto has = [&](const char* k) { return b.contains(k) && !b[k].is_null(); };
+    auto named = [&](const char* k, auto parse) {
+        try {
+            return parse(get_string(b[k], k));
+        } catch (const Error& e) {
+            bad_request(k, e.what());
+        }
+    };
+    if (has("early_stop")) a.early_stop = named("early_stop", parse_early_stop);
+    if (has("block_length")) a.block_length = int(get_int(b["block_length"], "block_length", 0, 1 << 16));
+    if (has("dual_cache")) a.dual_cache = get_bool(b["dual_cache"], "dual_cache");
+    if (has("cache_refresh")) a.cache_refresh = int(get_int(b["cache_refresh"], "cache_refresh", 0, 1 << 16));
+    if (has("skip_layers")) a.skip_layers = named("skip_layers", parse_layer_list);
+    if (has("skip_from")) a.skip_from_step = int(get_int(b["skip_from"], "skip_from", 1, 1 << 16));
+    if (has("prune_layer")) a.prune_layer = int(get_int(b["prune_layer"], "prune_layer", -1, 1 << 16));
+    if (has("prune_keep")) a.prune_keep = float(get_number(b["prune_keep"], "prune_keep", 0, 1));
+    if (has("prune_when")) a.prune_when = named("prune_when", parse_prune_when);
+    if (has("prune_step")) a.prune_step = int(get_int(b["prune_step"], "prune_step", 1, 1 << 16));
+}
+
 // Sampling and diffusion options; absent fields keep `dimple run`'s defaults.
 void parse_options(const json& b, ChatRequest& req, const Limits& lim) {
     GenerateOptions& o = req.options;
@@ -178,7 +200,9 @@ void parse_options(const json& b, ChatRequest& req, const Limits& lim) {
     }
     if (has("template")) req.answer_template = get_string(b["template"], "template");
     if (has("length")) req.length = get_int(b["length"], "length", 0, o.max_new_tokens - 1);
+    parse_acceleration(b, o.accel);
 }
+
 
 void refuse_unsupported(const json& b) {
     auto has = [&](const char* k) { return b.contains(k) && !b[k].is_null(); };

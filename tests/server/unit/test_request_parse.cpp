@@ -87,6 +87,27 @@ TEST(RequestParse, TakesTheDiffusionExtensionFields) {
     EXPECT_TRUE(r.stream_canvas);
 }
 
+TEST(RequestParse, TakesTheFasterDecodingFields) {
+    const ChatRequest d = parse(R"({"messages": [{"role": "user", "content": "Hi"}]})");
+    EXPECT_EQ(d.options.accel.early_stop, EarlyStop::Off);
+    EXPECT_EQ(d.options.accel.block_length, 0);
+    EXPECT_FALSE(d.options.accel.prunes());
+    const ChatRequest r = parse(R"({"messages": [{"role": "user", "content": "Hi"}], "early_stop": "rows",
+        "block_length": 8, "dual_cache": true, "cache_refresh": 3, "skip_layers": "1-5/2", "skip_from": 2,
+        "prune_layer": 2, "prune_keep": 0.25, "prune_when": "progressive", "prune_step": 6})");
+    const Acceleration& a = r.options.accel;
+    EXPECT_EQ(a.early_stop, EarlyStop::Rows);
+    EXPECT_EQ(a.block_length, 8);
+    EXPECT_TRUE(a.dual_cache);
+    EXPECT_EQ(a.cache_refresh, 3);
+    EXPECT_EQ(a.skip_layers, (std::vector<int>{1, 3, 5}));
+    EXPECT_EQ(a.skip_from_step, 2);
+    EXPECT_EQ(a.prune_layer, 2);
+    EXPECT_EQ(a.prune_keep, 0.25f);
+    EXPECT_EQ(a.prune_when, PruneWhen::Progressive);
+    EXPECT_EQ(a.prune_step, 6);
+}
+
 TEST(RequestParse, DecodesImagesFromDataUrls) {
     const ChatRequest r = parse(user("[" + image_part(kPng) + R"(, {"type": "text", "text": "What is it?"}])"));
     ASSERT_EQ(r.images.size(), 1u);
@@ -191,6 +212,12 @@ TEST(RequestParse, RefusesMalformedRequestsNamingTheProblem) {
         {R"({"template": 5, "messages": [{"role": "user", "content": "hi"}]})", 400, "template", "must be a string"},
         {R"({"tools": [{"type": "function"}], "messages": [{"role": "user", "content": "hi"}]})", 400, "tools", "not supported"},
         {R"({"logprobs": true, "messages": [{"role": "user", "content": "hi"}]})", 400, "logprobs", "not supported"},
+        {R"({"early_stop": "now", "messages": [{"role": "user", "content": "hi"}]})", 400, "early_stop", "unknown early stop"},
+        {R"({"block_length": -2, "messages": [{"role": "user", "content": "hi"}]})", 400, "block_length", "must be in"},
+        {R"({"skip_layers": "x", "messages": [{"role": "user", "content": "hi"}]})", 400, "skip_layers", "bad layer list"},
+        {R"({"skip_layers": [1], "messages": [{"role": "user", "content": "hi"}]})", 400, "skip_layers", "must be a string"},
+        {R"({"prune_keep": 2, "messages": [{"role": "user", "content": "hi"}]})", 400, "prune_keep", "[0, 1]"},
+        {R"({"prune_when": "soon", "messages": [{"role": "user", "content": "hi"}]})", 400, "prune_when", "unknown pruning"},
     };
     for (const BadCase& c : cases) {
         try {

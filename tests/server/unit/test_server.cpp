@@ -147,6 +147,8 @@ TEST(Server, UnknownRouteWrongMethodAndMalformedRequestsGetErrors) {
                          {"messages", user_message("hi")}}), 400, "");
     expect_error(s.chat({{"messages", user_message("look: <|vision_start|><|image_pad|><|vision_end|>")}}), 400,
                  "image placeholder");
+    expect_error(s.chat({{"skip_layers", "99"}, {"messages", user_message("hi")}}), 400, "does not exist");
+    expect_error(s.chat({{"dual_cache", true}, {"messages", user_message("hi")}}), 400, "needs blocks");
     // Still serving afterwards.
     const auto r = s.chat(request("Hello", 4, 4));
     ASSERT_TRUE(r);
@@ -282,6 +284,8 @@ TEST(Server, ConcurrentRequestsShareStepsAndAnswerAsAlone) {
     for (int i = 0; i < 6; ++i) {
         json b = request(prompts[i], 6 + 2 * i, 6 + i, i == 4);
         if (i % 2) b["cache"] = false;
+        if (i == 2) b["skip_layers"] = "0", b["early_stop"] = "rows";  // runs apart from the others' layers
+        if (i == 4) b["block_length"] = 2, b["dual_cache"] = true;
         bodies.push_back(b);
     }
     std::vector<std::string> alone;
