@@ -7,7 +7,9 @@
 // Reported: load time, peak resident memory, prompt time (vision tower included), time per step.
 // The weights are random, so the answer is word salad: memory and time are the point.
 //   bench_7b [--dir D] [--layers 28] [--vision-depth 32] [--image PNG] [-n 8] [--modes auto,int8]
-//            [--threads T] [--dimple BUILD/dimple]
+//            [--threads T] [--dimple BUILD/dimple] [--also 'FLAGS' ...] [--only-also]
+// --also adds a run per set of decoding flags (faster decoding: the time per step each one saves at
+// full width; the accuracy it costs is measured on a trained model, tools/faster_decoding.py).
 // Fewer --layers / --vision-depth keep every tensor's full width (a quick check of the same shapes).
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -203,6 +205,12 @@ int main(int argc, char** argv) {
     app.add_option("--modes", modes, "--compute values, run in this order")->delimiter(',');
     app.add_option("--threads", threads, "Threads for dimple (0: its default, all cores)");
     app.add_option("--dimple", dimple, "The dimple binary (default: beside this program's folder)");
+    std::vector<std::string> also;
+    bool only_also = false;
+    app.add_option("--also", also,
+                   "More runs in the first mode with prefilling, each with these decoding flags, e.g. "
+                   "'--block-length 8 --dual-cache' (faster decoding)");
+    app.add_flag("--only-also", only_also, "Run only the --also runs and one without extra flags");
     CLI11_PARSE(app, argc, argv);
     if (dir.empty())
         dir = "/tmp/dimple-7b-synthetic" + (layers == 28 && vision_depth == 32
@@ -216,35 +224,45 @@ int main(int argc, char** argv) {
                                std::to_string(answer) + " -s " + std::to_string(answer) + " -t 0 --json" +
                                (threads ? " --threads " + std::to_string(threads) : "");
     std::vector<Row> rows;
-    for (const std::string& mode : modes)
-        for (const bool cache : {true, false}) {
-            const std::string label = mode + (cache ? ", prefilling" : ", no prefilling");
-            rows.push_back({label, measure(dimple, "run --model " + shell_quoted(dir) + " " + common + " --compute " + mode +
-                                                       (cache ? "" : " --no-cache"))});
-            print_run(rows.back());
+    if (only_also) {
+        rows.push_back({modes.front() + ", prefilling", measure(dimple, "run --model " + shell_quoted(dir) + " " + common +
+                                                                      " --compute " + modes.front())});
+        print_run(rows.back());
+    } else {
+        for (const std::string& mode : modes)
+            for (const bool cache : {true, false}) {
+                const std::string label = mode + (cache ? ", prefilling" : ", no prefilling");
+                rows.push_back({label, measure(dimple, "run --model " + shell_quoted(dir) + " " + common +
+                                                           " --compute " + mode + (cache ? "" : " --no-cache"))});
+                print_run(rows.back());
+            }
+        const std::string int8_dir = dir + "-int8";
+        if (!fs::exists(fs::path(int8_dir) / "model.safetensors")) {
+            const Measured q = measure(dimple, "quantize --model " + shell_quoted(dir) + " --out " + shell_quoted(int8_dir));
+            std::printf("  quantize: %.0f s, peak RSS %.2f GiB, %.2f GB written\n", q.wall_s, q.peak_rss_gib,
+                        q.rc == 0 ? double(folder_weight_bytes(int8_dir)) * 1e-9 : 0.0);
         }
-
-    const std::string int8_dir = dir + "-int8";
-    if (!fs::exists(fs::path(int8_dir) / "model.safetensors")) {
-        const Measured q = measure(dimple, "quantize --model " + shell_quoted(dir) + " --out " + shell_quoted(int8_dir));
-        std::printf("  quantize: %.0f s, peak RSS %.2f GiB, %.2f GB written\n", q.wall_s, q.peak_rss_gib,
-                    q.rc == 0 ? double(folder_weight_bytes(int8_dir)) * 1e-9 : 0.0);
+        rows.push_back({"int8 folder (auto), prefilling", measure(dimple, "run --model " + shell_quoted(int8_dir) + " " + common)});
+        print_run(rows.back());
     }
-    rows.push_back({"int8 folder (auto), prefilling", measure(dimple, "run --model " + shell_quoted(int8_dir) + " " + common)});
-    print_run(rows.back());
+    for (const std::string& flags : also) {
+        rows.push_back({flags, measure(dimple, "run --model " + shell_quoted(dir) + " " + common + " --compute " +
+                                                   modes.front() + " " + flags)});
+        print_run(rows.back());
+    }
 
-    std::printf("\n%-32s %-6s %8s %9s %6s %9s %12s %8s %9s\n", "run", "mode", "load s", "prompt s", "steps",
+    std::printf("\n%-44s %-6s %8s %9s %6s %9s %12s %8s %9s\n", "run", "mode", "load s", "prompt s", "steps",
                 "step 1 s", "then s/step", "wall s", "peak GiB");
     int failed = 0;
     for (const Row& r : rows) {
         const json& j = r.m.out;
         if (r.m.rc != 0 || !j.is_object()) {
-            std::printf("%-32s failed (exit status %d)\n", r.label.c_str(), r.m.rc);
+            std::printf("%-44s failed (exit status %d)\n", r.label.c_str(), r.m.rc);
             ++failed;
             continue;
         }
         const StepTimes t = step_times(j);
-        std::printf("%-32s %-6s %8.1f %9.1f %6d %9.2f %12.2f %8.1f %9.2f\n", r.label.c_str(),
+        std::printf("%-44s %-6s %8.1f %9.1f %6d %9.2f %12.2f %8.1f %9.2f\n", r.label.c_str(),
                     std::string(j["compute"]).c_str(), double(j["timing"]["load_s"]), double(j["timing"]["prompt_s"]),
                     int(j["steps"]), t.first, t.later, r.m.wall_s, r.m.peak_rss_gib);
     }
