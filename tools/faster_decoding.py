@@ -5,7 +5,7 @@ on long ones (Describe, JSON), each against exact decoding. Writes OUT/results.j
 and OUT/faster.png (accuracy against time per answer).
 
   /usr/bin/python3 tools/faster_decoding.py --cli build/dimple --model models/dimple-shapes \
-      --data EVAL/eval.jsonl --out OUT [--threads 1] [--only NAME ...]
+      --data EVAL/eval.jsonl --out OUT [--threads 1] [--only NAME ...] [--replot]
 
 EVAL is a folder written by tools/train/make_eval_set.py. Times are the engine's own (`seconds` of
 `dimple eval --json`: vision, prefill and steps of every answer), so run it on a quiet machine.
@@ -82,11 +82,11 @@ def run(a, name, extra):
 
 def table(results):
     kinds = list(results["exact"]["kinds"])
-    head = ("| setting | all | short | long | passes short / long | ms per answer short / long | "
+    head = ("| # | setting | all | short | long | passes short / long | ms per answer short / long | "
             + " | ".join(kinds) + " |")
-    rows = [head, "|" + "---|" * (6 + len(kinds))]
-    for name, r in results.items():
-        rows.append(f"| {name} | {100 * r['all']['accuracy']:.1f}% | {100 * r['short']['accuracy']:.1f}% | "
+    rows = [head, "|" + "---|" * (7 + len(kinds))]
+    for i, (name, r) in enumerate(results.items(), 1):
+        rows.append(f"| {i} | {name} | {100 * r['all']['accuracy']:.1f}% | {100 * r['short']['accuracy']:.1f}% | "
                     f"{100 * r['long']['accuracy']:.1f}% | {r['short']['passes']:.2f} / {r['long']['passes']:.2f} | "
                     f"{r['short']['ms_per_answer']:.2f} / {r['long']['ms_per_answer']:.2f} | "
                     + " | ".join(f"{100 * r['kinds'][k]:.0f}" for k in kinds) + " |")
@@ -102,12 +102,12 @@ def plot(results, png):
                "layer skipping": "tab:orange", "pruning": "tab:red"}
     fig, axes = plt.subplots(1, 2, figsize=(13, 5.5))
     for ax, part in zip(axes, ("short", "long")):
-        for name, r in results.items():
+        for i, (name, r) in enumerate(results.items(), 1):
             fam = families.get(name, "exact")
             x, y = r[part]["ms_per_answer"], 100 * r[part]["accuracy"]
             ax.scatter(x, y, color=colours[fam], marker="*" if name == "exact" else "o", s=120 if name == "exact" else 40,
                        label=fam)
-            ax.annotate(name, (x, y), fontsize=6, xytext=(3, 3), textcoords="offset points")
+            ax.annotate(str(i), (x, y), fontsize=7, xytext=(3, 3), textcoords="offset points")
         ax.set_xscale("log")
         ax.set_xlabel("time per answer (ms, log scale)")
         ax.set_ylabel("exact-match accuracy (%)")
@@ -115,21 +115,37 @@ def plot(results, png):
         handles, labels = ax.get_legend_handles_labels()
         seen = dict(zip(labels, handles))
         ax.legend(seen.values(), seen.keys(), fontsize=8, loc="lower left")
-    fig.suptitle("faster decoding options against exact decoding (dimple eval, held-out set)")
+    fig.suptitle("faster decoding options against exact decoding (dimple eval, held-out set; "
+                 "numbers: rows of results.md)")
     fig.tight_layout()
     fig.savefig(png, dpi=110)
     plt.close(fig)
+
+
+def replot(out):
+    """Rewrites the table and the plot from OUT/results.json."""
+    with open(os.path.join(out, "results.json")) as f:
+        results = json.load(f)
+    with open(os.path.join(out, "results.md"), "w") as f:
+        f.write(table(results))
+    plot(results, os.path.join(out, "faster.png"))
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--cli", default="build/dimple")
     ap.add_argument("--model", default="models/dimple-shapes")
-    ap.add_argument("--data", required=True)
+    ap.add_argument("--data", help="the held-out set (needed unless --replot)")
     ap.add_argument("--out", required=True)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--only", nargs="*", help="setting names to run (default: all)")
+    ap.add_argument("--replot", action="store_true", help="only redraw OUT's table and plot from its results.json")
     a = ap.parse_args()
+    if a.replot:
+        replot(a.out)
+        return 0
+    if not a.data:
+        ap.error("--data is needed to run the settings")
     os.makedirs(a.out, exist_ok=True)
     results = {}
     for name, _, extra in SETTINGS:
@@ -137,9 +153,7 @@ def main():
             results[name] = run(a, name, extra)
     with open(os.path.join(a.out, "results.json"), "w") as f:
         json.dump(results, f, indent=1)
-    with open(os.path.join(a.out, "results.md"), "w") as f:
-        f.write(table(results))
-    plot(results, os.path.join(a.out, "faster.png"))
+    replot(a.out)
     print(f"wrote {a.out}/results.json, results.md, faster.png")
     return 0
 
