@@ -218,7 +218,7 @@ int main(int argc, char** argv) {
                                                 : "-L" + std::to_string(layers) + "-V" + std::to_string(vision_depth));
     if (dimple.empty()) dimple = (fs::read_symlink("/proc/self/exe").parent_path().parent_path() / "dimple").string();
     if (!fs::exists(fs::path(dir) / "config.json")) write_checkpoint(dir, layers, vision_depth);
-    std::printf("%s: %.2f GB of bf16 weights\n", dir.c_str(), double(folder_weight_bytes(dir)) * 1e-9);
+    std::printf("%s: %.2f GB of weights\n", dir.c_str(), double(folder_weight_bytes(dir)) * 1e-9);
 
     const std::string common = "--image " + shell_quoted(image) + " --prompt 'What is in the picture?' -n " +
                                std::to_string(answer) + " -s " + std::to_string(answer) + " -t 0 --json" +
