@@ -77,4 +77,13 @@ std::vector<std::string> golden_cases(const std::string& dir) {
     return cases;
 }
 
+Prompt golden_prompt(const LanguageModel& lm, const std::string& dir, const std::string& prefix) {
+    const Tensor t = read_npy(dir + "/" + prefix + "_input_ids.npy");
+    const std::vector<int64_t> ids(t.data<int64_t>(), t.data<int64_t>() + t.numel());
+    const std::vector<ImageGrid> grids = golden_grids(dir, prefix);
+    if (grids.empty()) return make_prompt(lm, ids);
+    const Tensor rows = read_npy(dir + "/" + prefix + "_projected.npy");
+    return make_prompt(lm, ids, grids, &rows);
+}
+
 }  // namespace dtest

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "decode/generate.h"
+#include "model/prompt.h"
 
 namespace dtest {
 
@@ -23,5 +24,8 @@ namespace dtest {
 std::vector<dimple::ImageGrid> golden_grids(const std::string& dir, const std::string& prefix);
 // The forward cases a golden set holds ("text", "batch", and for vision models "image", "two").
 std::vector<std::string> golden_cases(const std::string& dir);
+// The prompt of a golden case (PREFIX_input_ids.npy), its image rows from the golden projector
+// output (PREFIX_projected.npy), so that what runs on it covers the language model alone.
+dimple::Prompt golden_prompt(const dimple::LanguageModel& lm, const std::string& dir, const std::string& prefix);
 
 }  // namespace dtest

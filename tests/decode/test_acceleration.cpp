@@ -32,14 +32,7 @@ struct Golden {
     explicit Golden(const std::string& d)
         : dir(d), ckpt(d + "/model"), cfg(load_model_config(d + "/model")), lm(ckpt, cfg, Compute::F32) {}
 
-    Prompt prompt(const std::string& prefix) const {
-        const Tensor t = read_npy(dir + "/" + prefix + "_input_ids.npy");
-        const std::vector<int64_t> ids(t.data<int64_t>(), t.data<int64_t>() + t.numel());
-        const std::vector<ImageGrid> grids = dtest::golden_grids(dir, prefix);
-        if (grids.empty()) return make_prompt(lm, ids);
-        const Tensor rows = read_npy(dir + "/" + prefix + "_projected.npy");
-        return make_prompt(lm, ids, grids, &rows);
-    }
+    Prompt prompt(const std::string& prefix) const { return dtest::golden_prompt(lm, dir, prefix); }
 };
 
 // Greedy, 16 answer tokens, prefilling: the image prompt of tiny-a.

@@ -22,21 +22,13 @@ Tally run_set(const std::string& dir, Compute compute, bool strict) {
     const auto gen = dtest::load_generation_runs(dir);
     const Checkpoint ckpt(dir + "/model");
     const LanguageModel lm(ckpt, load_model_config(dir + "/model"), compute);
-    auto prompt_of = [&](const std::string& prefix) {
-        const Tensor t = read_npy(dir + "/" + prefix + "_input_ids.npy");
-        const std::vector<int64_t> ids(t.data<int64_t>(), t.data<int64_t>() + t.numel());
-        const std::vector<ImageGrid> grids = dtest::golden_grids(dir, prefix);
-        if (grids.empty()) return make_prompt(lm, ids);
-        const Tensor rows = read_npy(dir + "/" + prefix + "_projected.npy");
-        return make_prompt(lm, ids, grids, &rows);
-    };
     std::map<std::string, Prompt> prompts;
 
     Tally t;
     for (const auto& run : gen["runs"]) {
         if (!run["deterministic"].get<bool>()) continue;
         const std::string name = run["prompt"].get<std::string>();
-        if (!prompts.count(name)) prompts.emplace(name, prompt_of(name));
+        if (!prompts.count(name)) prompts.emplace(name, dtest::golden_prompt(lm, dir, name));
         const auto t0 = std::chrono::steady_clock::now();
         const GenerateResult r = generate(lm, prompts.at(name), dtest::golden_run_options(run, gen), {}, true);
         const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

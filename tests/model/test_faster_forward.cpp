@@ -25,13 +25,10 @@ struct Case {
     LanguageModel lm;
     Prompt prompt;
     explicit Case(const std::string& dir)
-        : ckpt(dir + "/model"), cfg(load_model_config(dir + "/model")), lm(ckpt, cfg, Compute::F32) {
-        const Tensor t = read_npy(dir + "/image_input_ids.npy");
-        const std::vector<int64_t> ids(t.data<int64_t>(), t.data<int64_t>() + t.numel());
-        const Tensor rows = read_npy(dir + "/image_projected.npy");
-        const std::vector<ImageGrid> grids = dtest::golden_grids(dir, "image");
-        prompt = make_prompt(lm, ids, grids, &rows);
-    }
+        : ckpt(dir + "/model"),
+          cfg(load_model_config(dir + "/model")),
+          lm(ckpt, cfg, Compute::F32),
+          prompt(dtest::golden_prompt(lm, dir, "image")) {}
     int64_t len() const { return int64_t(prompt.ids.size()); }
     std::vector<int64_t> image_rows() const {
         std::vector<int64_t> r;
