@@ -117,13 +117,15 @@ void DecodeState::find_masks() {
     }
 }
 
+// The position of the answer's first eos (the sequence's length when there is none yet).
+int64_t DecodeState::first_eos() const {
+    const std::vector<int64_t>& x = res_.sequence;
+    return std::find(x.begin() + prompt_len(), x.end(), lm_.config().ids.eos) - x.begin();
+}
+
 // Whether the answer's text can no longer change: no mask is left before its first eos (committed
 // tokens never change and the text ends at the first eos).
-bool DecodeState::text_final() const {
-    const std::vector<int64_t>& x = res_.sequence;
-    const auto eos = std::find(x.begin() + prompt_len(), x.end(), lm_.config().ids.eos);
-    return mask_pos_.empty() || mask_pos_.front() > eos - x.begin();
-}
+bool DecodeState::text_final() const { return mask_pos_.empty() || mask_pos_.front() > first_eos(); }
 
 bool DecodeState::finished() const {
     if (opt_.accel.early_stop != EarlyStop::Off && text_final()) return true;
@@ -135,12 +137,9 @@ std::vector<int64_t> DecodeState::answer() const { return {res_.sequence.begin()
 
 // Early stop (rows): the rows after the first eos are no longer fed once all are committed.
 int64_t DecodeState::fed_end() const {
-    const std::vector<int64_t>& x = res_.sequence;
-    const int64_t L = int64_t(x.size());
-    if (opt_.accel.early_stop != EarlyStop::Rows) return L;
-    const auto eos = std::find(x.begin() + prompt_len(), x.end(), lm_.config().ids.eos);
-    if (eos == x.end() || (!mask_pos_.empty() && mask_pos_.back() > eos - x.begin())) return L;
-    return eos - x.begin() + 1;
+    const int64_t L = int64_t(res_.sequence.size()), eos = first_eos();
+    if (opt_.accel.early_stop != EarlyStop::Rows || eos == L || (!mask_pos_.empty() && mask_pos_.back() > eos)) return L;
+    return eos + 1;
 }
 
 bool DecodeState::dual_refresh_due() const {

@@ -48,6 +48,7 @@ public:
 
 private:
     void find_masks();
+    int64_t first_eos() const;
     bool text_final() const;
     int64_t fed_end() const;
     bool dual_refresh_due() const;
