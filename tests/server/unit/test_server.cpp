@@ -336,7 +336,9 @@ TEST(Server, FullQueueGets429WithRetryAfter) {
     l.queue_size = 1;
     l.max_batch = 1;
     auto s = std::make_unique<TestServer>(l);
-    json slow = request("Take your time.", 48, 200);
+    // One token per step over 160 positions: well over the limit even on a quiet machine (48
+    // positions finished inside 0.3 s there and the stream ended without the error).
+    json slow = request("Take your time.", 160, 256);
     slow["threshold"] = 0;
     slow["top_p"] = 1;
     const int port = s->port();
@@ -362,7 +364,9 @@ TEST(Server, TimeLimitEndsARequest) {
     server::Limits l;
     l.time_limit_s = 0.3;
     TestServer s(l);
-    json slow = request("Take your time.", 48, 200);
+    // One token per step over 160 positions: well over the limit even on a quiet machine (48
+    // positions finished inside 0.3 s there and the stream ended without the error).
+    json slow = request("Take your time.", 160, 256);
     slow["threshold"] = 0;
     slow["top_p"] = 1;
     expect_error(s.chat(slow), 504, "time limit");
@@ -372,12 +376,15 @@ TEST(Server, TimeLimitEndsARequest) {
     const Sse sse = parse_sse(r->body);
     EXPECT_TRUE(sse.done);
     ASSERT_FALSE(sse.events.empty());
+    ASSERT_TRUE(sse.events.back().is_object() && sse.events.back().contains("error")) << sse.events.back().dump();
     EXPECT_EQ(sse.events.back()["error"]["code"], "time_limit_exceeded");
 }
 
 TEST(Server, ClientThatGoesAwayCancelsItsRequest) {
     TestServer s;
-    json slow = request("Take your time.", 48, 200);
+    // One token per step over 160 positions: well over the limit even on a quiet machine (48
+    // positions finished inside 0.3 s there and the stream ended without the error).
+    json slow = request("Take your time.", 160, 256);
     slow["threshold"] = 0;
     slow["top_p"] = 1;
     for (bool stream : {true, false}) {
