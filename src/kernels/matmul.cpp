@@ -174,16 +174,24 @@ size_t Linear::weight_bytes() const {
            packed_->colsum.size() * sizeof(int32_t);
 }
 
-void Linear::forward(const float* x, int64_t rows, float* y) const {
+void Linear::forward(const float* x, int64_t rows, float* y, RowNorm norm) const {
     if (rows == 0) return;
-    if (compute_ == Compute::Int8) return forward_int8(x, rows, y);
+    if (compute_ == Compute::Int8) return forward_int8(x, rows, y, norm);
     const dnnl::matmul mm = packed_->primitive(rows, in_, out_, has_bias());
     thread_local std::vector<uint16_t> x_bf16;  // reused: no allocation or zeroing per call
+    thread_local std::vector<float> x_normed;
     void* src_ptr = const_cast<float*>(x);
     if (compute_ == Compute::BF16) {
         x_bf16.resize(size_t(rows * in_));
-        convert_f32_to_bf16(x, x_bf16.data(), x_bf16.size());
-        src_ptr = x_bf16.data();
+        uint16_t* out = x_bf16.data();
+        const int64_t k = in_;
+#pragma omp parallel for if (rows * k > 32768)
+        for (int64_t r = 0; r < rows; ++r) convert_f32_to_bf16(normed_row(x + r * k, k, norm), out + r * k, size_t(k));
+        src_ptr = out;
+    } else if (norm) {
+        x_normed.resize(size_t(rows * in_));
+        rms_norm(x, norm.weight, x_normed.data(), rows, in_, norm.eps);
+        src_ptr = x_normed.data();
     }
     dnnl::memory src({{rows, in_}, packed_->src_type, tag::ab}, onednn_engine(), src_ptr);
     dnnl::memory dst({{rows, out_}, dt::f32, tag::ab}, onednn_engine(), y);
@@ -224,7 +232,7 @@ void Linear::pack_int8(const Tensor& weight, const Tensor* weight_scale) {
     p.pack(q, dt::s8, in_, out_, false);
 }
 
-void Linear::forward_int8(const float* x, int64_t rows, float* y) const {
+void Linear::forward_int8(const float* x, int64_t rows, float* y, RowNorm norm) const {
     Packed& p = *packed_;
     const dnnl::matmul mm = p.primitive(rows, in_, out_, false);
     thread_local std::vector<uint8_t> xq;  // reused: no allocation or zeroing per call
@@ -233,7 +241,7 @@ void Linear::forward_int8(const float* x, int64_t rows, float* y) const {
     xq.resize(size_t(rows * in_));
     xs.resize(size_t(rows));
     zero.resize(size_t(rows));
-    quantize_activation_rows(x, rows, in_, p.code, xq.data(), xs.data(), zero.data());
+    quantize_activation_rows(x, rows, in_, p.code, xq.data(), xs.data(), zero.data(), norm);
     // The s32 sums land in y itself and are dequantized in place.
     dnnl::memory src({{rows, in_}, dt::u8, tag::ab}, onednn_engine(), xq.data());
     dnnl::memory dst({{rows, out_}, dt::s32, tag::ab}, onednn_engine(), y);

@@ -43,14 +43,16 @@ public:
     Compute compute() const { return compute_; }
     size_t weight_bytes() const;  // bytes held by the packed weights (and int8 scales)
 
-    // y[m, out] = x[m, in] W^T + b for m < rows; x and y are contiguous f32 rows.
-    void forward(const float* x, int64_t rows, float* y) const;
+    // y[m, out] = x[m, in] W^T + b for m < rows; x and y are contiguous f32 rows. With `norm`, x's
+    // rows are RMS-normalised first, as part of their conversion to the product's input type
+    // (bf16, int8 codes) where there is one: the same result as rms_norm then forward.
+    void forward(const float* x, int64_t rows, float* y, RowNorm norm = {}) const;
     Tensor forward(const Tensor& x) const;  // x [..., in] -> [..., out]
 
 private:
     struct Packed;
     void pack_int8(const Tensor& weight, const Tensor* weight_scale);
-    void forward_int8(const float* x, int64_t rows, float* y) const;
+    void forward_int8(const float* x, int64_t rows, float* y, RowNorm norm) const;
 
     int64_t in_ = 0, out_ = 0;
     Compute compute_ = Compute::F32;

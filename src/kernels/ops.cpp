@@ -3,20 +3,29 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <vector>
 
 namespace dimple {
 
+void rms_norm_row(const float* x, const float* w, float* y, int64_t n, float eps) {
+    float sum = 0.f;
+#pragma omp simd reduction(+ : sum)
+    for (int64_t i = 0; i < n; ++i) sum += x[i] * x[i];
+    const float inv = 1.0f / std::sqrt(sum / float(n) + eps);
+    for (int64_t i = 0; i < n; ++i) y[i] = w[i] * (x[i] * inv);
+}
+
+const float* normed_row(const float* x, int64_t n, RowNorm norm) {
+    if (!norm) return x;
+    thread_local std::vector<float> normed;  // reused: no allocation per row
+    normed.resize(size_t(n));
+    rms_norm_row(x, norm.weight, normed.data(), n, norm.eps);
+    return normed.data();
+}
+
 void rms_norm(const float* x, const float* w, float* y, int64_t rows, int64_t n, float eps) {
 #pragma omp parallel for if (rows * n > 32768)
-    for (int64_t r = 0; r < rows; ++r) {
-        const float* xr = x + r * n;
-        float* yr = y + r * n;
-        float sum = 0.f;
-#pragma omp simd reduction(+ : sum)
-        for (int64_t i = 0; i < n; ++i) sum += xr[i] * xr[i];
-        const float inv = 1.0f / std::sqrt(sum / float(n) + eps);
-        for (int64_t i = 0; i < n; ++i) yr[i] = w[i] * (xr[i] * inv);
-    }
+    for (int64_t r = 0; r < rows; ++r) rms_norm_row(x + r * n, w, y + r * n, n, eps);
 }
 
 void apply_rotary(float* x, int64_t heads, int64_t head_stride, int64_t d, const float* cos,
@@ -48,11 +57,6 @@ void softmax(float* x, int64_t n) {
 }
 
 float gelu_erf(float x) { return 0.5f * x * (1.0f + std::erf(x * float(M_SQRT1_2))); }
-
-void silu_mul(const float* gate, const float* up, float* out, int64_t n) {
-#pragma omp parallel for simd if (n > 65536)
-    for (int64_t i = 0; i < n; ++i) out[i] = silu(gate[i]) * up[i];
-}
 
 void silu_mul_rows(const float* gate_up, int64_t rows, int64_t n, float* out) {
 #pragma omp parallel for if (rows * n > 65536)

@@ -10,6 +10,19 @@ namespace dimple {
 
 // y[r] = x[r] / sqrt(mean(x[r]^2) + eps) * w, for `rows` rows of length n (y may alias x).
 void rms_norm(const float* x, const float* w, float* y, int64_t rows, int64_t n, float eps);
+// The same for one row: what rms_norm computes for each, bit for bit.
+void rms_norm_row(const float* x, const float* w, float* y, int64_t n, float eps);
+
+// An RMSNorm that a kernel applies to its input rows as it reads them (weight null: none), so that
+// the normalised rows are never written out as f32 tensors (Linear::forward, the int8 quantization).
+struct RowNorm {
+    const float* weight = nullptr;
+    float eps = 0.f;
+    explicit operator bool() const { return weight != nullptr; }
+};
+// Row x (length n) as a kernel reads it under `norm`: x itself, or its normalised copy in a buffer
+// of the calling thread, valid until that thread's next call.
+const float* normed_row(const float* x, int64_t n, RowNorm norm);
 
 // In-place rotate-half rotary embedding of `heads` vectors of length d starting at x (stride
 // `head_stride` floats between heads): x = x*cos + rotate_half(x)*sin, cos/sin of length d.
@@ -22,8 +35,6 @@ void softmax(float* x, int64_t n);
 inline float silu(float x) { return x / (1.0f + fast_exp(-x)); }
 float gelu_erf(float x);
 
-// out[i] = silu(gate[i]) * up[i].
-void silu_mul(const float* gate, const float* up, float* out, int64_t n);
 // out[r, i] = silu(gate_up[r, i]) * gate_up[r, n + i]: rows of [gate | up] from one stacked product.
 void silu_mul_rows(const float* gate_up, int64_t rows, int64_t n, float* out);
 void gelu_erf_inplace(float* x, int64_t n);

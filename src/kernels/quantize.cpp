@@ -16,10 +16,10 @@ inline int32_t round_to_int(float v) { return int32_t(v + (v >= 0.f ? 0.5f : -0.
 }  // namespace
 
 void quantize_activation_rows(const float* x, int64_t rows, int64_t k, ActivationCode code, uint8_t* q,
-                              float* scale, int32_t* zero) {
+                              float* scale, int32_t* zero, RowNorm norm) {
 #pragma omp parallel for if (rows * k > 32768)
     for (int64_t r = 0; r < rows; ++r) {
-        const float* xr = x + r * k;
+        const float* xr = normed_row(x + r * k, k, norm);
         float lo = 0.f, hi = 0.f;
         for (int64_t i = 0; i < k; ++i) lo = std::min(lo, xr[i]), hi = std::max(hi, xr[i]);
         const float s = (hi - lo) / float(code.levels);

@@ -6,6 +6,7 @@
 #include <cstdint>
 
 #include "core/int8.h"
+#include "kernels/ops.h"
 
 namespace dimple {
 
@@ -18,9 +19,11 @@ struct ActivationCode {
     int levels = 255;
 };
 
-// x rows [rows, k] -> q (u8), per-row scales (0 for an all-zero row) and zero points.
+// x rows [rows, k] -> q (u8), per-row scales (0 for an all-zero row) and zero points. With `norm`,
+// the rows quantized are rms_norm_row(x[r]) (the same codes as normalising first, bit for bit), each
+// normalised in a row-sized buffer that stays in cache instead of an f32 tensor written and re-read.
 void quantize_activation_rows(const float* x, int64_t rows, int64_t k, ActivationCode code, uint8_t* q,
-                              float* scale, int32_t* zero);
+                              float* scale, int32_t* zero, RowNorm norm = {});
 
 // The f32 result of a u8 x s8 product, in place: y holds the s32 sums acc[m, n] =
 // sum_i q_x[m, i] * q_w[n, i], and becomes

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "core/error.h"
+#include "io/stacked_linear.h"
 #include "kernels/attention.h"
 #include "kernels/ops.h"
 
@@ -11,30 +12,14 @@ namespace dimple {
 
 namespace {
 
-// A Linear from the checkpoint: one layer, or several stacked along the output dimension (one
-// product instead of several over the same input). The mapped pages of each weight are released
-// once repacked, so that loading costs about the weights' size once, not twice.
+// A Linear from the checkpoint: one layer, or several stacked (io/stacked_linear.h). The mapped
+// pages of each weight are released once repacked, so that loading costs about the weights' size
+// once, not twice.
 Linear load_linear(const Checkpoint& ck, const std::vector<std::string>& names, const std::vector<Shape>& shapes,
                    bool bias, Compute c) {
-    std::vector<Tensor> weights, scales, biases;
-    for (size_t i = 0; i < names.size(); ++i) {
-        Checkpoint::LinearWeight w =
-            c == Compute::Int8 ? ck.linear_weight_int8(names[i], shapes[i]) : ck.linear_weight(names[i], shapes[i]);
-        weights.push_back(std::move(w.weight));
-        if (!w.scale.empty()) scales.push_back(std::move(w.scale));
-        if (bias) biases.push_back(ck.get(names[i] + ".bias", {shapes[i][0]}).to_f32());
-    }
-    check(scales.empty() || scales.size() == weights.size(), ck.dir(), ": ", names[0], " and ", names.back(),
-          " are stored in different formats");
-    const bool mixed = std::any_of(weights.begin(), weights.end(),
-                                   [&](const Tensor& t) { return t.dtype() != weights[0].dtype(); });
-    if (mixed)
-        for (Tensor& t : weights) t = t.to_f32();
-    const Tensor w = weights.size() == 1 ? weights[0] : Tensor::concat_rows(weights);
-    const Tensor s = scales.empty() ? Tensor() : scales.size() == 1 ? scales[0] : Tensor::concat_rows(scales);
-    const Tensor b = biases.empty() ? Tensor() : biases.size() == 1 ? biases[0] : Tensor::concat_rows(biases);
-    Linear lin(w, s.empty() ? nullptr : &s, bias ? &b : nullptr, c);
-    for (const std::string& name : names) ck.release(name + ".weight");
+    const StackedLinear s = stacked_linear(ck, names, shapes, bias, c == Compute::Int8);
+    Linear lin(s.weight, s.scale.empty() ? nullptr : &s.scale, bias ? &s.bias : nullptr, c);
+    release_linear(ck, names);
     return lin;
 }
 
@@ -111,9 +96,8 @@ LanguageModel::LanguageModel(const Checkpoint& ck, const ModelConfig& cfg, Compu
         Layer l;
         l.input_norm = ck.get(p + "input_layernorm.weight", {H}).to_f32();
         l.post_norm = ck.get(p + "post_attention_layernorm.weight", {H}).to_f32();
-        l.q = load_linear(ck, p + "self_attn.q_proj", {q, H}, true, compute);
-        l.k = load_linear(ck, p + "self_attn.k_proj", {kv, H}, true, compute);
-        l.v = load_linear(ck, p + "self_attn.v_proj", {kv, H}, true, compute);
+        const std::string a = p + "self_attn.";
+        l.qkv = load_linear(ck, {a + "q_proj", a + "k_proj", a + "v_proj"}, {{q, H}, {kv, H}, {kv, H}}, true, compute);
         l.o = load_linear(ck, p + "self_attn.o_proj", {H, q}, false, compute);
         l.gate_up = load_linear(ck, {p + "mlp.gate_proj", p + "mlp.up_proj"}, {{I, H}, {I, H}}, false, compute);
         l.down = load_linear(ck, p + "mlp.down_proj", {H, I}, false, compute);
@@ -127,7 +111,7 @@ LanguageModel::LanguageModel(const Checkpoint& ck, const ModelConfig& cfg, Compu
 size_t LanguageModel::weight_bytes() const {
     size_t total = lm_head_.weight_bytes();
     for (const Layer& l : layers_)
-        for (const Linear* lin : {&l.q, &l.k, &l.v, &l.o, &l.gate_up, &l.down})
+        for (const Linear* lin : {&l.qkv, &l.o, &l.gate_up, &l.down})
             total += lin->weight_bytes();
     return total;
 }
@@ -196,12 +180,23 @@ Tensor LanguageModel::forward(const ForwardInput& in) const {
 
     Tensor x = in.embeddings.clone();
     if (in.trace) in.trace->push_back(x.clone());
+    const int64_t QKV = (nq + 2 * nkv) * D;  // a row of the stacked product: [q | k | v]
+    Tensor qkv = Tensor::f32({N, QKV});
     Tensor h = Tensor::f32({N, H});
     Tensor attn_out = Tensor::f32({N, nq * D});
     const int64_t key_rows = segs.empty() ? 0 : segs.back().key_row + segs.back().past + segs.back().len;
     Tensor keys = Tensor::f32({key_rows, nkv * D}), values = Tensor::f32({key_rows, nkv * D});
     Tensor act = Tensor::f32({N, cfg_.intermediate_size});
     Tensor gate_up = Tensor::f32({N, 2 * int64_t(cfg_.intermediate_size)});
+
+    // This call's keys and values of `n` rows from row `r`, into contiguous rows at dst_k / dst_v.
+    auto copy_kv = [&](float* dst_k, float* dst_v, int64_t r, int64_t n) {
+        const size_t bytes = size_t(nkv * D) * sizeof(float);
+        for (int64_t i = 0; i < n; ++i) {
+            std::memcpy(dst_k + i * nkv * D, qkv.row(r + i) + nq * D, bytes);
+            std::memcpy(dst_v + i * nkv * D, qkv.row(r + i) + (nq + nkv) * D, bytes);
+        }
+    };
 
     check(in.skip_layers.empty() || (in.skip_layers.size() == layers_.size() && keep_targets.empty()),
           "forward: a call that fills a cache runs every layer");
@@ -211,12 +206,11 @@ Tensor LanguageModel::forward(const ForwardInput& in) const {
             if (in.trace && li + 1 < layers_.size()) in.trace->push_back(x.clone());
             continue;
         }
-        rms_norm(x.data<float>(), l.input_norm.data<float>(), h.data<float>(), N, H, eps);
-        Tensor q = l.q.forward(h), k = l.k.forward(h), v = l.v.forward(h);
+        l.qkv.forward(x.data<float>(), N, qkv.data<float>(), RowNorm{l.input_norm.data<float>(), eps});
 #pragma omp parallel for if (N * H > (1 << 16))
         for (int64_t r = 0; r < N; ++r) {
-            apply_rotary(q.row(r), nq, D, D, rope.cos_row(r), rope.sin_row(r));
-            apply_rotary(k.row(r), nkv, D, D, rope.cos_row(r), rope.sin_row(r));
+            apply_rotary(qkv.row(r), nq, D, D, rope.cos_row(r), rope.sin_row(r));
+            apply_rotary(qkv.row(r) + nq * D, nkv, D, D, rope.cos_row(r), rope.sin_row(r));
         }
         // Keys/values of each segment: the cached ones (as many as this layer holds), then this call's.
         const size_t kv_row = size_t(nkv * D) * sizeof(float);
@@ -230,39 +224,36 @@ Tensor LanguageModel::forward(const ForwardInput& in) const {
                 std::memcpy(keys.row(s.key_row), s.cache->k[li].row(s.cache_row * pl), size_t(pl) * kv_row);
                 std::memcpy(values.row(s.key_row), s.cache->v[li].row(s.cache_row * pl), size_t(pl) * kv_row);
             }
-            std::memcpy(keys.row(s.key_row + pl), k.row(s.row), size_t(s.len) * kv_row);
-            std::memcpy(values.row(s.key_row + pl), v.row(s.row), size_t(s.len) * kv_row);
-            if (s.keep_into) {
-                std::memcpy(s.keep_into->k[li].row(s.keep_row * s.keep), k.row(s.row), size_t(s.keep) * kv_row);
-                std::memcpy(s.keep_into->v[li].row(s.keep_row * s.keep), v.row(s.row), size_t(s.keep) * kv_row);
-            }
+            copy_kv(keys.row(s.key_row + pl), values.row(s.key_row + pl), s.row, s.len);
+            if (s.keep_into)
+                copy_kv(s.keep_into->k[li].row(s.keep_row * s.keep), s.keep_into->v[li].row(s.keep_row * s.keep),
+                        s.row, s.keep);
         }
         for (size_t b = 0; b < segs.size(); ++b) {
             const Segment& s = segs[b];
             const int64_t pl = s.cache ? s.cache->layer_len(li) : 0;
-            const AttentionShape shape{s.len, pl + s.len, nq, nkv, D, nq * D, nkv * D, nkv * D, nq * D};
+            const AttentionShape shape{s.len, pl + s.len, nq, nkv, D, QKV, nkv * D, nkv * D, nq * D};
             AttentionMask mask;
             if (any_padding) mask = {key_valid.data() + b * T, query_valid.data() + b * L, self_key.data()};
             PrunedKeys pruned;
             if (s.prune && int(li) == s.prune->layer) {
-                const AttentionHeads heads{nq, nkv, D, nq * D, nkv * D};
+                const AttentionHeads heads{nq, nkv, D, QKV, nkv * D};
                 std::vector<int64_t> rows;
                 for (int64_t i : s.prune->query_rows) rows.push_back(s.row + i);
                 const std::vector<double> score =
-                    attention_received(q.data<float>(), rows, keys.row(s.key_row), pl + s.len, heads, s.prune->candidates);
+                    attention_received(qkv.data<float>(), rows, keys.row(s.key_row), pl + s.len, heads, s.prune->candidates);
                 s.prune->dropped = least_attended(s.prune->candidates, score, s.prune->keep);
             } else if (s.prune && int(li) > s.prune->layer && !s.prune->dropped.empty()) {
                 const int64_t past_at_prune = s.cache ? s.cache->layer_len(size_t(s.prune->layer)) : 0;
                 pruned = pruned_keys(*s.prune, past_at_prune, pl, s.len);
                 mask = {pruned.key_valid.data(), pruned.query_valid.data(), pruned.self_key.data()};
             }
-            attention(q.row(s.row), keys.row(s.key_row), values.row(s.key_row), attn_out.row(s.row), shape, mask);
+            attention(qkv.row(s.row), keys.row(s.key_row), values.row(s.key_row), attn_out.row(s.row), shape, mask);
         }
         l.o.forward(attn_out.data<float>(), N, h.data<float>());
         add_inplace(x.data<float>(), h.data<float>(), N * H);
 
-        rms_norm(x.data<float>(), l.post_norm.data<float>(), h.data<float>(), N, H, eps);
-        l.gate_up.forward(h.data<float>(), N, gate_up.data<float>());
+        l.gate_up.forward(x.data<float>(), N, gate_up.data<float>(), RowNorm{l.post_norm.data<float>(), eps});
         silu_mul_rows(gate_up.data<float>(), N, cfg_.intermediate_size, act.data<float>());
         l.down.forward(act.data<float>(), N, h.data<float>());
         add_inplace(x.data<float>(), h.data<float>(), N * H);

@@ -62,7 +62,7 @@ public:
 private:
     struct Layer {
         Tensor input_norm, post_norm;  // f32 [hidden]
-        Linear q, k, v, o;
+        Linear qkv, o;  // q, k and v stacked: one product, [q | k | v] per row
         Linear gate_up, down;  // gate and up stacked: one product, [gate | up] per row
     };
     ModelConfig cfg_;

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "core/error.h"
+#include "io/stacked_linear.h"
 #include "kernels/attention.h"
 #include "kernels/ops.h"
 
@@ -17,17 +18,18 @@ namespace {
 // Qwen2.5-VL fixes the eps of every vision RMSNorm (blocks and merger); config.json has no field.
 constexpr float kVisionEps = 1e-6f;
 
-Linear load_linear(const Checkpoint& ck, const std::string& name, int64_t out, int64_t in,
-                   bool bias, Compute compute) {
-    const Checkpoint::LinearWeight w = compute == Compute::Int8 ? ck.linear_weight_int8(name, {out, in})
-                                                                  : ck.linear_weight(name, {out, in});
-    Tensor b;
-    if (bias) b = ck.get(name + ".bias", {out});
-    Linear lin(w.weight, w.scale.empty() ? nullptr : &w.scale, bias ? &b : nullptr, compute);
-    // The packed copy is all that is used from now on.
-    ck.release(name + ".weight");
-    if (bias) ck.release(name + ".bias");
+// A Linear from the checkpoint, with its bias: one layer, or several stacked (io/stacked_linear.h).
+// The packed copy is all that is used from then on, so the mapped pages are released.
+Linear load_linear(const Checkpoint& ck, const std::vector<std::string>& names, const std::vector<Shape>& shapes,
+                   Compute compute) {
+    const StackedLinear s = stacked_linear(ck, names, shapes, true, compute == Compute::Int8);
+    Linear lin(s.weight, s.scale.empty() ? nullptr : &s.scale, &s.bias, compute);
+    release_linear(ck, names);
     return lin;
+}
+
+Linear load_linear(const Checkpoint& ck, const std::string& name, int64_t out, int64_t in, Compute compute) {
+    return load_linear(ck, std::vector<std::string>{name}, std::vector<Shape>{{out, in}}, compute);
 }
 
 Tensor load_norm(const Checkpoint& ck, const std::string& name, int64_t n) {
@@ -68,19 +70,18 @@ VisionEncoder::VisionEncoder(const Checkpoint& ck, const ModelConfig& cfg, Compu
         Block b;
         b.norm1 = load_norm(ck, p + "norm1.weight", H);
         b.norm2 = load_norm(ck, p + "norm2.weight", H);
-        b.qkv = load_linear(ck, p + "attn.qkv", 3 * H, H, true, compute);
-        b.proj = load_linear(ck, p + "attn.proj", H, H, true, compute);
-        b.gate = load_linear(ck, p + "mlp.gate_proj", I, H, true, compute);
-        b.up = load_linear(ck, p + "mlp.up_proj", I, H, true, compute);
-        b.down = load_linear(ck, p + "mlp.down_proj", H, I, true, compute);
+        b.qkv = load_linear(ck, p + "attn.qkv", 3 * H, H, compute);
+        b.proj = load_linear(ck, p + "attn.proj", H, H, compute);
+        b.gate_up = load_linear(ck, {p + "mlp.gate_proj", p + "mlp.up_proj"}, {{I, H}, {I, H}}, compute);
+        b.down = load_linear(ck, p + "mlp.down_proj", H, I, compute);
         blocks_.push_back(std::move(b));
     }
     const int64_t merged = H * v.spatial_merge_size * v.spatial_merge_size;
     ln_q_ = load_norm(ck, "visual.merger.ln_q.weight", H);
-    merger1_ = load_linear(ck, "visual.merger.mlp.0", merged, merged, true, compute);
-    merger2_ = load_linear(ck, "visual.merger.mlp.2", v.out_hidden_size, merged, true, compute);
-    proj1_ = load_linear(ck, "img_projector.linear_1", cfg.hidden_size, v.out_hidden_size, true, compute);
-    proj2_ = load_linear(ck, "img_projector.linear_2", cfg.hidden_size, cfg.hidden_size, true, compute);
+    merger1_ = load_linear(ck, "visual.merger.mlp.0", merged, merged, compute);
+    merger2_ = load_linear(ck, "visual.merger.mlp.2", v.out_hidden_size, merged, compute);
+    proj1_ = load_linear(ck, "img_projector.linear_1", cfg.hidden_size, v.out_hidden_size, compute);
+    proj2_ = load_linear(ck, "img_projector.linear_2", cfg.hidden_size, cfg.hidden_size, compute);
 }
 
 Tensor VisionEncoder::encode(const Tensor& pixel_values, std::span<const ImageGrid> grids,
@@ -130,13 +131,12 @@ Tensor VisionEncoder::encode(const Tensor& pixel_values, std::span<const ImageGr
     }
 
     Tensor normed = Tensor::f32({N, H}), qkv = Tensor::f32({N, 3 * H}), att = Tensor::f32({N, H});
-    Tensor tmp = Tensor::f32({N, H}), gate = Tensor::f32({N, I}), up = Tensor::f32({N, I});
+    Tensor tmp = Tensor::f32({N, H}), gate_up = Tensor::f32({N, 2 * I}), act = Tensor::f32({N, I});
     float* xp = x.data<float>();
     for (size_t b = 0; b < blocks_.size(); ++b) {
         const Block& blk = blocks_[b];
         const auto start = std::chrono::steady_clock::now();
-        rms_norm(xp, blk.norm1.data<float>(), normed.data<float>(), N, H, kVisionEps);
-        blk.qkv.forward(normed.data<float>(), N, qkv.data<float>());
+        blk.qkv.forward(xp, N, qkv.data<float>(), RowNorm{blk.norm1.data<float>(), kVisionEps});
         // Each qkv row is [3, heads, head_dim]: rotate q and k in place.
 #pragma omp parallel for if (N * H > 32768)
         for (int64_t r = 0; r < N; ++r) {
@@ -155,11 +155,9 @@ Tensor VisionEncoder::encode(const Tensor& pixel_values, std::span<const ImageGr
         blk.proj.forward(att.data<float>(), N, tmp.data<float>());
         add_inplace(xp, tmp.data<float>(), N * H);
 
-        rms_norm(xp, blk.norm2.data<float>(), normed.data<float>(), N, H, kVisionEps);
-        blk.gate.forward(normed.data<float>(), N, gate.data<float>());
-        blk.up.forward(normed.data<float>(), N, up.data<float>());
-        silu_mul(gate.data<float>(), up.data<float>(), gate.data<float>(), N * I);
-        blk.down.forward(gate.data<float>(), N, tmp.data<float>());
+        blk.gate_up.forward(xp, N, gate_up.data<float>(), RowNorm{blk.norm2.data<float>(), kVisionEps});
+        silu_mul_rows(gate_up.data<float>(), N, I, act.data<float>());
+        blk.down.forward(act.data<float>(), N, tmp.data<float>());
         add_inplace(xp, tmp.data<float>(), N * H);
         if (trace) {
             const std::chrono::duration<double, std::milli> ms = std::chrono::steady_clock::now() - start;

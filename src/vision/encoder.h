@@ -42,7 +42,7 @@ public:
 private:
     struct Block {
         Tensor norm1, norm2;  // f32
-        Linear qkv, proj, gate, up, down;
+        Linear qkv, proj, gate_up, down;  // gate and up stacked: one product, [gate | up] per row
     };
     VisionConfig cfg_;
     float eps_ = 1e-6f;

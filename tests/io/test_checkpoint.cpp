@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -8,6 +9,7 @@
 #include "core/error.h"
 #include "io/checkpoint.h"
 #include "io/config.h"
+#include "io/stacked_linear.h"
 #include "model/parameters.h"
 #include "model/synthetic.h"
 #include "testing.h"
@@ -99,4 +101,35 @@ TEST(Checkpoint, SharedGoldenModelHasEveryExpectedTensor) {
     EXPECT_EQ(ck.items().size(), 85u);
     EXPECT_EQ(counts[Component::LanguageModel] + counts[Component::Vision] + counts[Component::Projector],
               449568);
+}
+
+// q, k and v stacked for one product: their weights' rows and biases one after another, as
+// published (bf16) or as int8 with each layer's own scales.
+TEST(Checkpoint, StackedLinearIsTheLayersRowsInOrder) {
+    const std::string dir = dtest::temp_dir();
+    write_synthetic_checkpoint(dir, kTinyDream, {DType::BF16, 1, 5, 0.1f});
+    Checkpoint ck(dir);
+    const std::string a = "model.layers.1.self_attn.";
+    const std::vector<std::string> names{a + "q_proj", a + "k_proj", a + "v_proj"};
+    const std::vector<Shape> shapes{{32, 32}, {16, 32}, {16, 32}};
+    for (bool int8 : {false, true}) {
+        const StackedLinear s = stacked_linear(ck, names, shapes, true, int8);
+        ASSERT_EQ(s.weight.shape(), (Shape{64, 32}));
+        EXPECT_EQ(s.weight.dtype(), int8 ? DType::I8 : DType::BF16);
+        EXPECT_EQ(s.scale.empty(), !int8);
+        int64_t row = 0;
+        for (size_t i = 0; i < names.size(); ++i) {
+            const Checkpoint::LinearWeight w =
+                int8 ? ck.linear_weight_int8(names[i], shapes[i]) : ck.linear_weight(names[i], shapes[i]);
+            const Tensor bias = ck.get(names[i] + ".bias", {shapes[i][0]}).to_f32();
+            const int64_t n = shapes[i][0];
+            EXPECT_EQ(0, std::memcmp(s.weight.slice_rows(row, row + n).raw(), w.weight.raw(), w.weight.nbytes())) << names[i];
+            EXPECT_EQ(0, std::memcmp(s.bias.data<float>() + row, bias.raw(), bias.nbytes())) << names[i];
+            if (int8) {
+                EXPECT_EQ(0, std::memcmp(s.scale.data<float>() + row, w.scale.raw(), w.scale.nbytes()));
+            }
+            row += n;
+        }
+    }
+    EXPECT_THROW(stacked_linear(ck, names, {{32, 32}, {16, 32}, {15, 32}}, true, false), Error);
 }

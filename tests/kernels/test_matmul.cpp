@@ -1,11 +1,13 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <random>
 #include <tuple>
 
 #include "core/error.h"
 #include "kernels/matmul.h"
+#include "kernels/ops.h"
 #include "testing.h"
 
 using namespace dimple;
@@ -76,6 +78,30 @@ INSTANTIATE_TEST_SUITE_P(Shapes, MatmulShapes,
                                            std::make_tuple(32, 256, 96, true),
                                            std::make_tuple(130, 96, 200, false),
                                            std::make_tuple(5, 1176, 32, false)));
+
+// A Linear that normalises its input rows (RMSNorm fused with the conversion to bf16 or to int8
+// codes) computes exactly what rms_norm followed by the plain product computes, in every mode.
+TEST(Matmul, RowNormEqualsNormalisingFirst) {
+    std::mt19937 rng(17);
+    for (auto [M, K, N] : {std::tuple<int64_t, int64_t, int64_t>{1, 64, 48}, {9, 200, 72}, {130, 512, 96}}) {
+        const Tensor x = random_tensor(DType::F32, {M, K}, rng, 2.f);
+        const Tensor w = random_tensor(DType::BF16, {N, K}, rng, 0.1f);
+        const Tensor b = random_tensor(DType::F32, {N}, rng);
+        const Tensor g = random_tensor(DType::F32, {K}, rng, 0.5f);
+        const float eps = 1e-6f;
+        Tensor normed = Tensor::f32({M, K});
+        rms_norm(x.data<float>(), g.data<float>(), normed.data<float>(), M, K, eps);
+        for (Compute c : {Compute::F32, Compute::BF16, Compute::Int8}) {
+            if (c == Compute::BF16 && !cpu_has_bf16_products()) continue;
+            const Linear lin(w, &b, c);
+            const Tensor first = lin.forward(normed);
+            Tensor fused = Tensor::f32({M, N});
+            lin.forward(x.data<float>(), M, fused.data<float>(), RowNorm{g.data<float>(), eps});
+            EXPECT_EQ(0, std::memcmp(first.raw(), fused.raw(), first.nbytes()))
+                << compute_name(c) << " " << M << "x" << K << "x" << N;
+        }
+    }
+}
 
 TEST(Matmul, F32AndF16WeightsLoad) {
     std::mt19937 rng(5);

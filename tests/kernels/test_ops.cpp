@@ -70,8 +70,12 @@ TEST(Ops, SoftmaxSumsToOneAndIsStable) {
 
 TEST(Ops, ActivationsMatchDouble) {
     const auto x = randn(1000, 6, 4.f), u = randn(1000, 7);
-    std::vector<float> y(x.size()), g = x, s = x;
-    silu_mul(x.data(), u.data(), y.data(), 1000);
+    std::vector<float> y(x.size()), g = x, s = x, gate_up;
+    for (int r = 0; r < 10; ++r) {  // 10 rows of [gate | up], 100 each
+        gate_up.insert(gate_up.end(), x.begin() + r * 100, x.begin() + (r + 1) * 100);
+        gate_up.insert(gate_up.end(), u.begin() + r * 100, u.begin() + (r + 1) * 100);
+    }
+    silu_mul_rows(gate_up.data(), 10, 100, y.data());
     gelu_erf_inplace(g.data(), 1000);
     silu_inplace(s.data(), 1000);
     for (size_t i = 0; i < x.size(); ++i) {

@@ -10,6 +10,7 @@
 #include "core/error.h"
 #include "kernels/matmul.h"
 #include "random_data.h"
+#include "kernels/ops.h"
 #include "kernels/quantize.h"
 #include "testing.h"
 
@@ -77,6 +78,27 @@ TEST(Quantize, ActivationRowsInBothCodes) {
             }
         }
     }
+}
+
+// Normalising while quantizing gives the codes of normalising first, bit for bit, in both codes
+// and on several shapes (the row buffer is per thread and reused across calls and row lengths).
+TEST(Quantize, RmsNormedRowsEqualNormalisingFirst) {
+    for (ActivationCode code : {ActivationCode{255}, ActivationCode{127}})
+        for (auto [rows, k] : {std::pair{1, 5}, {7, 300}, {64, 1024}, {3, 3584}}) {
+            const auto x = randn(size_t(rows * k), uint32_t(rows * 31 + k), 3.f);
+            const auto w = randn(size_t(k), uint32_t(k), 0.5f);
+            const float eps = 1e-6f;
+            std::vector<float> normed(x.size());
+            rms_norm(x.data(), w.data(), normed.data(), rows, k, eps);
+            std::vector<uint8_t> q1(x.size()), q2(x.size());
+            std::vector<float> s1(static_cast<size_t>(rows)), s2(static_cast<size_t>(rows));
+            std::vector<int32_t> z1(static_cast<size_t>(rows)), z2(static_cast<size_t>(rows));
+            quantize_activation_rows(normed.data(), rows, k, code, q1.data(), s1.data(), z1.data());
+            quantize_activation_rows(x.data(), rows, k, code, q2.data(), s2.data(), z2.data(), RowNorm{w.data(), eps});
+            EXPECT_EQ(q1, q2) << rows << "x" << k;
+            EXPECT_EQ(s1, s2);
+            EXPECT_EQ(z1, z2);
+        }
 }
 
 class Int8LinearShapes : public ::testing::TestWithParam<std::tuple<int64_t, int64_t, int64_t, bool>> {};
