@@ -51,9 +51,18 @@ class ShortTraining(unittest.TestCase):
             self.assertTrue(bool(torch.isfinite(M.lm_forward(m, ids, pos)["logits"]).all()))
             self.assertTrue(os.path.exists(os.path.join(tmp, "loss.png")))
 
-    def test_pure_diffusion_loss_falls(self):
+    def test_pure_diffusion_loss_falls_and_tuning_continues_from_it(self):
         with tempfile.TemporaryDirectory() as tmp:
-            falls(self, train(tmp, "diffusion", 40), "diffusion")
+            first = os.path.join(tmp, "first")
+            recs = train(first, "diffusion", 40)
+            falls(self, recs, "diffusion")
+            # More diffusion tuning from those weights: one phase, starting where the first run ended,
+            # not at a fresh model's loss.
+            more = train(os.path.join(tmp, "more"), "diffusion-tuning", 6, "--seed", "2",
+                         "--init-from", os.path.join(first, "state.pt"))
+            self.assertEqual({r["phase"] for r in more}, {"diffusion"})
+            start, end = recs[0]["loss"], sum(r["loss"] for r in recs[-6:]) / 6
+            self.assertLess(sum(r["loss"] for r in more) / len(more), end + 0.25 * (start - end))
 
     def test_tower_stays_frozen_until_the_given_step(self):
         sys.path.insert(0, os.path.join(ROOT, "tools", "train"))

@@ -5,6 +5,7 @@ Recipes (equal budget: the same number of optimizer steps of the same batch):
   ar-then-diffusion  (a) autoregressive: projector alignment (projector only), then all weights;
                      (b) diffusion: all weights (Dimple's paradigm, spec section 9)
   diffusion          the pure-diffusion baseline: projector alignment then all weights, both by diffusion
+  diffusion-tuning   (b) alone, from the weights of an earlier run (--init-from its state.pt)
 
   /usr/bin/python3 tools/train/train.py OUT_DIR --recipe ar-then-diffusion --steps 3000 [--threads 1]
 
@@ -37,6 +38,8 @@ RECIPES = {
                                          ("diffusion", "diffusion", "all", None)],
     "diffusion": lambda al, ar: [("align", "diffusion", "projector", al),
                                  ("diffusion", "diffusion", "all", None)],
+    # More diffusion tuning of a trained Dimple (--init-from): phase (b) alone, a fresh schedule.
+    "diffusion-tuning": lambda al, ar: [("diffusion", "diffusion", "all", None)],
 }
 
 
@@ -153,6 +156,9 @@ def main():
                     help='JSON {kind: weight}: the question mix of the first --first-steps steps (a '
                          'curriculum; kinds not named are not asked then), e.g. {"color": 1}')
     ap.add_argument("--first-steps", type=int, default=0)
+    ap.add_argument("--init-from", default=None,
+                    help="state.pt of an earlier run: start from its weights (a fresh optimizer and "
+                         "schedule), e.g. with --recipe diffusion-tuning")
     ap.add_argument("--resume", action="store_true")
     ap.add_argument("--stop-at", default=None,
                     help="HH:MM or HH:MM:SS (UTC): save and stop at its next occurrence (past midnight if "
@@ -176,6 +182,12 @@ def main():
             for k, v in tower.items():
                 w[k].copy_(v)
         print(f"vision tower from {a.vision_init} ({len(tower)} tensors)")
+    if a.init_from:
+        earlier = torch.load(a.init_from)
+        with torch.no_grad():
+            for k, v in earlier["w"].items():
+                w[k].copy_(v)
+        print(f"weights from {a.init_from} (step {earlier['step']} of its run)")
     plan = phases(a.recipe, a.steps, a.align_frac, a.ar_frac)
     print(f"{a.recipe}: {sum(p.numel() for p in w.values())} parameters, vocab {cfg['vocab_size']}, "
           f"batch {a.images}x{a.questions}, question weights {data.KIND_WEIGHTS}"
