@@ -58,9 +58,12 @@ class ShortTraining(unittest.TestCase):
             falls(self, recs, "diffusion")
             # More diffusion tuning from those weights: one phase, starting where the first run ended,
             # not at a fresh model's loss.
+            # (at a lower image resolution: the model exported says so)
             more = train(os.path.join(tmp, "more"), "diffusion-tuning", 6, "--seed", "2",
-                         "--init-from", os.path.join(first, "state.pt"))
+                         "--init-from", os.path.join(first, "state.pt"), "--max-image-tokens", "16")
             self.assertEqual({r["phase"] for r in more}, {"diffusion"})
+            with open(os.path.join(tmp, "more", "model", "preprocessor_config.json")) as f:
+                self.assertEqual(json.load(f)["max_pixels"], 16 * 28 * 28)
             start, end = recs[0]["loss"], sum(r["loss"] for r in recs[-6:]) / 6
             self.assertLess(sum(r["loss"] for r in more) / len(more), end + 0.25 * (start - end))
 

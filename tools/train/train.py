@@ -150,6 +150,9 @@ def main():
     ap.add_argument("--shape", default=None, help="JSON overrides of checkpoint.SHAPE (tests)")
     ap.add_argument("--vision-init", default=None,
                     help="vision.pt of pretrain_vision.py: start from its pretrained vision tower")
+    ap.add_argument("--max-image-tokens", type=int, default=None,
+                    help=f"resize images to at most this many merged vision tokens (default "
+                         f"{data.MAX_PIXELS // 784}); the exported preprocessor config says so")
     ap.add_argument("--kind-weights", default=None,
                     help='JSON {kind: weight} overriding data.KIND_WEIGHTS, e.g. {"color": 3}')
     ap.add_argument("--first-kinds", default=None,
@@ -171,6 +174,8 @@ def main():
                          ("--first-kinds", first_kinds)):
         if weights and set(weights) - set(data.KIND_WEIGHTS):
             ap.error(f"{opt}: unknown kinds {sorted(set(weights) - set(data.KIND_WEIGHTS))}")
+    if a.max_image_tokens:
+        data.MAX_PIXELS = a.max_image_tokens * 28 * 28
     if a.kind_weights:
         data.KIND_WEIGHTS.update(json.loads(a.kind_weights))
     torch.manual_seed(a.seed)
@@ -190,7 +195,7 @@ def main():
         print(f"weights from {a.init_from} (step {earlier['step']} of its run)")
     plan = phases(a.recipe, a.steps, a.align_frac, a.ar_frac)
     print(f"{a.recipe}: {sum(p.numel() for p in w.values())} parameters, vocab {cfg['vocab_size']}, "
-          f"batch {a.images}x{a.questions}, question weights {data.KIND_WEIGHTS}"
+          f"batch {a.images}x{a.questions}, images <= {data.MAX_PIXELS // 784} tokens, question weights {data.KIND_WEIGHTS}"
           + (f" ({first_kinds} in the first {a.first_steps} steps)" if first_kinds else "") + "; phases " +
           ", ".join(f"{n} ({o}, {wh}) {s}-{e}" for n, o, wh, s, e in plan), flush=True)
     train = data.Prefetch(data.Batches(tok, a.seed, "train", a.images, a.questions), a.data_workers,
