@@ -115,5 +115,22 @@ class Constraints(unittest.TestCase):
         self.assertEqual({r["kind"] for s in range(2) for r in ahead.batches.get(s, curriculum(s))["rows"]}, {"color"})
 
 
+class OrderErrors(unittest.TestCase):
+    def test_nearest_gap_is_in_token_columns_of_the_resized_image(self):
+        import order_errors
+        s = scene(("circle", "red", 10), ("square", "blue", 60), ("triangle", "orange", 80))  # centres 25, 75, 95
+        # 200x150 at most 12 tokens: resized to 112x84, 4 columns of 28 pixels: 50 pixels apart are
+        # 1.0 column, 20 pixels 0.4 of one
+        self.assertAlmostEqual(order_errors.nearest_gap(s, 12 * 784, 3136), 20 / 200 * 112 / 28)
+        # at most 48 tokens: 196x140, 7 columns
+        self.assertAlmostEqual(order_errors.nearest_gap(s, 48 * 784, 3136), 20 / 200 * 196 / 28)
+        self.assertEqual(order_errors.nearest_gap(scene(("circle", "red", 10)), 12 * 784, 3136), float("inf"))
+
+    def test_eval_items_carry_their_scene(self):
+        import make_eval_set
+        for kind, q, ans, _, _, s in make_eval_set.items(18, 1, world.KINDS):
+            self.assertIn((kind, q, ans), world.all_questions(s))
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -18,7 +18,7 @@ import world  # noqa: E402
 
 
 def items(n, seed, kinds):
-    """(kind, question, answer, extension, image bytes) for n items, kinds in turn."""
+    """(kind, question, answer, extension, image bytes, scene) for n items, kinds in turn."""
     j = 0
     for i in range(n):
         kind = kinds[i % len(kinds)]
@@ -27,7 +27,7 @@ def items(n, seed, kinds):
             j += 1
             q = world.sample_question(rng, scene, kind)
             if q is not None:
-                yield kind, q[1], q[2], ext, img
+                yield kind, q[1], q[2], ext, img, scene
                 break
 
 
@@ -45,7 +45,7 @@ def main():
         sys.exit(f"unknown kind(s): {', '.join(bad)}")
     os.makedirs(os.path.join(a.out, "images"), exist_ok=True)
     with open(os.path.join(a.out, "eval.jsonl"), "w") as f:
-        for i, (kind, q, ans, ext, img) in enumerate(items(a.n, a.seed, kinds)):
+        for i, (kind, q, ans, ext, img, _) in enumerate(items(a.n, a.seed, kinds)):
             rel = f"images/{i:05d}.{ext}"
             with open(os.path.join(a.out, rel), "wb") as g:
                 g.write(img)
