@@ -58,9 +58,10 @@ class ShortTraining(unittest.TestCase):
             falls(self, recs, "diffusion")
             # More diffusion tuning from those weights: one phase, starting where the first run ended,
             # not at a fresh model's loss.
-            # (at a lower image resolution: the model exported says so)
+            # (at a lower image resolution: the model exported says so; crowded scenes only)
             more = train(os.path.join(tmp, "more"), "diffusion-tuning", 6, "--seed", "2",
-                         "--init-from", os.path.join(first, "state.pt"), "--max-image-tokens", "16")
+                         "--init-from", os.path.join(first, "state.pt"), "--max-image-tokens", "16",
+                         "--object-weights", '{"3": 1, "4": 1}')
             self.assertEqual({r["phase"] for r in more}, {"diffusion"})
             with open(os.path.join(tmp, "more", "model", "preprocessor_config.json")) as f:
                 self.assertEqual(json.load(f)["max_pixels"], 16 * 28 * 28)

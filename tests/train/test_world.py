@@ -49,8 +49,8 @@ class Answers(unittest.TestCase):
 class Constraints(unittest.TestCase):
     def test_random_scenes_keep_every_constraint(self):
         rng = np.random.default_rng(123)
-        for _ in range(500):
-            s = sample = world.sample_scene(rng)
+        for i in range(600):  # the last 100 crowded, as training may ask
+            s = sample = world.sample_scene(rng, {3: 1, 4: 1} if i >= 500 else None)
             self.assertTrue(112 <= s.width <= 448 and 112 <= s.height <= 448)
             self.assertTrue(s.width <= 2 * s.height and s.height <= 2 * s.width)
             self.assertTrue(all(200 <= v <= 255 for v in s.background))
@@ -82,6 +82,19 @@ class Constraints(unittest.TestCase):
         s = world.sample_scene(rng)
         colours = {c for _, c in render.render(s, antialias=False).getcolors(1 << 20)}
         self.assertEqual(colours, {s.background} | {o.rgb for o in s.objects})
+
+    def test_object_weights_shape_training_scenes_only(self):
+        counts = lambda split: [len(data.scene_and_image(5, split, j)[0].objects) for j in range(60)]
+        uniform = counts("train")
+        self.assertEqual(set(uniform), {1, 2, 3, 4})
+        try:
+            data.TRAIN_COUNT_WEIGHTS = {3: 1, 4: 2}
+            crowded, held_out = counts("train"), counts("eval")
+        finally:
+            data.TRAIN_COUNT_WEIGHTS = None
+        self.assertEqual(set(crowded), {3, 4})
+        self.assertGreater(crowded.count(4), crowded.count(3))
+        self.assertEqual(held_out, counts("eval"))  # the world's own uniform counts
 
     def test_splits_are_disjoint_streams(self):
         a = data.scene_and_image(1, "train", 0)[2]

@@ -28,6 +28,9 @@ MAX_ANSWER = 64     # answer region in diffusion training = dimple run's default
 SYSTEM = "You are a helpful assistant."
 # Training draws these kinds more often: their answers are long and hold most of the tokens to learn.
 KIND_WEIGHTS = {k: 1.0 for k in world.KINDS} | {"describe": 2.0, "json": 2.0, "leftmost": 1.5}
+# Training scenes' object counts ({n: weight}; None: uniform as in the world). Validation and
+# evaluation always follow the world.
+TRAIN_COUNT_WEIGHTS = None
 
 
 def chat_prompt(question, n_image_tokens):
@@ -41,7 +44,7 @@ def chat_prompt(question, n_image_tokens):
 def scene_and_image(seed, split, j):
     """(scene, file extension, encoded bytes, rng) of image j of a split."""
     rng = np.random.default_rng([seed, SPLITS[split], j])
-    scene = world.sample_scene(rng)
+    scene = world.sample_scene(rng, TRAIN_COUNT_WEIGHTS if split == "train" else None)
     ext, data = render.random_image(rng, scene)
     return scene, ext, data, rng
 

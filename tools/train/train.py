@@ -28,6 +28,7 @@ sys.path.insert(0, os.path.dirname(HERE))
 import checkpoint  # noqa: E402
 import data  # noqa: E402
 import objectives  # noqa: E402
+import world  # noqa: E402
 
 # Trainable weights of a phase, by name prefix: the projector alone (alignment), or everything.
 TRAINABLE = {"projector": ("img_projector.",), "all": ("",)}
@@ -155,6 +156,9 @@ def main():
                          f"{data.MAX_PIXELS // 784}); the exported preprocessor config says so")
     ap.add_argument("--kind-weights", default=None,
                     help='JSON {kind: weight} overriding data.KIND_WEIGHTS, e.g. {"color": 3}')
+    ap.add_argument("--object-weights", default=None,
+                    help='JSON {n: weight}: how often training scenes hold n objects (default: uniform '
+                         '1..4, as in the world), e.g. {"1": 1, "2": 1, "3": 3, "4": 3}')
     ap.add_argument("--first-kinds", default=None,
                     help='JSON {kind: weight}: the question mix of the first --first-steps steps (a '
                          'curriculum; kinds not named are not asked then), e.g. {"color": 1}')
@@ -176,6 +180,11 @@ def main():
             ap.error(f"{opt}: unknown kinds {sorted(set(weights) - set(data.KIND_WEIGHTS))}")
     if a.max_image_tokens:
         data.MAX_PIXELS = a.max_image_tokens * 28 * 28
+    if a.object_weights:
+        counts = {int(n): float(v) for n, v in json.loads(a.object_weights).items()}
+        if not set(counts) <= set(range(1, world.MAX_OBJECTS + 1)) or sum(counts.values()) <= 0:
+            ap.error(f"--object-weights: counts 1..{world.MAX_OBJECTS} with a positive total, not {a.object_weights}")
+        data.TRAIN_COUNT_WEIGHTS = counts
     if a.kind_weights:
         data.KIND_WEIGHTS.update(json.loads(a.kind_weights))
     torch.manual_seed(a.seed)
@@ -195,7 +204,8 @@ def main():
         print(f"weights from {a.init_from} (step {earlier['step']} of its run)")
     plan = phases(a.recipe, a.steps, a.align_frac, a.ar_frac)
     print(f"{a.recipe}: {sum(p.numel() for p in w.values())} parameters, vocab {cfg['vocab_size']}, "
-          f"batch {a.images}x{a.questions}, images <= {data.MAX_PIXELS // 784} tokens, question weights {data.KIND_WEIGHTS}"
+          f"batch {a.images}x{a.questions}, images <= {data.MAX_PIXELS // 784} tokens, "
+          f"object counts {data.TRAIN_COUNT_WEIGHTS or 'uniform'}, question weights {data.KIND_WEIGHTS}"
           + (f" ({first_kinds} in the first {a.first_steps} steps)" if first_kinds else "") + "; phases " +
           ", ".join(f"{n} ({o}, {wh}) {s}-{e}" for n, o, wh, s, e in plan), flush=True)
     train = data.Prefetch(data.Batches(tok, a.seed, "train", a.images, a.questions), a.data_workers,

@@ -6,6 +6,8 @@ lists every question the scene admits with its answer and kind. Rendering lives 
 """
 from dataclasses import dataclass
 
+import numpy as np
+
 SHAPES = ("circle", "square", "triangle")
 COLORS = {"red": (220, 40, 40), "green": (40, 170, 60), "blue": (40, 80, 220),
           "yellow": (235, 200, 40), "purple": (140, 60, 180), "orange": (245, 130, 30)}
@@ -17,6 +19,7 @@ SHORT_KINDS = KINDS[:7]
 MIN_SIDE, MAX_SIDE = 112, 448
 GAP = 4            # pixels between object bounding boxes
 CENTRE_DX = 8      # bounding-box centres differ by at least this in x
+MAX_OBJECTS = 4
 
 
 @dataclass
@@ -58,14 +61,20 @@ def _place(rng, w, h, n):
     return None
 
 
-def sample_scene(rng):
-    """A random scene of the world (numpy Generator), every constraint of the issue enforced."""
+def sample_scene(rng, count_weights=None):
+    """A random scene of the world (numpy Generator), every constraint of the issue enforced. The
+    number of objects is uniform in 1..4, or drawn by count_weights ({n: weight}, missing n weigh 0:
+    training may ask more of the crowded scenes; the world itself is uniform)."""
+    p = None
+    if count_weights:
+        p = np.array([float(count_weights.get(n, 0)) for n in range(1, MAX_OBJECTS + 1)])
+        p /= p.sum()
     while True:
         w = int(rng.integers(MIN_SIDE, MAX_SIDE + 1))
         h = int(rng.integers(MIN_SIDE, MAX_SIDE + 1))
         if 2 * w < h or 2 * h < w:
             continue
-        n = int(rng.integers(1, 5))
+        n = int(rng.integers(1, MAX_OBJECTS + 1)) if p is None else 1 + int(rng.choice(MAX_OBJECTS, p=p))
         boxes = _place(rng, w, h, n)
         if boxes is None:
             continue
