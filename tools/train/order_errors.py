@@ -68,7 +68,7 @@ def main():
         if n:
             print(f"| {label} | {n} | {100 * by_gap[b, True] / n:.0f}% |")
     print("| objects | items | exact |\n|---|---|---|")
-    for k in range(1, 5):
+    for k in range(1, world.MAX_OBJECTS + 1):
         n = by_count[k, True] + by_count[k, False]
         if n:
             print(f"| {k} | {n} | {100 * by_count[k, True] / n:.0f}% |")
