@@ -67,6 +67,17 @@ class ShortTraining(unittest.TestCase):
                 self.assertEqual(json.load(f)["max_pixels"], 16 * 28 * 28)
             start, end = recs[0]["loss"], sum(r["loss"] for r in recs[-6:]) / 6
             self.assertLess(sum(r["loss"] for r in more) / len(more), end + 0.25 * (start - end))
+            # Or from the exported folder (bf16 weights, so also near where the first run ended); a
+            # folder whose config differs from the run's is refused, naming what differs.
+            folder = train(os.path.join(tmp, "folder"), "diffusion-tuning", 4, "--seed", "2",
+                           "--init-from", os.path.join(first, "model"))
+            self.assertLess(sum(r["loss"] for r in folder) / len(folder), end + 0.25 * (start - end))
+            other = subprocess.run([sys.executable, os.path.join(ROOT, "tools", "train", "train.py"),
+                                    os.path.join(tmp, "other"), "--recipe", "diffusion-tuning", "--steps", "1",
+                                    "--shape", json.dumps(dict(TINY, rope_theta=50.0)),
+                                    "--init-from", os.path.join(first, "model")], capture_output=True, text=True)
+            self.assertNotEqual(other.returncode, 0)
+            self.assertIn("rope_theta", other.stderr)
 
     def test_tower_stays_frozen_until_the_given_step(self):
         sys.path.insert(0, os.path.join(ROOT, "tools", "train"))

@@ -29,6 +29,7 @@ import checkpoint  # noqa: E402
 import data  # noqa: E402
 import objectives  # noqa: E402
 import world  # noqa: E402
+from dimple_ref import safetensors_io as S  # noqa: E402
 
 # Trainable weights of a phase, by name prefix: the projector alone (alignment), or everything.
 TRAINABLE = {"projector": ("img_projector.",), "all": ("",)}
@@ -83,6 +84,22 @@ def validation(m, val_batches, seed, current):
                 cnt += n
             out[name] = tot / cnt
     return out
+
+
+def initial_weights(path, cfg):
+    """({name: tensor}, where they come from) for --init-from: a run's state.pt, or a Hugging Face
+    folder the engine loads (e.g. models/dimple-shapes, whose weights are bf16: training goes on from
+    the rounded weights), whose config must be this run's (--shape sets rope_theta and the sizes)."""
+    if not os.path.isdir(path):
+        earlier = torch.load(path)
+        return earlier["w"], f"step {earlier['step']} of its run"
+    with open(os.path.join(path, "config.json")) as f:
+        theirs = json.load(f)
+    differ = sorted(k for k in set(theirs) | set(cfg) if theirs.get(k) != cfg.get(k))
+    if differ:
+        sys.exit(f"--init-from {path}: its config differs from this run's in {differ} "
+                 f"(e.g. {differ[0]} {theirs.get(differ[0])} there, {cfg.get(differ[0])} here): pass --shape")
+    return {k: torch.from_numpy(S.to_float(dt, a)) for k, (dt, a) in S.read_folder(path).items()}, "exported"
 
 
 def to_device(batch, device):
@@ -164,8 +181,8 @@ def main():
                          'curriculum; kinds not named are not asked then), e.g. {"color": 1}')
     ap.add_argument("--first-steps", type=int, default=0)
     ap.add_argument("--init-from", default=None,
-                    help="state.pt of an earlier run: start from its weights (a fresh optimizer and "
-                         "schedule), e.g. with --recipe diffusion-tuning")
+                    help="state.pt of an earlier run, or a model folder (models/dimple-shapes): start "
+                         "from its weights (a fresh optimizer and schedule), e.g. with --recipe diffusion-tuning")
     ap.add_argument("--resume", action="store_true")
     ap.add_argument("--stop-at", default=None,
                     help="HH:MM or HH:MM:SS (UTC): save and stop at its next occurrence (past midnight if "
@@ -197,11 +214,13 @@ def main():
                 w[k].copy_(v)
         print(f"vision tower from {a.vision_init} ({len(tower)} tensors)")
     if a.init_from:
-        earlier = torch.load(a.init_from)
+        earlier, origin = initial_weights(a.init_from, cfg)
+        if set(earlier) != set(w):
+            sys.exit(f"--init-from {a.init_from}: tensors {sorted(set(earlier) ^ set(w))[:4]} differ from this run's")
         with torch.no_grad():
-            for k, v in earlier["w"].items():
+            for k, v in earlier.items():
                 w[k].copy_(v)
-        print(f"weights from {a.init_from} (step {earlier['step']} of its run)")
+        print(f"weights from {a.init_from} ({origin})")
     plan = phases(a.recipe, a.steps, a.align_frac, a.ar_frac)
     print(f"{a.recipe}: {sum(p.numel() for p in w.values())} parameters, vocab {cfg['vocab_size']}, "
           f"batch {a.images}x{a.questions}, images <= {data.MAX_PIXELS // 784} tokens, "
