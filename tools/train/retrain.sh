@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # Retrains models/dimple-shapes from scratch, as it was trained: vision pretraining (one core), then
 # Dimple's recipe (autoregressive, then diffusion) and the pure-diffusion baseline side by side (one
-# core each), both from the pretrained tower, then three more stages of diffusion tuning of Dimple's
+# core each), both from the pretrained tower, then five more stages of diffusion tuning of Dimple's
 # run: the language model's rotary base lowered to 50 (so that the horizontal image position reaches
 # its attention), the vision tower trained along (so that it tells apart objects that share a token
-# column), crowded scenes asked more often (models/dimple-shapes/README.md says why). About 4.5 hours
-# on 2 cores (vision 17 minutes, the two runs side by side 77, the stages 58, 72 and 52 on one core
-# each). Seeds are fixed.
+# column), crowded scenes asked more often, twice (the second time at 64 image tokens), then JSON
+# more (models/dimple-shapes/README.md says why). About 6.4 hours on 2 cores (vision 17 minutes, the
+# two runs side by side 77, the stages 58, 72, 52, 84 and 32 on one core each). Seeds are fixed.
 #   bash tools/train/retrain.sh [RUNS_DIR (default runs)]
-# Then: cp RUNS_DIR/crowded/model/* models/dimple-shapes/ and measure (models/dimple-shapes/README.md).
+# Then: cp RUNS_DIR/json/model/* models/dimple-shapes/ and measure (models/dimple-shapes/README.md).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 RUNS=${1:-runs}
@@ -48,5 +48,18 @@ $PY tools/train/train.py "$RUNS/crowded" --recipe diffusion-tuning --init-from "
     --steps 20000 --images 4 --questions 4 --lr 3e-4 --val-every 500 --vision-lr-scale 0.3 \
     --shape '{"rope_theta": 50.0}' --object-weights '{"1": 1, "2": 1, "3": 3, "4": 3}' --kind-weights "$W4" \
     > "$RUNS/crowded.out" 2>&1
-echo "done: $RUNS/crowded/model (Dimple's recipe, tuned in three stages: the shipped model),"
+# Stage 5: images up to 64 tokens, crowded scenes 4x as often, Describe and JSON weighted 8, the
+# tower at 0.5x (seed 5).
+W5='{"count": 2, "count_color": 3, "count_shape": 2, "exists": 3, "leftmost": 1, "describe": 8, "json": 8, "color": 2, "shape": 2}'
+$PY tools/train/train.py "$RUNS/crowded2" --recipe diffusion-tuning --init-from "$RUNS/crowded/state.pt" --seed 5 \
+    --steps 24000 --images 4 --questions 4 --lr 3e-4 --val-every 500 --vision-lr-scale 0.5 --max-image-tokens 64 \
+    --shape '{"rope_theta": 50.0}' --object-weights '{"1": 1, "2": 1, "3": 4, "4": 4}' --kind-weights "$W5" \
+    > "$RUNS/crowded2.out" 2>&1
+# Stage 6: JSON weighted 12, half the learning rate (seed 6).
+W6='{"count": 2, "count_color": 3, "count_shape": 2, "exists": 3, "leftmost": 1, "describe": 8, "json": 12, "color": 2, "shape": 2}'
+$PY tools/train/train.py "$RUNS/json" --recipe diffusion-tuning --init-from "$RUNS/crowded2/state.pt" --seed 6 \
+    --steps 9000 --images 4 --questions 4 --lr 1.5e-4 --val-every 500 --vision-lr-scale 0.5 --max-image-tokens 64 \
+    --shape '{"rope_theta": 50.0}' --object-weights '{"1": 1, "2": 1, "3": 4, "4": 4}' --kind-weights "$W6" \
+    > "$RUNS/json.out" 2>&1
+echo "done: $RUNS/json/model (Dimple's recipe, tuned in five stages: the shipped model),"
 echo "      $RUNS/main/model (before tuning), $RUNS/baseline/model (pure diffusion, the same budget as main)"
