@@ -29,37 +29,34 @@ echo "training both recipes: progress in $RUNS/main.out and $RUNS/baseline.out"
 wait $main
 wait $baseline
 $PY tools/train/plot.py "$RUNS/loss.png" "$RUNS/main/log.jsonl" "$RUNS/baseline/log.jsonl"
-# Stage 2: a fresh diffusion schedule from main's weights, rope_theta 50 instead of 10000, fresh data
-# (seed 2), the kinds that order or bind objects weighted up.
-$PY tools/train/train.py "$RUNS/tuned" --recipe diffusion-tuning --init-from "$RUNS/main/state.pt" --seed 2 \
-    --steps 24000 --images 4 --questions 4 --lr 1e-3 --val-every 500 --vision-lr-scale 0 \
-    --shape '{"rope_theta": 50.0}' \
-    --kind-weights '{"count_color": 2, "exists": 2, "leftmost": 3, "describe": 4, "json": 4, "color": 2, "shape": 2}' \
-    > "$RUNS/tuned.out" 2>&1
-# Stage 3: the vision tower trains too (0.3x the learning rate), fresh data (seed 3), counting and
-# colour-keyed kinds weighted up again.
+# Stages 2-6: diffusion tuning, each a fresh schedule from the previous stage's weights, fresh data
+# (its own seed), rope_theta 50, 4 images x 4 questions a step; progress in RUNS_DIR/NAME.out.
+tune() {  # NAME FROM SEED [train.py flags]
+    local name=$1 from=$2 seed=$3
+    shift 3
+    $PY tools/train/train.py "$RUNS/$name" --recipe diffusion-tuning --init-from "$RUNS/$from/state.pt" \
+        --seed "$seed" --images 4 --questions 4 --val-every 500 --shape '{"rope_theta": 50.0}' "$@" \
+        > "$RUNS/$name.out" 2>&1
+}
+# Stage 2: rope_theta 50 instead of 10000, the kinds that order or bind objects weighted up.
+tune tuned main 2 --steps 24000 --lr 1e-3 --vision-lr-scale 0 \
+    --kind-weights '{"count_color": 2, "exists": 2, "leftmost": 3, "describe": 4, "json": 4, "color": 2, "shape": 2}'
+# Stage 3: the vision tower trains too (0.3x the learning rate), counting and colour-keyed kinds
+# weighted up again.
 W3='{"count": 2, "count_color": 3, "count_shape": 2, "exists": 3, "leftmost": 1, "describe": 4, "json": 4, "color": 2, "shape": 2}'
-$PY tools/train/train.py "$RUNS/tower" --recipe diffusion-tuning --init-from "$RUNS/tuned/state.pt" --seed 3 \
-    --steps 28000 --images 4 --questions 4 --lr 5e-4 --val-every 500 --vision-lr-scale 0.3 \
-    --shape '{"rope_theta": 50.0}' --kind-weights "$W3" > "$RUNS/tower.out" 2>&1
-# Stage 4: scenes of 3 and 4 objects three times as often, Describe and JSON weighted 6 (seed 4).
+tune tower tuned 3 --steps 28000 --lr 5e-4 --vision-lr-scale 0.3 --kind-weights "$W3"
+# Stage 4: scenes of 3 and 4 objects three times as often, Describe and JSON weighted 6.
 W4='{"count": 2, "count_color": 3, "count_shape": 2, "exists": 3, "leftmost": 1, "describe": 6, "json": 6, "color": 2, "shape": 2}'
-$PY tools/train/train.py "$RUNS/crowded" --recipe diffusion-tuning --init-from "$RUNS/tower/state.pt" --seed 4 \
-    --steps 20000 --images 4 --questions 4 --lr 3e-4 --val-every 500 --vision-lr-scale 0.3 \
-    --shape '{"rope_theta": 50.0}' --object-weights '{"1": 1, "2": 1, "3": 3, "4": 3}' --kind-weights "$W4" \
-    > "$RUNS/crowded.out" 2>&1
+tune crowded tower 4 --steps 20000 --lr 3e-4 --vision-lr-scale 0.3 \
+    --object-weights '{"1": 1, "2": 1, "3": 3, "4": 3}' --kind-weights "$W4"
 # Stage 5: images up to 64 tokens, crowded scenes 4x as often, Describe and JSON weighted 8, the
-# tower at 0.5x (seed 5).
+# tower at 0.5x.
 W5='{"count": 2, "count_color": 3, "count_shape": 2, "exists": 3, "leftmost": 1, "describe": 8, "json": 8, "color": 2, "shape": 2}'
-$PY tools/train/train.py "$RUNS/crowded2" --recipe diffusion-tuning --init-from "$RUNS/crowded/state.pt" --seed 5 \
-    --steps 24000 --images 4 --questions 4 --lr 3e-4 --val-every 500 --vision-lr-scale 0.5 --max-image-tokens 64 \
-    --shape '{"rope_theta": 50.0}' --object-weights '{"1": 1, "2": 1, "3": 4, "4": 4}' --kind-weights "$W5" \
-    > "$RUNS/crowded2.out" 2>&1
-# Stage 6: JSON weighted 12, half the learning rate (seed 6).
+tune crowded2 crowded 5 --steps 24000 --lr 3e-4 --vision-lr-scale 0.5 --max-image-tokens 64 \
+    --object-weights '{"1": 1, "2": 1, "3": 4, "4": 4}' --kind-weights "$W5"
+# Stage 6: JSON weighted 12, half the learning rate.
 W6='{"count": 2, "count_color": 3, "count_shape": 2, "exists": 3, "leftmost": 1, "describe": 8, "json": 12, "color": 2, "shape": 2}'
-$PY tools/train/train.py "$RUNS/json" --recipe diffusion-tuning --init-from "$RUNS/crowded2/state.pt" --seed 6 \
-    --steps 9000 --images 4 --questions 4 --lr 1.5e-4 --val-every 500 --vision-lr-scale 0.5 --max-image-tokens 64 \
-    --shape '{"rope_theta": 50.0}' --object-weights '{"1": 1, "2": 1, "3": 4, "4": 4}' --kind-weights "$W6" \
-    > "$RUNS/json.out" 2>&1
+tune json crowded2 6 --steps 9000 --lr 1.5e-4 --vision-lr-scale 0.5 --max-image-tokens 64 \
+    --object-weights '{"1": 1, "2": 1, "3": 4, "4": 4}' --kind-weights "$W6"
 echo "done: $RUNS/json/model (Dimple's recipe, tuned in five stages: the shipped model),"
 echo "      $RUNS/main/model (before tuning), $RUNS/baseline/model (pure diffusion, the same budget as main)"
