@@ -307,11 +307,31 @@ def vision_window_index(m, grid_thw):
     return torch.cat(index), torch.tensor(cu, dtype=torch.long)
 
 
-def _segment_mask(cu, n):
-    seg = torch.zeros(n, dtype=torch.long)
-    for i in range(1, len(cu)):
-        seg[int(cu[i - 1]):int(cu[i])] = i
-    return seg[:, None] == seg[None, :]
+def _segment_index(cu):
+    """(segments, longest) positions of each segment of cu, -1 past a segment's end: attention
+    within segments computed segment by segment (batched), not as one N x N masked matrix, which
+    costs (N / segment length) times more (16x for a training batch of 16 images)."""
+    cu = [int(c) for c in cu]
+    lens = [b - a for a, b in zip(cu, cu[1:]) if b > a]
+    starts = [a for a, b in zip(cu, cu[1:]) if b > a]
+    longest = max(lens)
+    ar = torch.arange(longest)
+    idx = torch.tensor(starts)[:, None] + ar[None]
+    return torch.where(ar[None] < torch.tensor(lens)[:, None], idx, torch.full_like(idx, -1))
+
+
+def _segment_attention(q, k, v, seg, scale):
+    """Softmax attention of q, k, v (nh, N, hd) within the segments of seg (_segment_index)."""
+    nh, N, hd = q.shape
+    valid = seg >= 0
+    flat = seg.clamp(min=0).reshape(-1)
+    S, Lmax = seg.shape
+    qs, ks, vs = (t[:, flat].reshape(nh, S, Lmax, hd) for t in (q, k, v))
+    s = (qs @ ks.transpose(-1, -2)) * scale
+    s = s.masked_fill(~valid[None, :, None, :], float("-inf"))
+    a = torch.softmax(s, dim=-1) @ vs  # (nh, S, Lmax, hd)
+    out = q.new_zeros(nh, N, hd)
+    return out.index_copy(1, seg[valid], a[:, valid])
 
 
 def vision_forward(m, pixel_values, grid_thw):
@@ -341,8 +361,8 @@ def vision_forward(m, pixel_values, grid_thw):
     ang = ang.reshape(N // unit, unit, -1)[widx].reshape(N, -1)
     emb = torch.cat([ang, ang], dim=-1).to(dt)
     cos, sin = emb.cos()[:, None], emb.sin()[:, None]  # (N, 1, hd)
-    mask_win = _segment_mask(cu_win, N)
-    mask_full = _segment_mask(cu_full, N)
+    seg_win = _segment_index(cu_win)
+    seg_full = _segment_index(cu_full)
     nh, hd = m.v_heads, m.v_head_dim
     scale = 1.0 / math.sqrt(hd)
     for bi in range(m.v_depth):
@@ -353,10 +373,8 @@ def vision_forward(m, pixel_values, grid_thw):
         q = q * cos + rotate_half(q) * sin
         k = k * cos + rotate_half(k) * sin
         q, k, v = q.transpose(0, 1), k.transpose(0, 1), v.transpose(0, 1)
-        s = (q @ k.transpose(-1, -2)) * scale
-        allowed = mask_full if bi in m.v_fullatt else mask_win
-        s = s.masked_fill(~allowed[None], float("-inf"))
-        a = (torch.softmax(s, dim=-1) @ v).transpose(0, 1).reshape(N, C)
+        a = _segment_attention(q, k, v, seg_full if bi in m.v_fullatt else seg_win, scale)
+        a = a.transpose(0, 1).reshape(N, C)
         x = x + linear(a, w[p + "attn.proj.weight"], w[p + "attn.proj.bias"])
         h = rms_norm(x, w[p + "norm2.weight"], 1e-6)
         g = linear(h, w[p + "mlp.gate_proj.weight"], w[p + "mlp.gate_proj.bias"])
