@@ -54,7 +54,7 @@ class ShortTraining(unittest.TestCase):
     def test_pure_diffusion_loss_falls_and_tuning_continues_from_it(self):
         with tempfile.TemporaryDirectory() as tmp:
             first = os.path.join(tmp, "first")
-            recs = train(first, "diffusion", 40)
+            recs = train(first, "diffusion", 40, "--bf16")  # products in bfloat16: it learns too
             falls(self, recs, "diffusion")
             # More diffusion tuning from those weights: one phase, starting where the first run ended,
             # not at a fresh model's loss.

@@ -66,6 +66,7 @@ def main():
     ap.add_argument("--warmup", type=int, default=100)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--bf16", action="store_true", help="matrix products in bfloat16 (as train.py --bf16)")
     ap.add_argument("--val-every", type=int, default=100)
     ap.add_argument("--val-images", type=int, default=64)
     ap.add_argument("--save-every", type=float, default=300, help="seconds between checkpoints")
@@ -92,7 +93,8 @@ def main():
         for g in opt.param_groups:
             g["lr"] = lr_at(step, 0, a.steps, a.lr, a.warmup)
         tb = time.time()
-        lo, _ = regions.loss(m, probe, train.get(step))
+        with torch.autocast("cpu", torch.bfloat16, enabled=a.bf16):
+            lo, _ = regions.loss(m, probe, train.get(step))
         opt.zero_grad(set_to_none=True)
         lo.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)

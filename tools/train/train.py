@@ -157,6 +157,9 @@ def main():
     ap.add_argument("--warmup", type=int, default=100)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--bf16", action="store_true",
+                    help="matrix products in bfloat16 (autocast; weights, optimizer and loss stay f32): "
+                         "about 1.5x faster steps on CPUs with AVX512_BF16 or AMX, slower on others")
     ap.add_argument("--device", default="cpu",
                     help="where the model trains: cpu, or cuda (torch >= 2; the same recipe on a GPU)")
     ap.add_argument("--data-workers", type=int, default=0,
@@ -272,7 +275,8 @@ def main():
             g["lr"] = lr_at(step, p0, p1, peak, a.warmup) * g["scale"]
         tb = time.time()
         batch = to_device(train.get(step), a.device)
-        lo, n = objectives.loss(m, batch, obj, gen)
+        with torch.autocast(a.device.split(":")[0], torch.bfloat16, enabled=a.bf16):
+            lo, n = objectives.loss(m, batch, obj, gen)
         opt.zero_grad(set_to_none=True)
         lo.backward()
         gnorm = float(torch.nn.utils.clip_grad_norm_([v for v in w.values() if v.requires_grad], 1.0))
