@@ -5,14 +5,17 @@
 # run: the language model's rotary base lowered to 50 (so that the horizontal image position reaches
 # its attention), the vision tower trained along (so that it tells apart objects that share a token
 # column), crowded scenes asked more often, twice (the second time at 64 image tokens), then JSON
-# more (models/dimple-shapes/README.md says why). About 6.4 hours on 2 cores (vision 17 minutes, the
-# two runs side by side 77, the stages 58, 72, 52, 84 and 32 on one core each). Seeds are fixed.
+# more (models/dimple-shapes/README.md says why). About 6.2 hours on 2 cores (vision about 6 minutes,
+# 17 before the reference's vision attention went segment by segment; the two runs side by side 77,
+# the stages 58, 72, 52, 84 and 32 on one core each). Seeds are fixed. A whole run from scratch in
+# about an hour, to a weaker model: tools/train/hour.sh.
 #   bash tools/train/retrain.sh [RUNS_DIR (default runs)]
 # Then: cp RUNS_DIR/json/model/* models/dimple-shapes/ and measure (models/dimple-shapes/README.md).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 RUNS=${1:-runs}
 PY=/usr/bin/python3
+source tools/train/both_recipes.sh
 export OMP_NUM_THREADS=1 OMP_WAIT_POLICY=passive
 $PY tools/train/pretrain_vision.py "$RUNS/vision" --steps 3000 --images 16 --lr 3e-3 --val-every 100
 # Colour and shape questions only for the first 3000 steps, the pretrained tower frozen throughout,
@@ -21,14 +24,7 @@ common=(--steps 34000 --images 4 --questions 4 --lr 2e-3 --val-every 500
         --vision-init "$RUNS/vision/vision.pt" --vision-lr-scale 0
         --first-kinds '{"color": 1, "shape": 1}' --first-steps 3000
         --kind-weights '{"count_color": 2, "exists": 2, "leftmost": 2, "describe": 3, "json": 3}')
-$PY tools/train/train.py "$RUNS/main" --recipe ar-then-diffusion "${common[@]}" > "$RUNS/main.out" 2>&1 &
-main=$!
-$PY tools/train/train.py "$RUNS/baseline" --recipe diffusion "${common[@]}" > "$RUNS/baseline.out" 2>&1 &
-baseline=$!
-echo "training both recipes: progress in $RUNS/main.out and $RUNS/baseline.out"
-wait $main
-wait $baseline
-$PY tools/train/plot.py "$RUNS/loss.png" "$RUNS/main/log.jsonl" "$RUNS/baseline/log.jsonl"
+both_recipes "$RUNS" "${common[@]}"
 # Stages 2-6: diffusion tuning, each a fresh schedule from the previous stage's weights, fresh data
 # (its own seed), rope_theta 50, 4 images x 4 questions a step; progress in RUNS_DIR/NAME.out.
 tune() {  # NAME FROM SEED [train.py flags]
