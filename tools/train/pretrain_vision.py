@@ -93,8 +93,9 @@ def main():
         for g in opt.param_groups:
             g["lr"] = lr_at(step, 0, a.steps, a.lr, a.warmup)
         tb = time.time()
+        batch = train.get(step)
         with torch.autocast("cpu", torch.bfloat16, enabled=a.bf16):
-            lo, _ = regions.loss(m, probe, train.get(step))
+            lo, _ = regions.loss(m, probe, batch)
         opt.zero_grad(set_to_none=True)
         lo.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
