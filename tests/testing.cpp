@@ -20,15 +20,17 @@ static std::string env_or(const char* name, const std::string& fallback) {
 
 std::string source_dir() { return env_or("DIMPLE_SOURCE_DIR", DIMPLE_SOURCE_DIR_PATH); }
 
-std::string shared_dir() {
-    const std::string d = env_or("DIMPLE_SHARED_DIR", DIMPLE_SHARED_DIR_PATH);
-    return fs::is_directory(d + "/goldens") ? d : std::string();
-}
+std::string golden_dir() { return source_dir() + "/tests/goldens/tiny-a"; }
 
-std::string golden_dir() { return shared_dir() + "/goldens/tiny-a"; }
+std::string images_dir() { return source_dir() + "/tests/data/images"; }
 
 const std::vector<std::string>& golden_sets() {
     static const std::vector<std::string> names = {"tiny-a", "ref-b", "ref-c", "ref-d"};
+    return names;
+}
+
+const std::vector<std::string>& image_golden_sets() {
+    static const std::vector<std::string> names = {"tiny-a", "ref-b", "ref-d"};
     return names;
 }
 
@@ -39,7 +41,7 @@ std::string identifier(std::string name) {
 }
 
 std::string golden_set_dir(const std::string& name) {
-    if (name == "tiny-a") return shared_dir().empty() ? std::string() : golden_dir();
+    if (name == "tiny-a") return golden_dir();
     const std::string d = env_or("DIMPLE_GOLDENS_DIR", DIMPLE_GOLDENS_DIR_PATH) + "/" + name;
     return fs::exists(d + "/generation.json") ? d : std::string();
 }

@@ -13,14 +13,17 @@ namespace dtest {
 
 using namespace dimple;
 
-// ../shared next to the checkout (or $DIMPLE_SHARED_DIR); empty when absent.
-std::string shared_dir();
-// tiny-a golden folder, or skips the calling test when the shared data is absent.
-std::string golden_dir();
 std::string source_dir();
-// Golden sets in tiny-a's format: the shared one (the original implementation's outputs) and the
+// The original implementation's golden set tiny-a, carried in the repository (tests/goldens/tiny-a,
+// copied from the shared goldens by tools/import_shared_goldens.sh).
+std::string golden_dir();
+// The real photos the goldens were made from (tests/data/images).
+std::string images_dir();
+// Golden sets in tiny-a's format: tiny-a (the original implementation's outputs) and the
 // ones the project's PyTorch reference writes before the tests (tools/make_test_goldens.sh).
 const std::vector<std::string>& golden_sets();
+// The sets whose model has a vision tower (all but ref-c, a text-only Dream).
+const std::vector<std::string>& image_golden_sets();
 // A golden set's name as a test-name part ("ref-b" -> "ref_b").
 std::string identifier(std::string name);
 struct GoldenSetName {
@@ -37,20 +40,11 @@ std::string temp_dir();
 
 }  // namespace dtest
 
-// Skips (or, under CI, fails) a test whose golden set is absent; defines `dir`.
-#define DIMPLE_GOLDEN_SET_DIR(dir, name)                                                 \
-    const std::string dir = ::dtest::golden_set_dir(name);                              \
-    if (dir.empty()) {                                                                   \
-        if (std::getenv("CI") && std::string(name) != "tiny-a")                          \
-            FAIL() << "golden set " << name << " is missing (tools/make_test_goldens.sh)"; \
-        GTEST_SKIP() << "golden set " << name << " is absent";                           \
-    }
-
-#define DIMPLE_REQUIRE_SHARED()                                              \
-    do {                                                                     \
-        if (::dtest::shared_dir().empty())                         \
-            GTEST_SKIP() << "../shared is absent: shared-golden test skipped"; \
-    } while (0)
+// Fails a test whose golden set is absent (the reference sets are written before the tests by
+// tools/make_test_goldens.sh); defines `dir`.
+#define DIMPLE_GOLDEN_SET_DIR(dir, name)                                                     \
+    const std::string dir = ::dtest::golden_set_dir(name);                                  \
+    if (dir.empty()) FAIL() << "golden set " << name << " is missing (tools/make_test_goldens.sh)";
 
 namespace dtest {
 

@@ -132,6 +132,7 @@ def check_photos(ck, m, images_dir):
         pv, grid, resized = PP.preprocess(path)
         ck.exact(key + "_resized_uint8_hwc", resized, "pixel_values")
         ck.exact(key + "_pixel_values", pv, "pixel_values")
+        ck.exact(key + "_pixel_values_every8", pv[::8], "pixel_values")  # the repository's copy
         ck.exact(key + "_grid_thw", grid[None])
         vis = M.vision_forward(m, torch.from_numpy(pv), grid[None])
         ck.close(key + "_vis_out", vis["vis_out"].numpy(), VISION_TOL, "vision (patch_embed..projected)")
@@ -218,7 +219,7 @@ def check_generation(ck, m):
 def main():
     repo = os.path.dirname(HERE)
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("golden", nargs="?", default=os.path.join(repo, "..", "shared", "goldens", "tiny-a"))
+    ap.add_argument("golden", nargs="?", default=os.path.join(repo, "tests", "goldens", "tiny-a"))
     ap.add_argument("--model", default=None, help="model folder (default GOLDEN/model)")
     ap.add_argument("--images", default=None, help="folder of the real photos (default GOLDEN/../../data/images)")
     ap.add_argument("--skip-generation", action="store_true")

@@ -9,7 +9,6 @@
 using namespace dimple;
 
 TEST(InfoCommand, CountsTheSharedGoldenModel) {
-    DIMPLE_REQUIRE_SHARED();
     const auto r = dtest::run_cli("info --json " + dtest::golden_dir() + "/model");
     ASSERT_EQ(r.exit_code, 0) << r.out;
     const auto j = nlohmann::json::parse(r.out);
@@ -39,7 +38,6 @@ TEST(InfoCommand, BadFolderExitsTwoWithAMessage) {
 }
 
 TEST(InfoCommand, CorruptWeightsExitTwoNamingTheFile) {
-    DIMPLE_REQUIRE_SHARED();
     const std::string dir = dtest::temp_dir();
     for (auto f : {"config.json", "generation_config.json", "preprocessor_config.json"})
         std::filesystem::copy_file(dtest::golden_dir() + "/model/" + f, dir + "/" + f);

@@ -31,7 +31,6 @@ std::string text_prompt_ids() { return prompt_ids("text"); }
 }  // namespace
 
 TEST(RunCommand, JsonReproducesAGoldenRun) {
-    DIMPLE_REQUIRE_SHARED();
     const json gen = dtest::load_generation_runs(dtest::golden_dir());
     // Run 14: dim, maskgit_plus, threshold 0.2, prefilling, 16 steps, temperature 0, top_k 50.
     const json& run = gen["runs"][14];
@@ -50,7 +49,6 @@ TEST(RunCommand, JsonReproducesAGoldenRun) {
 }
 
 TEST(RunCommand, PixelValuesReproduceAGoldenImageRun) {
-    DIMPLE_REQUIRE_SHARED();
     const json gen = dtest::load_generation_runs(dtest::golden_dir());
     // Run 81: the image prompt, dim, maskgit_plus, threshold 0.2, prefilling, 16 steps, temperature 0.
     const json& run = gen["runs"][81];
@@ -74,7 +72,6 @@ TEST(RunCommand, PixelValuesReproduceAGoldenImageRun) {
 }
 
 TEST(RunCommand, PixelValuesAreCheckedAsForForward) {
-    DIMPLE_REQUIRE_SHARED();
     const std::string g = dtest::golden_dir();
     const std::string pv = " --pixel-values " + g + "/image_pixel_values.npy";
     struct Case {
@@ -89,7 +86,7 @@ TEST(RunCommand, PixelValuesAreCheckedAsForForward) {
                  {" --grid 1,8,12", "--grid describes the images of --pixel-values"},
                  {pv + " --grid 1,8,14", "expected f32 rows [112"},
                  {" --pixel-values " + g + "/image_input_ids.npy --grid 1,8,12", "expected f32 rows"},
-                 {pv + " --grid 1,8,12 --image " + dtest::shared_dir() + "/data/images/1_resize.jpg", "not both"},
+                 {pv + " --grid 1,8,12 --image " + dtest::images_dir() + "/1_resize.jpg", "not both"},
              }) {
             const auto r = dtest::run_cli(command.substr(0, command.find(' ')) + " --model " + golden_model() +
                                           command.substr(command.find(' ')) + c.args + " --compute f32");
@@ -106,7 +103,6 @@ TEST(RunCommand, PixelValuesAreCheckedAsForForward) {
 }
 
 TEST(RunCommand, FixIdsArePriors) {
-    DIMPLE_REQUIRE_SHARED();
     const auto r = dtest::run_cli("run --model " + golden_model() + " --prompt-ids 5,6,7 -n 8 -s 8 --temperature 0"
                                   " --fix-ids 0:123,7:2002 --compute f32 --json");
     ASSERT_EQ(r.exit_code, 0) << r.out;
@@ -118,7 +114,6 @@ TEST(RunCommand, FixIdsArePriors) {
 }
 
 TEST(RunCommand, BadInputExitsTwoWithAMessage) {
-    DIMPLE_REQUIRE_SHARED();
     const std::string m = " --model " + golden_model() + " ";
     struct Case {
         std::string args, message;
@@ -145,7 +140,6 @@ TEST(RunCommand, BadInputExitsTwoWithAMessage) {
 }
 
 TEST(ForwardCommand, WritesTheGoldenLogits) {
-    DIMPLE_REQUIRE_SHARED();
     const std::string g = dtest::golden_dir(), out = dtest::temp_dir() + "/logits.npy";
     auto r = dtest::run_cli("forward --model " + golden_model() + " --ids " + g + "/batch_input_ids.npy --attention-mask " +
                             g + "/batch_attention_mask.npy --out " + out + " --compute f32");

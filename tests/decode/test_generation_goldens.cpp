@@ -72,7 +72,6 @@ INSTANTIATE_TEST_SUITE_P(Sets, GenerationGoldens, ::testing::ValuesIn(dtest::gol
 // so some runs diverge from the original at some step. Measured: 128 of the 199 usable runs
 // still match token for token. The bound guards against a regression that breaks bf16 outright.
 TEST(GenerationGoldensBF16, CountsTheRunsThatStillMatch) {
-    DIMPLE_REQUIRE_SHARED();
     if (!cpu_has_bf16_products()) GTEST_SKIP() << "oneDNN has no bf16 products on this CPU";
     const Tally t = run_set(dtest::golden_dir(), Compute::BF16, false);
     EXPECT_EQ(t.usable, 199);
@@ -85,7 +84,6 @@ TEST(GenerationGoldensBF16, CountsTheRunsThatStillMatch) {
 // activations). The bound guards against a regression that breaks int8 outright (a wrong scale or
 // zero point matches none).
 TEST(GenerationGoldensInt8, CountsTheRunsThatStillMatch) {
-    DIMPLE_REQUIRE_SHARED();
     const Tally t = run_set(dtest::golden_dir(), Compute::Int8, false);
     EXPECT_EQ(t.usable, 199);
     EXPECT_GE(t.matched, cpu_has_int8_dot() ? 20 : 6);

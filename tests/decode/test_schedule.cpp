@@ -13,7 +13,6 @@
 using namespace dimple;
 
 TEST(Schedule, TimestepsAreBitIdenticalToTorch) {
-    DIMPLE_REQUIRE_SHARED();
     for (int steps : {8, 16}) {
         const Tensor golden = read_npy(dtest::golden_dir() + "/timesteps_steps" + std::to_string(steps) + ".npy");
         const std::vector<float> t = diffusion_timesteps(steps, 1e-3f);

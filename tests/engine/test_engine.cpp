@@ -1,9 +1,7 @@
-// The whole path from raw pixels and prompt ids to answers, on the shared goldens: the engine
+// The whole path from raw pixels and prompt ids to answers, on the golden sets with images: the engine
 // preprocesses and encodes the image itself, expands the placeholder, and must decode every usable
 // image run exactly as the original implementation did.
 #include <gtest/gtest.h>
-
-#include <filesystem>
 
 #include "core/error.h"
 #include "engine/engine.h"
@@ -20,7 +18,6 @@ class EngineGoldens : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(EngineGoldens, ImagePromptEndToEnd) {
     DIMPLE_GOLDEN_SET_DIR(dir, GetParam());
-    if (!std::filesystem::exists(dir + "/image_raw_uint8_hwc.npy")) GTEST_SKIP() << "text-only model";
     const Engine engine(dir + "/model", {Compute::F32, ""});
     const ModelConfig& c = engine.config();
     const Tensor golden_ids = read_npy(dir + "/image_input_ids.npy");
@@ -53,7 +50,6 @@ TEST_P(EngineGoldens, ImagePromptEndToEnd) {
 
 TEST_P(EngineGoldens, TwoImagesGiveTheGoldenLogits) {
     DIMPLE_GOLDEN_SET_DIR(dir, GetParam());
-    if (!std::filesystem::exists(dir + "/two_raw0_uint8_hwc.npy")) GTEST_SKIP() << "text-only model";
     const Engine engine(dir + "/model", {Compute::F32, ""});
     const Tensor golden_ids = read_npy(dir + "/two_input_ids.npy");
     std::vector<int64_t> ids;
@@ -78,11 +74,10 @@ TEST_P(EngineGoldens, TwoImagesGiveTheGoldenLogits) {
     EXPECT_TRUE(dtest::all_close(logits.reshape(golden.shape()), golden, 1e-3, 1e-4));
 }
 
-INSTANTIATE_TEST_SUITE_P(Sets, EngineGoldens, ::testing::ValuesIn(dtest::golden_sets()),
+INSTANTIATE_TEST_SUITE_P(Sets, EngineGoldens, ::testing::ValuesIn(dtest::image_golden_sets()),
                          dtest::GoldenSetName());
 
 TEST(Engine, PlaceholderCountMustMatchImages) {
-    DIMPLE_REQUIRE_SHARED();
     const Engine engine(dtest::golden_dir() + "/model", {Compute::F32, ""});
     const int64_t pad = engine.config().ids.image;
     EXPECT_THROW(engine.prompt({5, pad, 6}, {}), Error);

@@ -92,7 +92,6 @@ TEST(Checkpoint, BadFolderIsAClearError) {
 }
 
 TEST(Checkpoint, SharedGoldenModelHasEveryExpectedTensor) {
-    DIMPLE_REQUIRE_SHARED();
     const std::string dir = dtest::golden_dir() + "/model";
     const ModelConfig cfg = load_model_config(dir);
     Checkpoint ck(dir);

@@ -57,7 +57,6 @@ TEST(Config, ParsesDreamAsTextOnlyWithOneDimensionalRope) {
 }
 
 TEST(Config, LoadsTheSharedGoldenConfig) {
-    DIMPLE_REQUIRE_SHARED();
     const ModelConfig c = load_model_config(dtest::golden_dir() + "/model");
     EXPECT_EQ(c.vocab_size, 2048);
     EXPECT_EQ(c.vision->fullatt_block_indexes, (std::vector<int>{1, 3}));

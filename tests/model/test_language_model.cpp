@@ -89,7 +89,6 @@ INSTANTIATE_TEST_SUITE_P(Sets, LanguageModelGoldens, ::testing::ValuesIn(dtest::
 // Measured on tiny-a, whose peaky random weights amplify rounding: worst logit error 0.40 (logits
 // reach 14), worst hidden-state error 0.11. The bounds leave about 2x margin.
 TEST(LanguageModelBF16, TinyAWithinMeasuredBounds) {
-    DIMPLE_REQUIRE_SHARED();
     if (!cpu_has_bf16_products()) GTEST_SKIP() << "oneDNN has no bf16 products on this CPU";
     check_set(dtest::golden_dir(), Compute::BF16, 0.75, 0.2);
 }
@@ -100,6 +99,5 @@ TEST(LanguageModelBF16, TinyAWithinMeasuredBounds) {
 // weights' rounding (int8 weights with f32 activations alone: 0.99), amplified by the tiny model's
 // few, peaky random weights per output. The bounds leave about 1.5x margin.
 TEST(LanguageModelInt8, TinyAWithinMeasuredBounds) {
-    DIMPLE_REQUIRE_SHARED();
     check_set(dtest::golden_dir(), Compute::Int8, 4.0, 1.0);
 }

@@ -14,7 +14,6 @@
 using namespace dimple;
 
 TEST(QuantizeCheckpoint, Int8FolderEqualsQuantizingAtLoad) {
-    DIMPLE_REQUIRE_SHARED();
     const std::string src = dtest::golden_dir() + "/model", out = dtest::temp_dir() + "/q";
     int calls = 0;
     quantize_checkpoint(src, out, [&](const QuantizeProgress& p) { calls = p.done; });

@@ -134,7 +134,6 @@ TEST(VisionWindows, RejectsGridsTheMergeCannotSplit) {
 class VisionWindowsGolden : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(VisionWindowsGolden, MatchExactly) {
-    DIMPLE_REQUIRE_SHARED();
     const std::string p = GetParam();
     const std::vector<ImageGrid> grids = golden_grids(p);
     const WindowLayout L = vision_window_layout(grids, 2, 4);
