@@ -31,10 +31,11 @@ void serve(Options o) {
     pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
     signal(SIGPIPE, SIG_IGN);  // a client that went away is noticed by the write that fails
 
-    const Engine engine(o.model.dir, engine_options(o.model));
-    o.server.model_dir = o.model.dir;
-    o.server.model_id = std::filesystem::path(o.model.dir).lexically_normal().filename().string();
-    if (o.server.model_id.empty()) o.server.model_id = std::filesystem::path(o.model.dir).parent_path().filename().string();
+    const std::string dir = model_dir(o.model);
+    const Engine engine(dir, engine_options(o.model));
+    o.server.model_dir = dir;
+    o.server.model_id = std::filesystem::path(dir).lexically_normal().filename().string();
+    if (o.server.model_id.empty()) o.server.model_id = std::filesystem::path(dir).parent_path().filename().string();
     server::Server server(engine, o.server);
     const int port = server.bind();
 
@@ -59,7 +60,7 @@ void add_serve_command(CLI::App& app) {
     server::ServerOptions& s = o->server;
     server::Limits& l = s.limits;
     CLI::App* cmd = app.add_subcommand("serve", "OpenAI-compatible HTTP server with a web page (see README, Server)");
-    add_model_options(cmd, o->model);
+    add_model_options(cmd, o->model, true);
     cmd->add_option("--host", s.host, "Address to listen on")->capture_default_str();
     cmd->add_option("--port", s.port, "Port (0: any free port, printed at start)")->capture_default_str();
     cmd->add_option("--api-key", s.api_key, "Require 'Authorization: Bearer KEY' (all routes but /health and /)");

@@ -1,4 +1,4 @@
-// Without --model, `dimple run` and `dimple eval` load the shipped model models/dimple-shapes:
+// Without --model, `dimple run`, `eval` and `serve` load the shipped model models/dimple-shapes:
 // from $DIMPLE_DEFAULT_MODEL, beside the executable (<exe dir>/../models), or in the source tree.
 #include <gtest/gtest.h>
 
@@ -42,6 +42,19 @@ TEST(DefaultModel, TheEnvironmentVariableNamesIt) {
     EXPECT_EQ(json::parse(r.out)["answer_ids"], json::parse(given.out)["answer_ids"]);
 }
 
+TEST(DefaultModel, ServeUsesItToo) {
+    DIMPLE_REQUIRE_NPM();
+    const std::string model = dtest::chat_model_dir();
+    ScopedEnv env("DIMPLE_DEFAULT_MODEL", model);
+    // Started in the background until it listens (or exits), then stopped with SIGINT.
+    const auto r = dtest::run_shell(
+        "out=$(mktemp); " + dtest::cli_path() + " serve --host 127.0.0.1 --port 0 --compute f32 >$out 2>&1 & pid=$!; "
+        "for i in $(seq 1200); do grep -q listening $out && break; kill -0 $pid 2>/dev/null || break; sleep 0.1; done; "
+        "kill -INT $pid 2>/dev/null; wait $pid; echo \"exit $?\"; cat $out; rm -f $out");
+    EXPECT_NE(r.out.find("exit 0"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("serving " + fs::path(model).filename().string() + " "), std::string::npos) << r.out;
+}
+
 TEST(DefaultModel, FoundBesideTheExecutable) {
     DIMPLE_REQUIRE_NPM();
     // A copy of the executable in DIR/bin finds DIR/models/dimple-shapes.
@@ -59,7 +72,7 @@ TEST(DefaultModel, FoundBesideTheExecutable) {
 TEST(DefaultModel, AbsentModelIsAnErrorNamingThePlacesTried) {
     {
         ScopedEnv env("DIMPLE_DEFAULT_MODEL", "/nonexistent/dimple-shapes");
-        for (const std::string& cmd : {kRun, std::string("eval --data /nonexistent.jsonl")}) {
+        for (const std::string& cmd : {kRun, std::string("eval --data /nonexistent.jsonl"), std::string("serve --port 0")}) {
             const auto r = dtest::run_cli(cmd);
             EXPECT_EQ(r.exit_code, 2) << r.out;
             EXPECT_NE(r.out.find("/nonexistent/dimple-shapes"), std::string::npos) << r.out;
