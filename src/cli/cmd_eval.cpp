@@ -31,7 +31,10 @@ void run(const Options& o) {
         predictions.open(o.predictions, std::ios::binary | std::ios::trunc);
         check(predictions.good(), o.predictions, ": cannot write the predictions file");
     }
-    const Engine engine(dir, engine_options(o.model));
+    ModelOptions model = o.model;
+    model.limits.answer_tokens = o.decoding.max_new_tokens;
+    model.limits.images = 1;  // one per line
+    const Engine engine(dir, engine_options(model));
     engine.tokenizer();  // a model without one cannot read questions: say so once, not per line
     check(engine.has_vision(), "this model has no vision tower: it cannot answer questions about images");
     const GenerateOptions options = generate_options(o.decoding, engine);
@@ -69,6 +72,7 @@ void add_eval_command(CLI::App& app) {
     auto o = std::make_shared<Options>();
     CLI::App* cmd = app.add_subcommand("eval", "Answer a JSONL evaluation set and report exact-match accuracy");
     add_model_options(cmd, o->model, true);
+    add_prompt_limit_option(cmd, o->model);
     cmd->add_option("--data", o->data, "JSONL: one {\"image\", \"question\", \"answer\"[, \"kind\"]} a line")
         ->required();
     cmd->add_option("--predictions", o->predictions, "Write one JSON object per line (answer, steps, correct, ...)");

@@ -22,15 +22,17 @@ struct Options {
 
 void run(const Options& o) {
     set_num_threads(o.model.threads);
-    Engine engine(o.model.dir, engine_options(o.model));
-    const ModelConfig& cfg = engine.config();
-    const LanguageModel& lm = engine.language_model();
-
     Tensor ids = read_npy(o.ids);
     check(ids.dtype() == DType::I64 && (ids.ndim() == 2 || ids.ndim() == 1), o.ids,
           ": expected an int64 (B, L) id array");
     if (ids.ndim() == 1) ids = ids.reshape({1, ids.dim(0)});
     const int64_t B = ids.dim(0), L = ids.dim(1);
+    // One pass over every row, and the logits of every row: the plan counts both.
+    ModelOptions model = o.model;
+    model.limits = {B * L, B * L, int64_t(o.images.size() + o.pixel_values.grids.size())};
+    Engine engine(o.model.dir, engine_options(model));
+    const ModelConfig& cfg = engine.config();
+    const LanguageModel& lm = engine.language_model();
     std::vector<uint8_t> valid(size_t(B * L), 1);
     if (!o.mask.empty()) {
         const Tensor m = read_npy(o.mask);

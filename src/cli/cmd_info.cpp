@@ -50,8 +50,10 @@ void run_info(const Options& o) {
 
     int64_t total_params = 0;
     for (auto& [c, t] : per) total_params += t.params;
-    // In memory, per compute mode: what the loader plans with (model/memory_plan.h).
-    const WeightFootprint mem = weight_footprint(ckpt, cfg);
+    // In memory, per compute mode: what the loader plans with (model/memory_plan.h), for the largest
+    // request `dimple run` takes by default.
+    const RequestLimits limits;
+    const Footprint mem{weight_footprint(ckpt, cfg), working_memory(cfg, load_preprocessor_config(o.model_dir), limits)};
 
     nlohmann::json j;
     j["model_dir"] = o.model_dir;
@@ -78,7 +80,15 @@ void run_info(const Options& o) {
                                               {"dtypes", t.dtypes}};
     j["parameters"]["total"] = total_params;
     j["bytes_on_disk"] = ckpt.file_bytes();
-    j["bytes_in_memory"] = {{"bf16", mem.bf16}, {"f32", mem.f32}, {"int8", mem.int8}};
+    j["bytes_in_memory"] = {{"bf16", mem.bytes(Compute::BF16)}, {"f32", mem.bytes(Compute::F32)},
+                            {"int8", mem.bytes(Compute::Int8)}};
+    j["working_memory"] = {{"vision", mem.working.vision},
+                           {"language", mem.working.language},
+                           {"kept_buffers", mem.working.kept_buffers},
+                           {"program", mem.working.program},
+                           {"for", {{"prompt_tokens", limits.prompt_tokens},
+                                    {"answer_tokens", limits.answer_tokens},
+                                    {"images", limits.images}}}};
     j["special_ids"] = {{"pad", cfg.ids.pad},   {"bos", cfg.ids.bos},
                         {"eos", cfg.ids.eos},   {"mask", cfg.ids.mask},
                         {"image", cfg.ids.image}, {"vision_start", cfg.ids.vision_start},
@@ -117,8 +127,13 @@ void run_info(const Options& o) {
     std::printf("  %-15s %14lld\n", "total", (long long)total_params);
     std::printf("on disk      %s\n", human_bytes(double(ckpt.file_bytes())).c_str());
     std::printf("in memory    %s (--compute int8), %s (--compute bf16), %s (--compute f32)%s\n",
-                human_bytes(double(mem.int8)).c_str(), human_bytes(double(mem.bf16)).c_str(),
-                human_bytes(double(mem.f32)).c_str(), mem.int8_checkpoint ? "; int8 checkpoint" : "");
+                human_bytes(double(mem.bytes(Compute::Int8))).c_str(), human_bytes(double(mem.bytes(Compute::BF16))).c_str(),
+                human_bytes(double(mem.bytes(Compute::F32))).c_str(), mem.weights.int8_checkpoint ? "; int8 checkpoint" : "");
+    std::printf("  working    %s of it: activations %s, kept buffers %s, program %s (a prompt of up to %lld "
+                "tokens, %lld image, a %lld-token answer: `dimple run`'s defaults)\n",
+                human_bytes(double(mem.working.total())).c_str(), human_bytes(double(mem.working.activations())).c_str(),
+                human_bytes(double(mem.working.kept_buffers)).c_str(), human_bytes(double(mem.working.program)).c_str(),
+                (long long)limits.prompt_tokens, (long long)limits.images, (long long)limits.answer_tokens);
     std::printf("special ids  pad %lld, bos %lld, eos %lld, mask %lld", (long long)cfg.ids.pad,
                 (long long)cfg.ids.bos, (long long)cfg.ids.eos, (long long)cfg.ids.mask);
     if (cfg.vision)

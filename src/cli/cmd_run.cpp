@@ -31,7 +31,10 @@ struct Options {
 void run(const Options& o) {
     set_num_threads(o.model.threads);
     const auto t_load = std::chrono::steady_clock::now();
-    Engine engine(model_dir(o.model), engine_options(o.model));
+    ModelOptions model = o.model;
+    model.limits.answer_tokens = o.decoding.max_new_tokens;
+    model.limits.images = int64_t(o.images.size() + o.pixel_values.grids.size());
+    Engine engine(model_dir(model), engine_options(model));
     const double load_s = seconds_since(t_load);
 
     std::vector<Image> images;
@@ -107,6 +110,7 @@ void add_run_command(CLI::App& app) {
     auto o = std::make_shared<Options>();
     CLI::App* cmd = app.add_subcommand("run", "Answer a prompt (with optional images) by diffusion decoding");
     add_model_options(cmd, o->model, true);
+    add_prompt_limit_option(cmd, o->model);
     cmd->add_option("-p,--prompt", o->prompt, "User message (the chat template is applied)");
     cmd->add_option("--system", o->system, "System message (default: the template's)");
     cmd->add_option("--prompt-ids", o->prompt_ids, "Raw prompt ids 1,2,3 instead of --prompt (no template)");

@@ -32,6 +32,9 @@ void serve(Options o) {
     signal(SIGPIPE, SIG_IGN);  // a client that went away is noticed by the write that fails
 
     const std::string dir = model_dir(o.model);
+    // One request at the server's limits; the scheduler batches within --memory-limit.
+    const server::Limits& l = o.server.limits;
+    o.model.limits = {l.max_prompt_tokens, l.max_tokens, l.max_images};
     const Engine engine(dir, engine_options(o.model));
     o.server.model_dir = dir;
     o.server.model_id = std::filesystem::path(dir).lexically_normal().filename().string();

@@ -27,8 +27,16 @@ void add_model_options(CLI::App* cmd, ModelOptions& o, bool shipped_default) {
     cmd->add_option("--chat-template", o.chat_template, "Force a chat template family: qwen2 | qwen2-vl");
 }
 
+void add_prompt_limit_option(CLI::App* cmd, ModelOptions& o) {
+    cmd->add_option("--max-prompt-tokens", o.limits.prompt_tokens,
+                    "Longest prompt, image tokens included (the working memory is sized for it)")
+        ->check(CLI::PositiveNumber)
+        ->capture_default_str();
+}
+
 EngineOptions engine_options(const ModelOptions& o) {
     EngineOptions e;
+    e.limits = o.limits;
     e.compute = parse_compute(o.compute);
     if (!o.memory_limit.empty()) e.memory_limit = parse_byte_size(o.memory_limit, "--memory-limit");
     e.chat_template = o.chat_template;

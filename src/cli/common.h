@@ -16,10 +16,13 @@ struct ModelOptions {
     std::string memory_limit;
     std::string chat_template;
     int threads = 0;
+    RequestLimits limits;  // the largest request: each command sets it from its own options
 };
 
 // --model is required unless `shipped_default`: then an absent --model means the shipped model.
 void add_model_options(CLI::App* cmd, ModelOptions& o, bool shipped_default = false);
+// --max-prompt-tokens, for the commands that take prompts (run, eval; serve has its own limits).
+void add_prompt_limit_option(CLI::App* cmd, ModelOptions& o);
 EngineOptions engine_options(const ModelOptions& o);
 
 // The folder to load: --model when given, else the shipped model models/dimple-shapes, looked for

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "core/block_cache.h"
 #include "core/error.h"
 #include "decode/priors.h"
 #include "vision/preprocess.h"
@@ -21,12 +22,16 @@ bool has_tokenizer_files(const std::string& dir) {
 }  // namespace
 
 Engine::Engine(const std::string& dir, const EngineOptions& opt)
-    : cfg_(load_model_config(dir)), pre_(load_preprocessor_config(dir)) {
+    : cfg_(load_model_config(dir)), pre_(load_preprocessor_config(dir)), limits_(opt.limits) {
+    check(limits_.prompt_tokens >= 1 && limits_.answer_tokens >= 0 && limits_.images >= 0,
+          "request limits must be positive");
     ckpt_ = std::make_unique<Checkpoint>(dir);
     // Decided from the checkpoint's headers alone, before a weight is read.
     const AvailableMemory available = opt.memory_limit ? AvailableMemory{opt.memory_limit, "--memory-limit"}
                                                        : available_memory();
-    plan_ = plan_compute(opt.compute, weight_footprint(*ckpt_, cfg_), available, CpuFeatures::detect());
+    const Footprint footprint{weight_footprint(*ckpt_, cfg_), working_memory(cfg_, pre_, limits_)};
+    plan_ = plan_compute(opt.compute, footprint, available, CpuFeatures::detect());
+    block_cache::set_max_bytes(footprint.working.kept_buffers);
     if (opt.compute == Compute::Auto) std::fprintf(stderr, "dimple: %s\n", plan_.reason.c_str());
     lm_ = std::make_unique<LanguageModel>(*ckpt_, cfg_, plan_.compute);
     if (cfg_.vision) vision_ = std::make_unique<VisionEncoder>(*ckpt_, cfg_, plan_.compute);
@@ -94,6 +99,11 @@ Prompt Engine::prompt(const std::vector<int64_t>& ids, const Tensor& pixels, std
     }
     check(image == grids.size(), "the prompt has ", image, " image placeholders but ", grids.size(),
           " images were given");
+    check(int64_t(grids.size()) <= limits_.images, "the prompt has ", grids.size(), " images, more than the ",
+          limits_.images, " the memory plan was made for");
+    check(int64_t(expanded.size()) <= limits_.prompt_tokens, "the prompt has ", expanded.size(),
+          " tokens (image tokens included), more than the ", limits_.prompt_tokens,
+          " the memory plan was made for (--max-prompt-tokens)");
     if (grids.empty()) return make_prompt(*lm_, expanded);
     const Tensor image_rows = encode_images(pixels, grids);
     return make_prompt(*lm_, expanded, grids, &image_rows);

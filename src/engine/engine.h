@@ -25,6 +25,7 @@ struct EngineOptions {
     Compute compute = Compute::Auto;  // resolved before loading by the memory plan (model/memory_plan.h)
     std::string chat_template;  // a family name to force; empty = detect from the folder
     uint64_t memory_limit = 0;  // bytes the model may use; 0 = what the machine/cgroup has available
+    RequestLimits limits;       // the largest request it will run: sizes the working memory
 };
 
 class Engine {
@@ -34,6 +35,7 @@ public:
     const ModelConfig& config() const { return cfg_; }
     // The compute mode the model was loaded in, and why (what `auto` chose, with the figures).
     const ComputePlan& compute_plan() const { return plan_; }
+    const RequestLimits& limits() const { return limits_; }
     const LanguageModel& language_model() const { return *lm_; }
     bool has_vision() const { return vision_ != nullptr; }
     // The tokenizer, or an error saying the folder has none.
@@ -44,6 +46,7 @@ public:
     std::vector<int64_t> chat_ids(const std::vector<text::ChatMessage>& messages) const;
     // Expands each image-pad token to its image's merged patch count, encodes the images once,
     // and returns the prompt with their rows in place. One image per image-pad token, in order.
+    // A prompt longer than limits().prompt_tokens, or with more images, is refused (Error).
     Prompt prompt(std::vector<int64_t> ids, const std::vector<Image>& images) const;
     // The same from images already preprocessed: `pixels` holds their processor rows one image
     // after the other, `grids` their t,h,w. An image may also appear as a run of exactly its
@@ -67,6 +70,7 @@ private:
     PreprocessorConfig pre_;
     std::unique_ptr<Checkpoint> ckpt_;
     ComputePlan plan_;
+    RequestLimits limits_;
     std::unique_ptr<LanguageModel> lm_;
     std::unique_ptr<VisionEncoder> vision_;
     std::unique_ptr<text::Tokenizer> tokenizer_;

@@ -1,7 +1,9 @@
 #include "model/memory_plan.h"
 
+#include <algorithm>
 #include <vector>
 
+#include "core/block_cache.h"
 #include "core/error.h"
 #include "model/parameters.h"
 
@@ -19,7 +21,7 @@ uint64_t WeightFootprint::bytes(Compute c) const {
 
 WeightFootprint weight_footprint(const Checkpoint& ckpt, const ModelConfig& cfg) {
     WeightFootprint f;
-    uint64_t shared = kWorkingBytes;  // the same in every mode
+    uint64_t shared = 0;  // the same in every mode
     bool any_float = false;
     auto add_linear = [&](uint64_t numel, uint64_t out) {
         f.f32 += 4 * numel;
@@ -48,17 +50,47 @@ WeightFootprint weight_footprint(const Checkpoint& ckpt, const ModelConfig& cfg)
     return f;
 }
 
+WorkingMemory working_memory(const ModelConfig& cfg, const PreprocessorConfig& pre, const RequestLimits& r) {
+    const uint64_t f = sizeof(float);
+    const uint64_t H = uint64_t(cfg.hidden_size), I = uint64_t(cfg.intermediate_size), D = uint64_t(cfg.head_dim());
+    const uint64_t q = uint64_t(cfg.num_heads) * D, kv = uint64_t(cfg.num_kv_heads) * D;
+    const uint64_t rows = uint64_t(r.prompt_tokens + r.answer_tokens);
+    // A pass over `rows` (LanguageModel::forward): the input rows, q/k/v, the attention output, the
+    // residual branch, gate/up and their product, the keys/values it attends over, and the
+    // products' converted input (bf16 or int8 codes: at most as large as f32).
+    const uint64_t pass = f * rows * (H + (q + 2 * kv) + q + H + 2 * I + I + 2 * kv + std::max(H, I));
+    const uint64_t caches = f * uint64_t(cfg.num_layers) * rows * 2 * kv;
+    const uint64_t logits = 2 * f * uint64_t(r.answer_tokens) * uint64_t(cfg.vocab_size);
+    uint64_t vision = 0;
+    if (cfg.vision) {  // VisionEncoder::encode over every patch of the prompt's images at once
+        const VisionConfig& v = *cfg.vision;
+        const uint64_t per_image = uint64_t(pre.max_pixels / (int64_t(pre.patch_size) * pre.patch_size));
+        const uint64_t patches = std::min(uint64_t(r.images) * per_image, 4 * uint64_t(r.prompt_tokens));
+        const uint64_t vh = uint64_t(v.hidden_size), vd = uint64_t(v.head_dim());
+        // pixel rows, patch embedding, residual, rotary cos/sin, normed, qkv, attention, branch,
+        // gate/up and their product, the converted input.
+        vision = f * patches * (uint64_t(v.patch_dim()) + vh + vh + 3 * vd + vh + 3 * vh + vh + vh +
+                                3 * uint64_t(v.intermediate_size) + std::max(vh, uint64_t(v.intermediate_size)));
+    }
+    WorkingMemory w;
+    w.vision = vision;  // projected into the prompt before the language model runs
+    w.language = pass + caches + logits;
+    w.kept_buffers = std::min<uint64_t>(w.activations(), block_cache::kDefaultMaxBytes);
+    w.program = kProgramBytes;
+    return w;
+}
+
 CpuFeatures CpuFeatures::detect() { return {cpu_has_bf16(), cpu_has_bf16_products()}; }
 
 namespace {
 
-std::string figures(Compute c, const WeightFootprint& f) {
+std::string figures(Compute c, const Footprint& f) {
     return "--compute " + compute_name(c) + " needs " + human_bytes(double(f.bytes(c)));
 }
 
 }  // namespace
 
-ComputePlan plan_compute(Compute requested, const WeightFootprint& f, const AvailableMemory& available,
+ComputePlan plan_compute(Compute requested, const Footprint& f, const AvailableMemory& available,
                          const CpuFeatures& cpu) {
     const std::string avail = human_bytes(double(available.bytes)) + " available (" + available.source + ")";
     const std::string hint = available.source == "--memory-limit" ? "" : " (--memory-limit overrides the detected figure)";
@@ -81,17 +113,17 @@ ComputePlan plan_compute(Compute requested, const WeightFootprint& f, const Avai
                                " of " + avail};
     }
     std::vector<std::pair<Compute, std::string>> order;
-    if (f.int8_checkpoint) {
+    if (f.weights.int8_checkpoint) {
         order = {{Compute::Int8, "the checkpoint is int8"}};
     } else if (cpu.native_bf16) {
         order = {{Compute::BF16, "this CPU has native bf16 products"},
                  {Compute::Int8, "bf16 weights do not fit"}};
-    } else if (f.f32_checkpoint) {
+    } else if (f.weights.f32_checkpoint) {
         order = {{Compute::F32, "f32 weights and no native bf16 products on this CPU"},
                  {Compute::Int8, "f32 weights do not fit"}};
     } else {
         order = {{Compute::Int8, "no native bf16 products on this CPU, and f32 would double the 16-bit "
-                                 "weights (--compute f32 is exact if " + human_bytes(double(f.f32)) + " fit)"}};
+                                 "weights (--compute f32 is exact if " + human_bytes(double(f.bytes(Compute::F32))) + " fit)"}};
     }
     for (const auto& [c, why] : order)
         if (fits(c))

@@ -12,9 +12,9 @@
 
 namespace dimple {
 
-// Bytes a loaded model holds, per compute mode: the repacked linear weights (f32, bf16, or int8
-// plus per-channel scales and column sums), norms and biases in f32, the embedding table as
-// published (read from the mapped file), and a working allowance for activations.
+// Bytes a loaded model's weights hold, per compute mode: the repacked linear weights (f32, bf16, or
+// int8 plus per-channel scales and column sums), norms and biases in f32, and the embedding table
+// as published (read from the mapped file).
 struct WeightFootprint {
     uint64_t f32 = 0, bf16 = 0, int8 = 0;
     bool int8_checkpoint = false;     // linear weights stored as int8 (`dimple quantize`)
@@ -22,11 +22,42 @@ struct WeightFootprint {
     uint64_t bytes(Compute c) const;  // c must not be Auto
 };
 
-// The working allowance counted in every mode: activations, key/value caches and logits of one
-// request at the lengths Dimple answers with (a 7B-width step over ~1000 tokens uses ~0.3 GiB).
-constexpr uint64_t kWorkingBytes = uint64_t(512) << 20;
-
 WeightFootprint weight_footprint(const Checkpoint& ckpt, const ModelConfig& cfg);
+
+// The largest request a command runs: what the working memory is sized for. Commands set it from
+// their own limits (`dimple run -n`, `serve --max-prompt-tokens`...) and the engine refuses a
+// longer prompt or more images, so that what the plan said fits does fit.
+struct RequestLimits {
+    int64_t prompt_tokens = 4096;  // image tokens included
+    int64_t answer_tokens = 64;
+    int64_t images = 1;            // per prompt
+};
+
+// Working memory of the largest request, in every compute mode alike:
+//  - activations: the largest of the vision tower over the most patches the prompt may hold (each
+//    image at most the processor's max_pixels) and a language-model pass over every prompt and
+//    answer row (the first step, or every step without prefilling) with the prompt's key/value
+//    caches, and the answer's logits with the sampler's probabilities beside them;
+//  - kept buffers: freed tensor blocks kept for reuse (core/block_cache), capped to the activations
+//    (and its own 512 MiB bound): the engine sets that cap;
+//  - program: the code and libraries (oneDNN's is most of it) and the threads' stacks.
+struct WorkingMemory {
+    uint64_t vision = 0, language = 0;  // the two stages' activations, one after the other
+    uint64_t kept_buffers = 0, program = 0;
+    uint64_t activations() const { return vision > language ? vision : language; }
+    uint64_t total() const { return activations() + kept_buffers + program; }
+};
+// Resident size of the program itself before any model is loaded (measured: `dimple info` peaks at
+// 12.3 MiB on Zen 5, Debian 12's oneDNN 2.7), with room for the threads' stacks.
+constexpr uint64_t kProgramBytes = uint64_t(24) << 20;
+WorkingMemory working_memory(const ModelConfig& cfg, const PreprocessorConfig& pre, const RequestLimits& r);
+
+// What `auto` weighs: the weights in each mode and the working memory, which every mode needs.
+struct Footprint {
+    WeightFootprint weights;
+    WorkingMemory working;
+    uint64_t bytes(Compute c) const { return weights.bytes(c) + working.total(); }
+};
 
 struct CpuFeatures {
     bool native_bf16 = false;    // AVX512_BF16: bf16 products at full speed
@@ -46,7 +77,7 @@ struct ComputePlan {
 //    weights, and emulated bf16 products are slower than f32 ones, which int8 products beat ~3x).
 // An explicit mode runs if it fits. When the chosen mode does not fit this fails (dimple::Error)
 // with the bytes needed, the bytes available and the modes that would fit.
-ComputePlan plan_compute(Compute requested, const WeightFootprint& f, const AvailableMemory& available,
+ComputePlan plan_compute(Compute requested, const Footprint& f, const AvailableMemory& available,
                          const CpuFeatures& cpu);
 
 }  // namespace dimple

@@ -11,7 +11,6 @@ std::string golden_model() { return dtest::golden_dir() + "/model"; }
 }  // namespace
 
 TEST(MemoryCli, AutoSaysWhatItPickedAndWhy) {
-    DIMPLE_REQUIRE_SHARED();
     const auto r = dtest::run_cli("run --model " + golden_model() + " --prompt-ids 5,6,7 -n 4 -s 2 --json");
     ASSERT_EQ(r.exit_code, 0) << r.out;
     EXPECT_NE(r.out.find("dimple: compute "), std::string::npos) << r.out;
@@ -20,7 +19,6 @@ TEST(MemoryCli, AutoSaysWhatItPickedAndWhy) {
 }
 
 TEST(MemoryCli, FailsBeforeLoadingWhenNothingFits) {
-    DIMPLE_REQUIRE_SHARED();
     auto r = dtest::run_cli("run --model " + golden_model() + " --prompt-ids 5,6,7 --memory-limit 1M");
     EXPECT_EQ(r.exit_code, 2) << r.out;
     EXPECT_NE(r.out.find("needs"), std::string::npos) << r.out;
@@ -28,17 +26,44 @@ TEST(MemoryCli, FailsBeforeLoadingWhenNothingFits) {
     EXPECT_NE(r.out.find("no compute mode fits"), std::string::npos) << r.out;
     EXPECT_EQ(r.out.find("bad_alloc"), std::string::npos) << r.out;
     // Room for int8 but not for f32: the message names the option that fits.
-    r = dtest::run_cli("forward --model " + golden_model() + " --ids x.npy --out y.npy --compute f32 --memory-limit 512.7M");
+    const std::string f32 = "run --model " + golden_model() + " --prompt-ids 5,6,7 --compute f32 --memory-limit ";
+    r = dtest::run_cli(f32 + "1M");
+    const size_t at = r.out.find("--compute f32 needs ");
+    ASSERT_NE(at, std::string::npos) << r.out;
+    const double needs_mib = std::stod(r.out.substr(at + 20));  // "59.96 MiB for ..."
+    ASSERT_NE(r.out.find(" MiB for the weights", at), std::string::npos) << r.out;
+    r = dtest::run_cli(f32 + std::to_string(needs_mib - 0.01) + "M");
     EXPECT_EQ(r.exit_code, 2) << r.out;
     EXPECT_NE(r.out.find("--compute f32 needs"), std::string::npos) << r.out;
     EXPECT_NE(r.out.find("--compute int8 ("), std::string::npos) << r.out;
+    r = dtest::run_cli(f32 + std::to_string(needs_mib + 0.01) + "M -n 4 -s 2");
+    EXPECT_EQ(r.exit_code, 0) << r.out;
     r = dtest::run_cli("run --model " + golden_model() + " --prompt-ids 5 --memory-limit lots");
     EXPECT_EQ(r.exit_code, 2) << r.out;
     EXPECT_NE(r.out.find("--memory-limit: 'lots' is not a size"), std::string::npos) << r.out;
 }
 
+// The working memory is sized for the largest prompt the command takes (--max-prompt-tokens): a
+// longer one is refused with the figure, not run past what the plan said would fit.
+TEST(MemoryCli, TheWorkingMemoryFollowsThePromptLimit) {
+    const std::string run = "run --model " + golden_model() + " --prompt-ids 5,6,7,8 -n 4 -s 2 --compute f32 ";
+    auto needs = [&](const std::string& extra) {
+        const auto r = dtest::run_cli(run + extra + " --memory-limit 1M");
+        const size_t at = r.out.find("needs ");
+        return at == std::string::npos ? -1.0 : std::stod(r.out.substr(at + 6));
+    };
+    EXPECT_LT(needs("--max-prompt-tokens 64"), needs("--max-prompt-tokens 4096"));
+    auto r = dtest::run_cli(run + "--max-prompt-tokens 3");
+    EXPECT_EQ(r.exit_code, 2) << r.out;
+    EXPECT_NE(r.out.find("the prompt has 4 tokens (image tokens included), more than the 3"), std::string::npos) << r.out;
+    r = dtest::run_cli(run + "--max-prompt-tokens 4");
+    EXPECT_EQ(r.exit_code, 0) << r.out;
+    r = dtest::run_cli("info " + golden_model());
+    EXPECT_NE(r.out.find("working "), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("a prompt of up to 4096 tokens"), std::string::npos) << r.out;
+}
+
 TEST(MemoryCli, QuantizedFolderRunsInt8) {
-    DIMPLE_REQUIRE_SHARED();
     const std::string out = dtest::temp_dir() + "/q";
     auto r = dtest::run_cli("quantize --model " + golden_model() + " --out " + out);
     ASSERT_EQ(r.exit_code, 0) << r.out;
@@ -60,7 +85,6 @@ TEST(MemoryCli, QuantizedFolderRunsInt8) {
 // Without the user's say, the binary runs with passive OpenMP waiting (it re-executes itself with
 // OMP_WAIT_POLICY=passive before libgomp loads); a user's own setting is kept.
 TEST(OpenMpPolicy, PassiveUnlessTheUserSaysOtherwise) {
-    DIMPLE_REQUIRE_SHARED();
     const std::string args = " run --model " + golden_model() + " --prompt-ids 5,6,7 -n 2 -s 1 --compute f32 --json";
     auto r = dtest::run_shell("env -u OMP_WAIT_POLICY -u GOMP_SPINCOUNT " + dtest::cli_path() + args);
     ASSERT_EQ(r.exit_code, 0) << r.out;

@@ -50,7 +50,7 @@ TEST_P(EngineGoldens, ImagePromptEndToEnd) {
 
 TEST_P(EngineGoldens, TwoImagesGiveTheGoldenLogits) {
     DIMPLE_GOLDEN_SET_DIR(dir, GetParam());
-    const Engine engine(dir + "/model", {Compute::F32, ""});
+    const Engine engine(dir + "/model", {Compute::F32, "", 0, {4096, 64, 2}});  // planned for two images
     const Tensor golden_ids = read_npy(dir + "/two_input_ids.npy");
     std::vector<int64_t> ids;
     const int64_t pad = engine.config().ids.image;
@@ -83,4 +83,17 @@ TEST(Engine, PlaceholderCountMustMatchImages) {
     EXPECT_THROW(engine.prompt({5, pad, 6}, {}), Error);
     EXPECT_THROW(engine.prompt({5, 6}, {image_from_npy(dtest::golden_dir() + "/image_raw_uint8_hwc.npy")}), Error);
     EXPECT_THROW(engine.prompt({5, 99999}, {}), Error);  // outside the vocabulary
+}
+
+// The engine runs no request larger than its memory plan was made for.
+TEST(Engine, RefusesPromptsBeyondItsLimits) {
+    const Engine engine(dtest::golden_dir() + "/model", {Compute::F32, "", 0, {8, 4, 1}});
+    const int64_t pad = engine.config().ids.image;
+    const Image image = image_from_npy(dtest::golden_dir() + "/image_raw_uint8_hwc.npy");
+    EXPECT_NO_THROW(engine.prompt({1, 2, 3, 4, 5, 6, 7, 8}, {}));
+    EXPECT_THROW(engine.prompt({1, 2, 3, 4, 5, 6, 7, 8, 9}, {}), Error);
+    EXPECT_THROW(engine.prompt({5, pad, 6}, {image}), Error);  // the image's tokens make it too long
+    const Engine two(dtest::golden_dir() + "/model", {Compute::F32, "", 0, {4096, 4, 1}});
+    EXPECT_NO_THROW(two.prompt({5, pad, 6}, {image}));
+    EXPECT_THROW(two.prompt({5, pad, 6, pad, 7}, {image, image}), Error);  // one image planned
 }

@@ -3,6 +3,7 @@
 
 #include "core/error.h"
 #include "model/memory_plan.h"
+#include "io/config.h"
 #include "model/synthetic.h"
 #include "testing.h"
 
@@ -12,18 +13,19 @@ namespace {
 
 constexpr uint64_t G = uint64_t(1) << 30;
 
-// A 7B-like footprint: f32 31 GiB, bf16 16 GiB, int8 8.5 GiB.
-WeightFootprint seven_b(bool int8_ckpt = false, bool f32_ckpt = false) {
-    WeightFootprint f;
-    f.f32 = 31 * G, f.bf16 = 16 * G, f.int8 = 17 * G / 2;
-    f.int8_checkpoint = int8_ckpt;
-    f.f32_checkpoint = f32_ckpt;
+// A 7B-like footprint: f32 31 GiB, bf16 16 GiB, int8 8.5 GiB (working memory included).
+Footprint seven_b(bool int8_ckpt = false, bool f32_ckpt = false) {
+    Footprint f;
+    f.weights.f32 = 30 * G, f.weights.bf16 = 15 * G, f.weights.int8 = 15 * G / 2;
+    f.working.language = G;
+    f.weights.int8_checkpoint = int8_ckpt;
+    f.weights.f32_checkpoint = f32_ckpt;
     return f;
 }
 
 const CpuFeatures kZen5{true, true}, kIceLake{false, true}, kAvx2{false, false};
 
-Compute pick(const WeightFootprint& f, uint64_t avail, CpuFeatures cpu, Compute asked = Compute::Auto) {
+Compute pick(const Footprint& f, uint64_t avail, CpuFeatures cpu, Compute asked = Compute::Auto) {
     return plan_compute(asked, f, {avail, "test"}, cpu).compute;
 }
 
@@ -74,9 +76,64 @@ TEST(MemoryPlan, FootprintOfASyntheticCheckpoint) {
     const uint64_t linear = 2 * (4096 + 2048 + 2048 + 4096 + 3 * 8192) + 300 * 64;
     const uint64_t outs = 2 * (64 + 32 + 32 + 64 + 128 + 128 + 64) + 300;
     const uint64_t other = 300 * 64 * 2 /* embedding, bf16 */ + 4 * (2 * (64 + 64 + 32 + 32 + 64) + 64);
-    EXPECT_EQ(f.f32, 4 * linear + other + kWorkingBytes);
-    EXPECT_EQ(f.bf16, 2 * linear + other + kWorkingBytes);
-    EXPECT_EQ(f.int8, linear + 8 * outs + other + kWorkingBytes);
+    EXPECT_EQ(f.f32, 4 * linear + other);
+    EXPECT_EQ(f.bf16, 2 * linear + other);
+    EXPECT_EQ(f.int8, linear + 8 * outs + other);
     EXPECT_FALSE(f.int8_checkpoint);
     EXPECT_FALSE(f.f32_checkpoint);
+}
+
+namespace {
+
+// rp-yu/Dimple-7B's shapes (bench/bench_7b.cpp writes the whole config).
+ModelConfig dimple_7b() {
+    return parse_model_config(R"({"model_type": "dimple", "hidden_size": 3584, "intermediate_size": 18944,
+      "num_hidden_layers": 28, "num_attention_heads": 28, "num_key_value_heads": 4, "vocab_size": 152064,
+      "mrope_section": [16, 24, 24], "pad_token_id": 151643, "bos_token_id": 151644, "eos_token_id": 151645,
+      "vision_start_token_id": 151652, "vision_end_token_id": 151653, "vision_token_id": 151654,
+      "image_token_id": 151655, "video_token_id": 151656, "mask_token_id": 151666,
+      "vision_config": {"depth": 32, "fullatt_block_indexes": [7, 15, 23, 31], "hidden_size": 1280,
+        "intermediate_size": 3420, "num_heads": 16, "out_hidden_size": 3584}})",
+                              "dimple-7b");
+}
+
+}  // namespace
+
+// The working memory follows the request: rows of a pass, the prompt's caches, the answer's
+// logits, and the vision tower's patches (each image at most the processor's max_pixels).
+TEST(MemoryPlan, WorkingMemoryIsSizedFromTheModelAndTheRequest) {
+    const ModelConfig c = dimple_7b();
+    PreprocessorConfig pre;
+    pre.max_pixels = 12845056;  // Qwen2.5-VL's
+    const WorkingMemory base = working_memory(c, pre, {4096, 64, 1});
+    const WorkingMemory longer = working_memory(c, pre, {8192, 64, 1});
+    const WorkingMemory answer = working_memory(c, pre, {4096, 1024, 1});
+    EXPECT_GT(longer.language, base.language * 3 / 2);
+    EXPECT_GT(answer.language, base.language);
+    EXPECT_EQ(base.program, kProgramBytes);
+    // Kept buffers: no more than the activations, and the cache's own bound.
+    EXPECT_EQ(base.kept_buffers, uint64_t(512) << 20);
+    const WorkingMemory small = working_memory(c, pre, {16, 4, 0});
+    EXPECT_EQ(small.kept_buffers, small.activations());
+    // A language-model pass at 7B width over 4160 rows: ~72,000 floats a row, 28 layers of caches
+    // (1024 floats a row each), two [64, 152064] logit arrays: between 1.5 and 2 GiB.
+    EXPECT_EQ(base.activations(), base.language);
+    EXPECT_GT(base.language, 3 * G / 2);
+    EXPECT_LT(base.language, 2 * G);
+    // Images: bounded by max_pixels each, and by the prompt (4 patches per image token).
+    pre.max_pixels = 448 * 448;  // 1024 patches an image
+    const WorkingMemory one = working_memory(c, pre, {4096, 0, 1}), four = working_memory(c, pre, {4096, 0, 4});
+    EXPECT_EQ(four.vision, 4 * one.vision);
+    EXPECT_EQ(working_memory(c, pre, {256, 0, 4}).vision, working_memory(c, pre, {256, 0, 64}).vision);
+    EXPECT_EQ(working_memory(c, pre, {256, 0, 64}).vision, one.vision);  // 4 x 256 patches = one image
+}
+
+// The shipped model at `dimple run`'s defaults: a figure of tens of MiB, not the 512 MiB of a fixed
+// allowance. Measured peak of `dimple run` on it (Describe the image, bf16): 22 MiB.
+TEST(MemoryPlan, ASmallModelGetsASmallFigure) {
+    const std::string dir = dtest::source_dir() + "/models/dimple-shapes";
+    const ModelConfig c = load_model_config(dir);
+    const WorkingMemory w = working_memory(c, load_preprocessor_config(dir), RequestLimits{});
+    EXPECT_LT(w.total(), uint64_t(128) << 20);
+    EXPECT_GT(w.total(), uint64_t(22) << 20);
 }
