@@ -68,17 +68,17 @@ void run(const Options& o) {
 
 }  // namespace
 
-void add_eval_command(CLI::App& app) {
+void add_eval_command(Command& program) {
     auto o = std::make_shared<Options>();
-    CLI::App* cmd = app.add_subcommand("eval", "Answer a JSONL evaluation set and report exact-match accuracy");
+    Command& cmd = program.subcommand("eval", "Answer a JSONL evaluation set and report exact-match accuracy");
     add_model_options(cmd, o->model, true);
     add_prompt_limit_option(cmd, o->model);
-    cmd->add_option("--data", o->data, "JSONL: one {\"image\", \"question\", \"answer\"[, \"kind\"]} a line")
-        ->required();
-    cmd->add_option("--predictions", o->predictions, "Write one JSON object per line (answer, steps, correct, ...)");
+    cmd.option("--data", o->data, "JSONL: one {\"image\", \"question\", \"answer\"[, \"kind\"]} a line")
+        .required();
+    cmd.option("--predictions", o->predictions, "Write one JSON object per line (answer, steps, correct, ...)");
     add_decoding_options(cmd, o->decoding);
-    cmd->add_flag("--json", o->json, "Print the summary as one JSON object");
-    cmd->callback([o] { run(*o); });
+    cmd.flag("--json", o->json, "Print the summary as one JSON object");
+    cmd.on_run([o] { run(*o); });
 }
 
 }  // namespace dimple::cli

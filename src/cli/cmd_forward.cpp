@@ -97,17 +97,17 @@ void run(const Options& o) {
 
 }  // namespace
 
-void add_forward_command(CLI::App& app) {
+void add_forward_command(Command& program) {
     auto o = std::make_shared<Options>();
-    CLI::App* cmd = app.add_subcommand("forward", "Write the unshifted logits (B, L, V) of an id array");
+    Command& cmd = program.subcommand("forward", "Write the unshifted logits (B, L, V) of an id array");
     add_model_options(cmd, o->model);
-    cmd->add_option("--ids", o->ids, "int64 (B, L) .npy of token ids (image tokens already expanded)")->required();
-    cmd->add_option("--attention-mask", o->mask, "int64 (B, L) .npy, 0 for left padding");
+    cmd.option("--ids", o->ids, "int64 (B, L) .npy of token ids (image tokens already expanded)").required();
+    cmd.option("--attention-mask", o->mask, "int64 (B, L) .npy, 0 for left padding");
     add_pixel_options(cmd, o->pixel_values);
-    cmd->add_option("--image", o->images, "Image file(s) to preprocess instead of --pixel-values");
-    cmd->add_option("--out", o->out, "Output .npy of logits")->required();
-    cmd->add_option("--hidden-out", o->hidden_out, "Also write the final-normed hidden states");
-    cmd->callback([o] { run(*o); });
+    cmd.option("--image", o->images, "Image file(s) to preprocess instead of --pixel-values");
+    cmd.option("--out", o->out, "Output .npy of logits").required();
+    cmd.option("--hidden-out", o->hidden_out, "Also write the final-normed hidden states");
+    cmd.on_run([o] { run(*o); });
 }
 
 }  // namespace dimple::cli

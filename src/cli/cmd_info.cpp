@@ -147,13 +147,13 @@ void run_info(const Options& o) {
 
 }  // namespace
 
-void add_info_command(CLI::App& app) {
+void add_info_command(Command& program) {
     auto opts = std::make_shared<Options>();
-    CLI::App* cmd = app.add_subcommand("info", "Describe a model folder: architecture, parameters, "
+    Command& cmd = program.subcommand("info", "Describe a model folder: architecture, parameters, "
                                                "dtypes, sizes, special token ids");
-    cmd->add_option("model_dir", opts->model_dir, "Hugging Face model folder")->required();
-    cmd->add_flag("--json", opts->json, "Print one JSON object");
-    cmd->callback([opts] { run_info(*opts); });
+    cmd.option("model_dir", opts->model_dir, "Hugging Face model folder").required();
+    cmd.flag("--json", opts->json, "Print one JSON object");
+    cmd.on_run([opts] { run_info(*opts); });
 }
 
 }  // namespace dimple::cli

@@ -33,14 +33,14 @@ void run(const Options& o) {
 
 }  // namespace
 
-void add_quantize_command(CLI::App& app) {
+void add_quantize_command(Command& program) {
     auto o = std::make_shared<Options>();
-    CLI::App* cmd = app.add_subcommand("quantize", "Write an int8 copy of a model folder (loads with --compute int8 "
+    Command& cmd = program.subcommand("quantize", "Write an int8 copy of a model folder (loads with --compute int8 "
                                                    "without quantizing again)");
-    cmd->add_option("-m,--model", o->model_dir, "Model folder (Hugging Face layout, f32/f16/bf16 weights)")->required();
-    cmd->add_option("-o,--out", o->out_dir, "Folder to write (created; must not hold a model.safetensors)")->required();
-    cmd->add_option("--threads", o->threads, "Threads (0: all cores)")->capture_default_str();
-    cmd->callback([o] { run(*o); });
+    cmd.option("-m,--model", o->model_dir, "Model folder (Hugging Face layout, f32/f16/bf16 weights)").required();
+    cmd.option("-o,--out", o->out_dir, "Folder to write (created; must not hold a model.safetensors)").required();
+    cmd.option("--threads", o->threads, "Threads (0: all cores)").show_default();
+    cmd.on_run([o] { run(*o); });
 }
 
 }  // namespace dimple::cli

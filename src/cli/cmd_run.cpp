@@ -106,20 +106,20 @@ void run(const Options& o) {
 
 }  // namespace
 
-void add_run_command(CLI::App& app) {
+void add_run_command(Command& program) {
     auto o = std::make_shared<Options>();
-    CLI::App* cmd = app.add_subcommand("run", "Answer a prompt (with optional images) by diffusion decoding");
+    Command& cmd = program.subcommand("run", "Answer a prompt (with optional images) by diffusion decoding");
     add_model_options(cmd, o->model, true);
     add_prompt_limit_option(cmd, o->model);
-    cmd->add_option("-p,--prompt", o->prompt, "User message (the chat template is applied)");
-    cmd->add_option("--system", o->system, "System message (default: the template's)");
-    cmd->add_option("--prompt-ids", o->prompt_ids, "Raw prompt ids 1,2,3 instead of --prompt (no template)");
-    cmd->add_option("-i,--image", o->images, "Image file (repeatable); placed before the prompt text");
+    cmd.option("-p,--prompt", o->prompt, "User message (the chat template is applied)");
+    cmd.option("--system", o->system, "System message (default: the template's)");
+    cmd.option("--prompt-ids", o->prompt_ids, "Raw prompt ids 1,2,3 instead of --prompt (no template)");
+    cmd.option("-i,--image", o->images, "Image file (repeatable); placed before the prompt text");
     add_pixel_options(cmd, o->pixel_values);
     add_decoding_options(cmd, o->decoding);
-    cmd->add_flag("--json", o->json, "Print one JSON object (answer_ids, history, text, steps, timing)");
-    cmd->add_flag("-q,--quiet", o->quiet, "No step-by-step display");
-    cmd->callback([o] { run(*o); });
+    cmd.flag("--json", o->json, "Print one JSON object (answer_ids, history, text, steps, timing)");
+    cmd.flag("-q,--quiet", o->quiet, "No step-by-step display");
+    cmd.on_run([o] { run(*o); });
 }
 
 }  // namespace dimple::cli

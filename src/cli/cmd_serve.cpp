@@ -58,26 +58,26 @@ void serve(Options o) {
 
 }  // namespace
 
-void add_serve_command(CLI::App& app) {
+void add_serve_command(Command& program) {
     auto o = std::make_shared<Options>();
     server::ServerOptions& s = o->server;
     server::Limits& l = s.limits;
-    CLI::App* cmd = app.add_subcommand("serve", "OpenAI-compatible HTTP server with a web page (see README, Server)");
+    Command& cmd = program.subcommand("serve", "OpenAI-compatible HTTP server with a web page (see README, Server)");
     add_model_options(cmd, o->model, true);
-    cmd->add_option("--host", s.host, "Address to listen on")->capture_default_str();
-    cmd->add_option("--port", s.port, "Port (0: any free port, printed at start)")->capture_default_str();
-    cmd->add_option("--api-key", s.api_key, "Require 'Authorization: Bearer KEY' (all routes but /health and /)");
-    cmd->add_option("--max-body-bytes", l.max_body_bytes, "Largest request body (413 beyond)")->capture_default_str();
-    cmd->add_option("--max-images", l.max_images, "Images per request")->capture_default_str();
-    cmd->add_option("--max-image-pixels", l.max_image_pixels, "Pixels per image (width x height)")->capture_default_str();
-    cmd->add_option("--max-prompt-tokens", l.max_prompt_tokens, "Prompt tokens, image tokens included")->capture_default_str();
-    cmd->add_option("--max-tokens-limit", l.max_tokens, "Largest max_tokens a request may ask")->capture_default_str();
-    cmd->add_option("--max-steps-limit", l.max_steps, "Largest steps a request may ask")->capture_default_str();
-    cmd->add_option("--queue-size", l.queue_size, "Requests waiting for the batch (429 beyond)")->capture_default_str();
-    cmd->add_option("--max-batch", l.max_batch, "Requests decoded together, one forward pass per step")->capture_default_str();
-    cmd->add_option("--time-limit", l.time_limit_s, "Seconds a request may take, queueing included (504 beyond)")
-        ->capture_default_str();
-    cmd->callback([o] { serve(*o); });
+    cmd.option("--host", s.host, "Address to listen on").show_default();
+    cmd.option("--port", s.port, "Port (0: any free port, printed at start)").show_default();
+    cmd.option("--api-key", s.api_key, "Require 'Authorization: Bearer KEY' (all routes but /health and /)");
+    cmd.option("--max-body-bytes", l.max_body_bytes, "Largest request body (413 beyond)").show_default();
+    cmd.option("--max-images", l.max_images, "Images per request").show_default();
+    cmd.option("--max-image-pixels", l.max_image_pixels, "Pixels per image (width x height)").show_default();
+    cmd.option("--max-prompt-tokens", l.max_prompt_tokens, "Prompt tokens, image tokens included").show_default();
+    cmd.option("--max-tokens-limit", l.max_tokens, "Largest max_tokens a request may ask").show_default();
+    cmd.option("--max-steps-limit", l.max_steps, "Largest steps a request may ask").show_default();
+    cmd.option("--queue-size", l.queue_size, "Requests waiting for the batch (429 beyond)").show_default();
+    cmd.option("--max-batch", l.max_batch, "Requests decoded together, one forward pass per step").show_default();
+    cmd.option("--time-limit", l.time_limit_s, "Seconds a request may take, queueing included (504 beyond)")
+        .show_default();
+    cmd.on_run([o] { serve(*o); });
 }
 
 }  // namespace dimple::cli

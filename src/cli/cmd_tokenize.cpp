@@ -86,29 +86,29 @@ void run_tokenize(const Options& o) {
 
 }  // namespace
 
-void add_tokenize_command(CLI::App& app) {
+void add_tokenize_command(Command& program) {
     auto opts = std::make_shared<Options>();
-    CLI::App* cmd = app.add_subcommand(
+    Command& cmd = program.subcommand(
         "tokenize", "Text to token ids as a JSON array (or ids to text with --decode), with the model's "
                     "Qwen2 tokenizer");
-    cmd->add_option("--model", opts->model_dir, "Model folder, or a folder holding only the tokenizer files")
-        ->required();
-    CLI::Option* text = cmd->add_option("--text", opts->text, "The input (default: all of stdin, byte for byte)");
-    cmd->add_flag("--decode", opts->decode, "Read a JSON array of ids and print the text it decodes to, as is");
-    cmd->add_flag("--jsonl", opts->jsonl,
-                  "Line mode for scripts: each stdin line is one JSON string (with --decode: one JSON "
-                  "array); each output line is its JSON array of ids (with --decode: its JSON string)");
-    cmd->add_flag("--skip-special", opts->skip_special, "With --decode: leave special tokens out");
-    cmd->add_flag("--chat", opts->chat,
-                  "Render the text as one user turn of the model's chat template, with the generation "
-                  "prompt, before tokenizing");
-    cmd->add_option("--chat-template", opts->chat_template,
-                    "With --chat: the template family (qwen2-vl, qwen2) instead of recognising the "
-                    "checkpoint's");
-    cmd->add_option("--images", opts->images, "With --chat: image placeholders before the text")
-        ->check(CLI::Range(0, 1000));
-    cmd->callback([opts, text] {
-        opts->has_text = text->count() > 0;
+    cmd.option("--model", opts->model_dir, "Model folder, or a folder holding only the tokenizer files")
+        .required();
+    cmd.option("--text", opts->text, "The input (default: all of stdin, byte for byte)");
+    cmd.flag("--decode", opts->decode, "Read a JSON array of ids and print the text it decodes to, as is");
+    cmd.flag("--jsonl", opts->jsonl,
+             "Line mode for scripts: each stdin line is one JSON string (with --decode: one JSON "
+             "array); each output line is its JSON array of ids (with --decode: its JSON string)");
+    cmd.flag("--skip-special", opts->skip_special, "With --decode: leave special tokens out");
+    cmd.flag("--chat", opts->chat,
+             "Render the text as one user turn of the model's chat template, with the generation "
+             "prompt, before tokenizing");
+    cmd.option("--chat-template", opts->chat_template,
+               "With --chat: the template family (qwen2-vl, qwen2) instead of recognising the "
+               "checkpoint's");
+    cmd.option("--images", opts->images, "With --chat: image placeholders before the text")
+        .range(0, 1000);
+    cmd.on_run([opts, &cmd] {
+        opts->has_text = cmd.given("--text");
         check(opts->chat || (opts->images == 0 && opts->chat_template.empty()),
               "--chat-template and --images go with --chat");
         check(!(opts->decode && opts->chat), "--chat applies to encoding, not to --decode");

@@ -1,17 +1,17 @@
-// The `dimple` subcommands. Each add_*_command registers its options on the app and sets the
-// callback that runs it; errors surface as dimple::Error and become exit code 2 in main.
+// The `dimple` subcommands. Each add_*_command adds its subcommand to the program's command line
+// with its options and what runs it; errors surface as dimple::Error and become exit code 2.
 #pragma once
 
-#include <CLI/CLI.hpp>
+#include "cli/command_line.h"
 
 namespace dimple::cli {
 
-void add_info_command(CLI::App& app);
-void add_run_command(CLI::App& app);
-void add_eval_command(CLI::App& app);
-void add_forward_command(CLI::App& app);
-void add_tokenize_command(CLI::App& app);
-void add_serve_command(CLI::App& app);
-void add_quantize_command(CLI::App& app);
+void add_info_command(Command& program);
+void add_run_command(Command& program);
+void add_eval_command(Command& program);
+void add_forward_command(Command& program);
+void add_tokenize_command(Command& program);
+void add_serve_command(Command& program);
+void add_quantize_command(Command& program);
 
 }  // namespace dimple::cli

@@ -12,26 +12,25 @@ namespace dimple::cli {
 
 namespace fs = std::filesystem;
 
-void add_model_options(CLI::App* cmd, ModelOptions& o, bool shipped_default) {
-    CLI::Option* model = cmd->add_option("-m,--model", o.dir, shipped_default
-                                                                  ? "Model folder (Hugging Face layout; default: the "
-                                                                    "shipped models/dimple-shapes)"
-                                                                  : "Model folder (Hugging Face layout)");
-    if (!shipped_default) model->required();
-    cmd->add_option("--compute", o.compute,
-                    "f32 (exact) | bf16 | int8 (fastest, smallest) | auto (the fastest that fits in memory)")
-        ->capture_default_str();
-    cmd->add_option("--memory-limit", o.memory_limit,
-                    "Memory the model may use, e.g. 12G (default: what the machine and cgroup have available)");
-    cmd->add_option("--threads", o.threads, "Threads (0: all cores)")->capture_default_str();
-    cmd->add_option("--chat-template", o.chat_template, "Force a chat template family: qwen2 | qwen2-vl");
+void add_model_options(Command& cmd, ModelOptions& o, bool shipped_default) {
+    cmd.option("-m,--model", o.dir,
+               shipped_default ? "Model folder (Hugging Face layout; default: the shipped models/dimple-shapes)"
+                               : "Model folder (Hugging Face layout)");
+    if (!shipped_default) cmd.required();
+    cmd.option("--compute", o.compute,
+               "f32 (exact) | bf16 | int8 (fastest, smallest) | auto (the fastest that fits in memory)")
+        .show_default();
+    cmd.option("--memory-limit", o.memory_limit,
+               "Memory the model may use, e.g. 12G (default: what the machine and cgroup have available)");
+    cmd.option("--threads", o.threads, "Threads (0: all cores)").show_default();
+    cmd.option("--chat-template", o.chat_template, "Force a chat template family: qwen2 | qwen2-vl");
 }
 
-void add_prompt_limit_option(CLI::App* cmd, ModelOptions& o) {
-    cmd->add_option("--max-prompt-tokens", o.limits.prompt_tokens,
-                    "Longest prompt, image tokens included (the working memory is sized for it)")
-        ->check(CLI::PositiveNumber)
-        ->capture_default_str();
+void add_prompt_limit_option(Command& cmd, ModelOptions& o) {
+    cmd.option("--max-prompt-tokens", o.limits.prompt_tokens,
+               "Longest prompt, image tokens included (the working memory is sized for it)")
+        .range(1, 1e18)
+        .show_default();
 }
 
 EngineOptions engine_options(const ModelOptions& o) {
@@ -63,9 +62,9 @@ std::string model_dir(const ModelOptions& o) {
          "\n(pass --model DIR, or set DIMPLE_DEFAULT_MODEL to a model folder)");
 }
 
-void add_pixel_options(CLI::App* cmd, PixelOptions& o) {
-    cmd->add_option("--pixel-values", o.path, "f32 (N, 1176) .npy of processor rows, instead of image files");
-    cmd->add_option("--grid", o.grids, "t,h,w of each image in --pixel-values (repeatable)");
+void add_pixel_options(Command& cmd, PixelOptions& o) {
+    cmd.option("--pixel-values", o.path, "f32 (N, 1176) .npy of processor rows, instead of image files");
+    cmd.option("--grid", o.grids, "t,h,w of each image in --pixel-values (repeatable)");
 }
 
 namespace {

@@ -1,11 +1,11 @@
 // Options and helpers that several subcommands share.
 #pragma once
 
-#include <CLI/CLI.hpp>
 #include <chrono>
 #include <string>
 #include <vector>
 
+#include "cli/command_line.h"
 #include "engine/engine.h"
 
 namespace dimple::cli {
@@ -20,9 +20,9 @@ struct ModelOptions {
 };
 
 // --model is required unless `shipped_default`: then an absent --model means the shipped model.
-void add_model_options(CLI::App* cmd, ModelOptions& o, bool shipped_default = false);
+void add_model_options(Command& cmd, ModelOptions& o, bool shipped_default = false);
 // --max-prompt-tokens, for the commands that take prompts (run, eval; serve has its own limits).
-void add_prompt_limit_option(CLI::App* cmd, ModelOptions& o);
+void add_prompt_limit_option(Command& cmd, ModelOptions& o);
 EngineOptions engine_options(const ModelOptions& o);
 
 // The folder to load: --model when given, else the shipped model models/dimple-shapes, looked for
@@ -40,7 +40,7 @@ struct PixelInput {
     Tensor pixels;  // f32 [sum of t*h*w, patch dim]
     std::vector<ImageGrid> grids;
 };
-void add_pixel_options(CLI::App* cmd, PixelOptions& o);
+void add_pixel_options(Command& cmd, PixelOptions& o);
 // Reads the rows and parses the grids (t,h,w with even h and w, one per image); the rows must
 // match the grids. Empty when no --pixel-values was given.
 PixelInput read_pixel_input(const PixelOptions& o);

@@ -4,48 +4,48 @@
 
 namespace dimple::cli {
 
-void add_decoding_options(CLI::App* cmd, DecodingOptions& o) {
-    cmd->add_option("-n,--max-new-tokens", o.max_new_tokens, "Answer length in tokens (masks)")->capture_default_str();
-    cmd->add_option("-s,--steps", o.steps, "Diffusion steps at most")->capture_default_str();
-    cmd->add_option("--alg", o.alg, "origin | origin-ratio | autoregressive | maskgit_plus | topk_margin | entropy")
-        ->capture_default_str();
-    cmd->add_option("--pipeline", o.pipeline, "dim (Dimple) | dream (Dream's original)")->capture_default_str();
-    cmd->add_option("--threshold", o.threshold, "Confident decoding: commit every token above it (0: off)")
-        ->capture_default_str();
-    cmd->add_option("-t,--temperature", o.temperature, "0 = greedy")->capture_default_str();
-    cmd->add_option("--top-p", o.top_p, "Nucleus filter (1: off)")->capture_default_str();
-    cmd->add_option("--top-k", o.top_k, "Top-k filter (0: off)")->capture_default_str();
-    cmd->add_option("--alg-temp", o.alg_temp, "Sample positions by softmax(confidence/alg_temp) (0: top confidences)")
-        ->capture_default_str();
-    cmd->add_option("--eps", o.eps, "Final timestep of the schedule")->capture_default_str();
-    cmd->add_flag("--cache,!--no-cache", o.cache, "Prefilling: reuse the prompt's keys/values (default on)");
-    cmd->add_flag("--original-confidence,!--processed-confidence", o.original_confidence,
-                  "dim: confidence from the unfiltered softmax (default on)");
-    cmd->add_option("--seed", o.seed, "Seed of the random choices")->capture_default_str();
-    cmd->add_option("--template", o.answer_template,
-                    "Structure prior for the answer, e.g. '{\"name\": \"<mask:6>\"}' (see README)");
-    cmd->add_option("--length", o.length, "Exact answer length: eos at this offset, then pad");
-    cmd->add_option("--fix-ids", o.fix_ids, "Fix answer positions to raw ids: OFFSET:ID,...");
+void add_decoding_options(Command& cmd, DecodingOptions& o) {
+    cmd.option("-n,--max-new-tokens", o.max_new_tokens, "Answer length in tokens (masks)").show_default();
+    cmd.option("-s,--steps", o.steps, "Diffusion steps at most").show_default();
+    cmd.option("--alg", o.alg, "origin | origin-ratio | autoregressive | maskgit_plus | topk_margin | entropy")
+        .show_default();
+    cmd.option("--pipeline", o.pipeline, "dim (Dimple) | dream (Dream's original)").show_default();
+    cmd.option("--threshold", o.threshold, "Confident decoding: commit every token above it (0: off)")
+        .show_default();
+    cmd.option("-t,--temperature", o.temperature, "0 = greedy").show_default();
+    cmd.option("--top-p", o.top_p, "Nucleus filter (1: off)").show_default();
+    cmd.option("--top-k", o.top_k, "Top-k filter (0: off)").show_default();
+    cmd.option("--alg-temp", o.alg_temp, "Sample positions by softmax(confidence/alg_temp) (0: top confidences)")
+        .show_default();
+    cmd.option("--eps", o.eps, "Final timestep of the schedule").show_default();
+    cmd.flag("--cache,!--no-cache", o.cache, "Prefilling: reuse the prompt's keys/values (default on)");
+    cmd.flag("--original-confidence,!--processed-confidence", o.original_confidence,
+             "dim: confidence from the unfiltered softmax (default on)");
+    cmd.option("--seed", o.seed, "Seed of the random choices").show_default();
+    cmd.option("--template", o.answer_template,
+               "Structure prior for the answer, e.g. '{\"name\": \"<mask:6>\"}' (see README)");
+    cmd.option("--length", o.length, "Exact answer length: eos at this offset, then pad");
+    cmd.option("--fix-ids", o.fix_ids, "Fix answer positions to raw ids: OFFSET:ID,...");
     // Faster decoding: approximations (but --early-stop loop) measured in BENCHMARKS.md.
     const std::string fast = "Faster decoding (approximate, off by default)";
-    cmd->add_option("--early-stop", o.early_stop,
-                    "off | loop (end once no mask precedes the first eos: exact) | rows (also stop feeding "
-                    "the rows after it)")
-        ->capture_default_str()->group(fast);
-    cmd->add_option("--block-length", o.block_length, "Semi-autoregressive blocks of this many tokens (0: off)")
-        ->capture_default_str()->group(fast);
-    cmd->add_flag("--dual-cache", o.dual_cache, "With blocks: cache the answer's keys/values outside the block")
-        ->group(fast);
-    cmd->add_option("--cache-refresh", o.cache_refresh, "Dual cache: also refresh every N steps (0: per block)")
-        ->capture_default_str()->group(fast);
-    cmd->add_option("--skip-layers", o.skip_layers, "Decoder layers the answer skips, e.g. 15-27/2")->group(fast);
-    cmd->add_option("--skip-from", o.skip_from, "First step that skips them")->capture_default_str()->group(fast);
-    cmd->add_option("--prune-layer", o.prune_layer, "Visual-token pruning after this layer (-1: off)")
-        ->capture_default_str()->group(fast);
-    cmd->add_option("--prune-keep", o.prune_keep, "Share of image tokens kept")->capture_default_str()->group(fast);
-    cmd->add_option("--prune-when", o.prune_when, "prefill | late (from --prune-step) | progressive (until it)")
-        ->capture_default_str()->group(fast);
-    cmd->add_option("--prune-step", o.prune_step, "Step of late / progressive pruning")->capture_default_str()->group(fast);
+    cmd.option("--early-stop", o.early_stop,
+               "off | loop (end once no mask precedes the first eos: exact) | rows (also stop feeding "
+               "the rows after it)")
+        .show_default().group(fast);
+    cmd.option("--block-length", o.block_length, "Semi-autoregressive blocks of this many tokens (0: off)")
+        .show_default().group(fast);
+    cmd.flag("--dual-cache", o.dual_cache, "With blocks: cache the answer's keys/values outside the block")
+        .group(fast);
+    cmd.option("--cache-refresh", o.cache_refresh, "Dual cache: also refresh every N steps (0: per block)")
+        .show_default().group(fast);
+    cmd.option("--skip-layers", o.skip_layers, "Decoder layers the answer skips, e.g. 15-27/2").group(fast);
+    cmd.option("--skip-from", o.skip_from, "First step that skips them").show_default().group(fast);
+    cmd.option("--prune-layer", o.prune_layer, "Visual-token pruning after this layer (-1: off)")
+        .show_default().group(fast);
+    cmd.option("--prune-keep", o.prune_keep, "Share of image tokens kept").show_default().group(fast);
+    cmd.option("--prune-when", o.prune_when, "prefill | late (from --prune-step) | progressive (until it)")
+        .show_default().group(fast);
+    cmd.option("--prune-step", o.prune_step, "Step of late / progressive pruning").show_default().group(fast);
 }
 
 Acceleration acceleration(const DecodingOptions& o) {

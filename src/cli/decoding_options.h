@@ -2,10 +2,10 @@
 // default (the paper's recommended call) and how it becomes GenerateOptions.
 #pragma once
 
-#include <CLI/CLI.hpp>
 #include <optional>
 #include <string>
 
+#include "cli/command_line.h"
 #include "decode/generate.h"
 #include "engine/engine.h"
 
@@ -26,7 +26,7 @@ struct DecodingOptions {
     float prune_keep = 1.f;
 };
 
-void add_decoding_options(CLI::App* cmd, DecodingOptions& o);
+void add_decoding_options(Command& cmd, DecodingOptions& o);
 
 // The faster-decoding options (throws dimple::Error on a bad name or layer list).
 Acceleration acceleration(const DecodingOptions& o);
