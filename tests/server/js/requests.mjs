@@ -12,12 +12,24 @@ const withImage = (url, text = "What is this?") =>
   user([{ type: "image_url", image_url: { url } }, { type: "text", text }]);
 
 // A PNG whose header claims 20000 x 20000 pixels and whose data really inflates to 50 MB of zeros:
+// PNG's CRC-32 (zlib.crc32 exists only from Node.js 20.15; Debian 12 has 18).
+const crcTable = Array.from({ length: 256 }, (_, n) => {
+  let c = n;
+  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+  return c >>> 0;
+});
+function crc32(bytes) {
+  let c = 0xffffffff;
+  for (const b of bytes) c = crcTable[(c ^ b) & 0xff] ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+}
+
 // a decompression bomb of 50 KB.
 function pngBomb() {
   const side = 20000;
   const chunk = (type, data) => {
     const len = Buffer.alloc(4); len.writeUInt32BE(data.length);
-    const crc = Buffer.alloc(4); crc.writeUInt32BE(zlib.crc32(Buffer.concat([Buffer.from(type), data])));
+    const crc = Buffer.alloc(4); crc.writeUInt32BE(crc32(Buffer.concat([Buffer.from(type), data])));
     return Buffer.concat([len, Buffer.from(type), data, crc]);
   };
   const ihdr = Buffer.alloc(13);
