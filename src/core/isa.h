@@ -2,7 +2,8 @@
 //
 // Why dispatch by hand: oneDNN chooses its own code for the matrix products at run time, but the
 // rest of a step (attention, RMSNorm, softmax, SiLU and their exp, the int8 and bf16 conversions
-// of activations and weights) is plain C++ that the compiler vectorises for the CPU it targets.
+// of activations and weights, the sampler's passes over the vocabulary) is plain C++ that the
+// compiler vectorises for the CPU it targets.
 // A native build (-DDIMPLE_NATIVE=ON, the default) compiles all of it for the build machine: one
 // copy, no choice. A portable build (-DDIMPLE_NATIVE=OFF) compiles the program for x86-64-v3 (AVX2,
 // FMA, F16C, BMI2) and the kernel files twice, for AVX2 and for AVX-512 (F, CD, BW, DQ, VL), each
