@@ -20,7 +20,9 @@
 // helpers it does not inline) is emitted for the baseline: compiled with -march=x86-64-v4, those
 // shared (COMDAT) functions would carry AVX-512 code too, and the linker may keep that copy for
 // every caller. The pragma does not define __AVX512F__ for the preprocessor (C++ is lexed ahead),
-// hence DIMPLE_ISA_VECTOR_BYTES.
+// hence DIMPLE_ISA_VECTOR_BYTES. A kernel calling another entry point of its own file with an
+// argument of one of dimple's types qualifies the call (DIMPLE_ISA::f): lookup by argument type
+// would find the dispatching dimple::f too, and the call would be ambiguous.
 #pragma once
 
 namespace dimple {
@@ -39,17 +41,17 @@ const char* kernel_isa_description();
 #if defined(DIMPLE_PORTABLE)
 #define DIMPLE_DISPATCH(kernel) \
     (::dimple::kernel_isa() == ::dimple::Isa::avx512 ? avx512::kernel : avx2::kernel)
-#define DIMPLE_ISA_KERNEL(kernel)                     \
-    namespace avx2 {                                  \
-    decltype(::dimple::kernel) kernel;                \
-    }                                                 \
-    namespace avx512 {                                \
-    decltype(::dimple::kernel) kernel;                \
+#define DIMPLE_ISA_KERNEL(kernel)      \
+    namespace avx2 {                   \
+    decltype(::dimple::kernel) kernel; \
+    }                                  \
+    namespace avx512 {                 \
+    decltype(::dimple::kernel) kernel; \
     }
 #else
 #define DIMPLE_DISPATCH(kernel) native::kernel
-#define DIMPLE_ISA_KERNEL(kernel) \
-    namespace native {            \
+#define DIMPLE_ISA_KERNEL(kernel)      \
+    namespace native {                 \
     decltype(::dimple::kernel) kernel; \
     }
 #endif
