@@ -6,6 +6,7 @@
 
 #include "cli/commands.h"
 #include "core/error.h"
+#include "core/isa.h"
 #include "core/memory.h"
 #include "io/checkpoint.h"
 #include "io/config.h"
@@ -94,6 +95,7 @@ void run_info(const Options& o) {
                         {"image", cfg.ids.image}, {"vision_start", cfg.ids.vision_start},
                         {"vision_end", cfg.ids.vision_end}};
     j["unexpected_tensors"] = unexpected;
+    j["kernels"] = isa_name(kernel_isa());
 
     if (o.json) {
         std::printf("%s\n", j.dump(2).c_str());
@@ -140,6 +142,7 @@ void run_info(const Options& o) {
         std::printf(", image_pad %lld, vision_start %lld, vision_end %lld", (long long)cfg.ids.image,
                     (long long)cfg.ids.vision_start, (long long)cfg.ids.vision_end);
     std::printf("\n");
+    std::printf("kernels      %s\n", kernel_isa_description());
     if (!unexpected.empty())
         std::printf("warning      %zu tensors in the checkpoint are not used (first: %s)\n",
                     unexpected.size(), unexpected.front().c_str());

@@ -6,6 +6,7 @@
 #include <new>
 
 #include "core/error.h"
+#include "core/isa.h"
 
 namespace dimple::cli {
 
@@ -78,10 +79,11 @@ int run_command_line(int argc, char** argv, const std::string& description, cons
                      const std::vector<void (*)(Command&)>& add) {
     CLI::App app{description};
     app.require_subcommand(1);
-    app.set_version_flag("--version", version);
+    app.set_version_flag("--version", [&] { return version + "\nkernels " + kernel_isa_description(); });
     Command root(&app);
     for (auto* add_subcommand : add) add_subcommand(root);
     try {
+        kernel_isa();  // a bad DIMPLE_CPU is reported here, before any work
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
         return app.exit(e) == 0 ? 0 : 2;

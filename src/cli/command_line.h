@@ -59,7 +59,7 @@ private:
 };
 
 // Builds the command line with each of `add` (one per subcommand), parses argv and runs the
-// subcommand named. Returns the exit code: 0, 2 for bad input (a parse error or dimple::Error, with
+// subcommand named. --version prints `version` and the kernels' instruction set (core/isa.h). Returns the exit code: 0, 2 for bad input (a parse error or dimple::Error, with
 // the message on stderr), 1 for an internal error.
 int run_command_line(int argc, char** argv, const std::string& description, const std::string& version,
                      const std::vector<void (*)(Command&)>& add);

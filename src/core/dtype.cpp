@@ -2,8 +2,6 @@
 
 #include <cmath>
 
-#include "core/error.h"
-
 namespace dimple {
 
 size_t dtype_size(DType t) {
@@ -69,36 +67,6 @@ uint16_t f32_to_f16(float f) {
     }
     uint32_t r = abs + 0xfffu + ((abs >> 13) & 1u);
     return sign | uint16_t((r - 0x38000000u) >> 13);
-}
-
-void convert_to_f32(DType from, const void* src, float* dst, size_t n) {
-    switch (from) {
-        case DType::F32: std::memcpy(dst, src, n * 4); return;
-        // Element-wise memcpy: mapped checkpoint data need not be 2-byte aligned.
-        case DType::BF16: {
-            auto s = static_cast<const char*>(src);
-            for (size_t i = 0; i < n; ++i) {
-                uint16_t h;
-                std::memcpy(&h, s + 2 * i, 2);
-                dst[i] = bf16_to_f32(h);
-            }
-            return;
-        }
-        case DType::F16: {
-            auto s = static_cast<const char*>(src);
-            for (size_t i = 0; i < n; ++i) {
-                uint16_t h;
-                std::memcpy(&h, s + 2 * i, 2);
-                dst[i] = f16_to_f32(h);
-            }
-            return;
-        }
-        default: fail("cannot convert ", dtype_name(from), " to F32");
-    }
-}
-
-void convert_f32_to_bf16(const float* src, uint16_t* dst, size_t n) {
-    for (size_t i = 0; i < n; ++i) dst[i] = f32_to_bf16(src[i]);
 }
 
 }  // namespace dimple

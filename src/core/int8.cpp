@@ -1,10 +1,15 @@
+// The int8 weight kernels of core/int8.h, compiled once per instruction set (core/isa.h): loading a
+// bf16 checkpoint for `--compute int8` quantizes every weight here.
 #include "core/int8.h"
 
 #include <algorithm>
 #include <cmath>
 #include <vector>
 
-namespace dimple {
+#include "core/isa.h"
+
+DIMPLE_ISA_BEGIN
+namespace dimple::DIMPLE_ISA {
 
 namespace {
 
@@ -37,4 +42,5 @@ void dequantize_weight_rows(const int8_t* q, const float* scale, int64_t rows, i
         for (int64_t i = 0; i < k; ++i) w[r * k + i] = float(q[r * k + i]) * scale[r];
 }
 
-}  // namespace dimple
+}  // namespace dimple::DIMPLE_ISA
+DIMPLE_ISA_END

@@ -1,3 +1,5 @@
+// The token choice of decode/sampling.h, compiled once per instruction set (core/isa.h): its passes
+// over the vocabulary (maxima, the normaliser's exp, the entropy's log) are a kernel of their own.
 #include "decode/sampling.h"
 
 #include <algorithm>
@@ -5,11 +7,13 @@
 #include <limits>
 
 #include "core/error.h"
+#include "core/isa.h"
 #include "kernels/fast_exp.h"
 #include "kernels/fast_log.h"
 #include "kernels/ops.h"
 
-namespace dimple {
+DIMPLE_ISA_BEGIN
+namespace dimple::DIMPLE_ISA {
 
 namespace {
 
@@ -139,13 +143,6 @@ float confidence(const std::vector<float>& p, int64_t token, ConfidenceKind kind
     return 0.f;
 }
 
-uint64_t splitmix64(uint64_t x) {
-    x += 0x9e3779b97f4a7c15ull;
-    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-    x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-    return x ^ (x >> 31);
-}
-
 }  // namespace
 
 bool processed_probabilities(const float* logits, int64_t vocab, const SamplingOptions& opt, SamplingScratch& s) {
@@ -181,7 +178,8 @@ TokenChoice choose_token(const float* logits, int64_t vocab, const SamplingOptio
         softmax(s.original.data(), vocab);
         c.token = argmax(s.original);
     } else {
-        const bool filtered = processed_probabilities(logits, vocab, opt, s);
+        // Qualified, as below: lookup by the arguments' namespace would also find dimple's entry point.
+        const bool filtered = DIMPLE_ISA::processed_probabilities(logits, vocab, opt, s);
         c.token = opt.temperature > 0 ? draw(s.processed, filtered ? &s.kept : nullptr, uniform(rng), s.cumulative)
                                       : argmax(s.processed);
         p = &s.processed;
@@ -195,10 +193,6 @@ TokenChoice choose_token(const float* logits, int64_t vocab, const SamplingOptio
     return c;
 }
 
-Rng row_rng(uint64_t seed, int64_t step, int64_t row) {
-    return Rng(splitmix64(splitmix64(splitmix64(seed) ^ uint64_t(step)) ^ uint64_t(row)));
-}
-
 std::vector<TokenChoice> choose_tokens(const float* logits, int64_t rows, int64_t vocab, const SamplingOptions& opt,
                                        ConfidenceKind kind, bool original_confidence, uint64_t seed, int64_t step,
                                        const std::vector<int64_t>& row_ids) {
@@ -210,10 +204,11 @@ std::vector<TokenChoice> choose_tokens(const float* logits, int64_t rows, int64_
 #pragma omp for schedule(dynamic)
         for (int64_t k = 0; k < rows; ++k) {
             Rng rng = row_rng(seed, step, row_ids[size_t(k)]);
-            out[size_t(k)] = choose_token(logits + k * vocab, vocab, opt, kind, original_confidence, rng, s);
+            out[size_t(k)] = DIMPLE_ISA::choose_token(logits + k * vocab, vocab, opt, kind, original_confidence, rng, s);
         }
     }
     return out;
 }
 
-}  // namespace dimple
+}  // namespace dimple::DIMPLE_ISA
+DIMPLE_ISA_END

@@ -6,10 +6,12 @@
 #include <limits>
 #include <vector>
 
+#include "core/isa.h"
 #include "core/tensor.h"
 #include "kernels/fast_exp.h"
 
-namespace dimple {
+DIMPLE_ISA_BEGIN
+namespace dimple::DIMPLE_ISA {
 
 // Flash-style attention (Dao et al., "FlashAttention", 2022) on the CPU: each task takes one head
 // and a block of kQueryRows queries through the keys in blocks of kKeyCols, keeping the block's
@@ -21,7 +23,8 @@ namespace dimple {
 // and a library call per 64x64 tile costs more than the tile's arithmetic.
 //
 // This file is compiled with fp contraction (a*b+c as one fma): its sums are not part of any
-// bit-exact path, and the fma is what makes the tile products fast.
+// bit-exact path, and the fma is what makes the tile products fast. It is compiled once per
+// instruction set (core/isa.h): the AVX-512 copy runs 16-lane vectors, the AVX2 one 8.
 
 namespace {
 
@@ -30,9 +33,9 @@ constexpr int64_t kKeyCols = 64;    // keys per block
 // The micro-kernels below keep ROWS x VECS accumulators, VECS loaded vectors and a broadcast in
 // registers: 4 x 4 (or 4 x 5) of AVX-512's 32, 2 x 4 of AVX2's (or SSE's) 16. Enough independent
 // fma chains to hide the fma latency, and each loaded vector serves ROWS fmas.
-#if defined(__AVX512F__)
+#if DIMPLE_ISA_VECTOR_BYTES == 64
 constexpr int64_t kLanes = 16, kTileRows = 4, kMaxVecs = 5;
-#elif defined(__AVX__)
+#elif DIMPLE_ISA_VECTOR_BYTES == 32
 constexpr int64_t kLanes = 8, kTileRows = 2, kMaxVecs = 4;
 #else
 constexpr int64_t kLanes = 4, kTileRows = 2, kMaxVecs = 4;
@@ -240,4 +243,5 @@ void attention(const float* q, const float* k, const float* v, float* out, const
     }
 }
 
-}  // namespace dimple
+}  // namespace dimple::DIMPLE_ISA
+DIMPLE_ISA_END

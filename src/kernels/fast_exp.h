@@ -3,8 +3,8 @@
 // within 2 ulp of std::exp on [-87.3, 88.3] (tests/kernels/test_ops.cpp). Below that range it
 // returns exactly 0, so exp(-inf) = 0 as a masked score needs; above it, exp(88.37). Written by
 // hand because no Debian library offers an inlinable vector exp for plain loops (SLEEF's would
-// need its own CPU dispatch); being plain C++, it vectorises for whatever CPU the build targets, given
-// -fno-trapping-math (CMakeLists.txt says why).
+// need its own CPU dispatch); being plain C++, it vectorises for the instruction set of the kernel
+// that inlines it (core/isa.h), given -fno-trapping-math (CMakeLists.txt says why).
 #pragma once
 
 #include <cmath>

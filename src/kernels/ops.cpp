@@ -1,3 +1,4 @@
+// The row kernels of kernels/ops.h, compiled once per instruction set (core/isa.h).
 #include "kernels/ops.h"
 
 #include <algorithm>
@@ -5,7 +6,10 @@
 #include <limits>
 #include <vector>
 
-namespace dimple {
+#include "core/isa.h"
+
+DIMPLE_ISA_BEGIN
+namespace dimple::DIMPLE_ISA {
 
 void rms_norm_row(const float* x, const float* w, float* y, int64_t n, float eps) {
     float sum = 0.f;
@@ -56,8 +60,6 @@ void softmax(float* x, int64_t n) {
     for (int64_t i = 0; i < n; ++i) x[i] /= sum;  // divide, as torch does, not multiply by 1/sum
 }
 
-float gelu_erf(float x) { return 0.5f * x * (1.0f + std::erf(x * float(M_SQRT1_2))); }
-
 void silu_mul_rows(const float* gate_up, int64_t rows, int64_t n, float* out) {
 #pragma omp parallel for if (rows * n > 65536)
     for (int64_t r = 0; r < rows; ++r) {
@@ -82,4 +84,5 @@ void add_inplace(float* y, const float* x, int64_t n) {
     for (int64_t i = 0; i < n; ++i) y[i] += x[i];
 }
 
-}  // namespace dimple
+}  // namespace dimple::DIMPLE_ISA
+DIMPLE_ISA_END

@@ -1,7 +1,9 @@
 // Element-wise and row-wise kernels on contiguous f32 rows. Plain loops that the compiler
-// vectorises; each is checked against a double-precision reference in tests/kernels.
+// vectorises, once per instruction set (core/isa.h); each is checked against a double-precision
+// reference in tests/kernels.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 
 #include "kernels/fast_exp.h"
@@ -33,7 +35,7 @@ void apply_rotary(float* x, int64_t heads, int64_t head_stride, int64_t d, const
 void softmax(float* x, int64_t n);
 
 inline float silu(float x) { return x / (1.0f + fast_exp(-x)); }
-float gelu_erf(float x);
+inline float gelu_erf(float x) { return 0.5f * x * (1.0f + std::erf(x * float(M_SQRT1_2))); }
 
 // out[r, i] = silu(gate_up[r, i]) * gate_up[r, n + i]: rows of [gate | up] from one stacked product.
 void silu_mul_rows(const float* gate_up, int64_t rows, int64_t n, float* out);

@@ -1,3 +1,4 @@
+// The activation kernels of kernels/quantize.h, compiled once per instruction set (core/isa.h).
 #include "kernels/quantize.h"
 
 #include <algorithm>
@@ -5,7 +6,10 @@
 #include <cstring>
 #include <vector>
 
-namespace dimple {
+#include "core/isa.h"
+
+DIMPLE_ISA_BEGIN
+namespace dimple::DIMPLE_ISA {
 
 namespace {
 
@@ -48,4 +52,5 @@ void dequantize_products(float* y, const int32_t* colsum, const float* x_scale, 
     }
 }
 
-}  // namespace dimple
+}  // namespace dimple::DIMPLE_ISA
+DIMPLE_ISA_END

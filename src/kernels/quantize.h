@@ -1,6 +1,7 @@
 // int8 products: activations quantized per row on the fly, and the dequantization of the s32 sums
-// (weights are quantized per output channel by core/int8.h). Plain loops that the compiler vectorises for whatever CPU it targets; checked against a
-// double-precision reference in tests/kernels/test_quantize.cpp.
+// (weights are quantized per output channel by core/int8.h). Plain loops that the compiler
+// vectorises, once per instruction set (core/isa.h); checked against a double-precision reference
+// in tests/kernels/test_quantize.cpp.
 #pragma once
 
 #include <cstdint>

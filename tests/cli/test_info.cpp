@@ -48,3 +48,39 @@ TEST(InfoCommand, CorruptWeightsExitTwoNamingTheFile) {
     EXPECT_EQ(r.exit_code, 2);
     EXPECT_NE(r.out.find("model.safetensors: tensor"), std::string::npos) << r.out;
 }
+
+// `dimple --version` and `dimple info` name the kernels the process runs; DIMPLE_CPU chooses them in
+// a portable build and is refused by a native one, which has a single set (core/isa.h).
+TEST(InfoCommand, NamesTheKernelsDimpleCpuChooses) {
+    const std::string cli = dtest::cli_path();
+    const std::string model = dtest::source_dir() + "/models/dimple-shapes";
+    auto r = dtest::run_shell("DIMPLE_CPU=sse " + cli + " --version");
+    EXPECT_EQ(r.exit_code, 2) << r.out;
+#if defined(DIMPLE_PORTABLE)
+    EXPECT_NE(r.out.find("DIMPLE_CPU=sse: expected avx2 or avx512"), std::string::npos) << r.out;
+    r = dtest::run_shell("DIMPLE_CPU=avx2 " + cli + " --version");
+    ASSERT_EQ(r.exit_code, 0) << r.out;
+    EXPECT_NE(r.out.find("kernels avx2 (portable build"), std::string::npos) << r.out;
+    r = dtest::run_shell("DIMPLE_CPU=avx2 " + cli + " info --json " + model);
+    ASSERT_EQ(r.exit_code, 0) << r.out;
+    EXPECT_EQ(nlohmann::json::parse(r.out)["kernels"], "avx2");
+    __builtin_cpu_init();
+    const bool avx512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512cd") &&
+                        __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq") &&
+                        __builtin_cpu_supports("avx512vl");
+    r = dtest::run_shell("DIMPLE_CPU=avx512 " + cli + " --version");
+    EXPECT_EQ(r.exit_code, avx512 ? 0 : 2) << r.out;
+    EXPECT_NE(r.out.find(avx512 ? "kernels avx512 (portable build" : "this CPU lacks AVX-512"), std::string::npos)
+        << r.out;
+    r = dtest::run_shell(cli + " --version");
+    EXPECT_NE(r.out.find(avx512 ? "kernels avx512 (" : "kernels avx2 ("), std::string::npos) << r.out;
+#else
+    EXPECT_NE(r.out.find("needs a portable build (cmake -DDIMPLE_NATIVE=OFF)"), std::string::npos) << r.out;
+    r = dtest::run_shell(cli + " --version");
+    ASSERT_EQ(r.exit_code, 0) << r.out;
+    EXPECT_NE(r.out.find("kernels native (built for the build machine's CPU"), std::string::npos) << r.out;
+    r = dtest::run_cli("info --json " + model);
+    ASSERT_EQ(r.exit_code, 0) << r.out;
+    EXPECT_EQ(nlohmann::json::parse(r.out)["kernels"], "native");
+#endif
+}
