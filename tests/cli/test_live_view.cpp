@@ -57,7 +57,7 @@ TEST(LiveView, GoesUpAsManyRowsAsTheLastFrameTakesAfterAResize) {
 
 TEST(LiveView, HoldsBackACharacterAMaskMayStillComplete) {
     DIMPLE_REQUIRE_NPM();
-    const Engine engine(dtest::chat_model_dir(), {Compute::F32, ""});
+    const Engine engine(dtest::chat_model_dir(), {Compute::F32, "", 0, {}});
     const text::Tokenizer& tok = engine.tokenizer();
     const std::vector<int32_t> clef = tok.encode("\U0001D11E");  // musical G clef: 4 bytes, 2 tokens
     ASSERT_EQ(clef.size(), 2u);

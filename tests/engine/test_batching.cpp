@@ -69,7 +69,7 @@ class Batching : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(Batching, RequestsDecodedTogetherAnswerAsAlone) {
     DIMPLE_GOLDEN_SET_DIR(dir, GetParam());
-    const Engine engine(dir + "/model", {Compute::F32, ""});
+    const Engine engine(dir + "/model", {Compute::F32, "", 0, {}});
     const LanguageModel& lm = engine.language_model();
     const std::vector<Request> reqs = requests(engine, dir);
 
@@ -113,7 +113,7 @@ TEST_P(Batching, RequestsDecodedTogetherAnswerAsAlone) {
 // Packing feeds into one pass leaves every logit bit for bit as it is alone.
 TEST_P(Batching, PackedLogitsEqualLogitsAlone) {
     DIMPLE_GOLDEN_SET_DIR(dir, GetParam());
-    const Engine engine(dir + "/model", {Compute::F32, ""});
+    const Engine engine(dir + "/model", {Compute::F32, "", 0, {}});
     const LanguageModel& lm = engine.language_model();
     const std::vector<Request> reqs = requests(engine, dir);
     std::vector<std::unique_ptr<DecodeState>> states;

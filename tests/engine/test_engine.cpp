@@ -18,7 +18,7 @@ class EngineGoldens : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(EngineGoldens, ImagePromptEndToEnd) {
     DIMPLE_GOLDEN_SET_DIR(dir, GetParam());
-    const Engine engine(dir + "/model", {Compute::F32, ""});
+    const Engine engine(dir + "/model", {Compute::F32, "", 0, {}});
     const ModelConfig& c = engine.config();
     const Tensor golden_ids = read_npy(dir + "/image_input_ids.npy");
     const std::vector<int64_t> golden(golden_ids.data<int64_t>(), golden_ids.data<int64_t>() + golden_ids.numel());
@@ -78,7 +78,7 @@ INSTANTIATE_TEST_SUITE_P(Sets, EngineGoldens, ::testing::ValuesIn(dtest::image_g
                          dtest::GoldenSetName());
 
 TEST(Engine, PlaceholderCountMustMatchImages) {
-    const Engine engine(dtest::golden_dir() + "/model", {Compute::F32, ""});
+    const Engine engine(dtest::golden_dir() + "/model", {Compute::F32, "", 0, {}});
     const int64_t pad = engine.config().ids.image;
     EXPECT_THROW(engine.prompt({5, pad, 6}, {}), Error);
     EXPECT_THROW(engine.prompt({5, 6}, {image_from_npy(dtest::golden_dir() + "/image_raw_uint8_hwc.npy")}), Error);

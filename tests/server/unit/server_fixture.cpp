@@ -14,7 +14,7 @@ std::string fixture_dir() {
 }
 
 const dimple::Engine& engine() {
-    static const dimple::Engine e(fixture_dir() + "/model", {dimple::Compute::F32, ""});
+    static const dimple::Engine e(fixture_dir() + "/model", {dimple::Compute::F32, "", 0, {}});
     return e;
 }
 
