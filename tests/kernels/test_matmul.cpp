@@ -7,6 +7,7 @@
 
 #include "core/error.h"
 #include "kernels/matmul.h"
+#include "kernels/onednn.h"
 #include "kernels/ops.h"
 #include "testing.h"
 
@@ -118,4 +119,13 @@ TEST(Matmul, RejectsMismatchedInput) {
     const Linear lin(random_tensor(DType::BF16, {4, 8}, rng), nullptr, Compute::F32);
     EXPECT_THROW(lin.forward(Tensor::f32({2, 7})), Error);
     EXPECT_THROW(parse_compute("f64"), Error);
+}
+
+// A product over a new row count compiles a primitive; oneDNN's own cache kept 1024 of them (the
+// logits product of every mask count of a long answer: 360 MiB on the shipped model, for good).
+TEST(Matmul, FewCompiledPrimitivesOutliveTheirUse) {
+    std::mt19937 rng(7);
+    const Linear lin(random_tensor(DType::F32, {16, 32}, rng), nullptr, Compute::F32);
+    for (int64_t rows = 1; rows <= 40; ++rows) lin.forward(Tensor::f32({rows, 32}));
+    EXPECT_LE(dnnl::get_primitive_cache_capacity(), 128);
 }
