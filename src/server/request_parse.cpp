@@ -1,6 +1,8 @@
 #include "server/request_parse.h"
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
 #include <sstream>
 #include <nlohmann/json.hpp>
 
@@ -175,7 +177,9 @@ void parse_options(const json& b, ChatRequest& req, const Limits& lim) {
     if (has("top_p")) {
         const double p = get_number(b["top_p"], "top_p", 0, 1);
         if (p == 0) bad_request("top_p", "'top_p' must be in (0, 1] (got 0)");
-        o.sampling.top_p = float(p);
+        // A p too small for a float keeps the most likely token alone, as every p below its
+        // probability does; rounded to 0 it would be refused later as out of range.
+        o.sampling.top_p = std::max(float(p), std::numeric_limits<float>::min());
     }
     if (has("top_k")) {
         const int64_t k = get_int(b["top_k"], "top_k", 0, INT32_MAX);
@@ -187,7 +191,10 @@ void parse_options(const json& b, ChatRequest& req, const Limits& lim) {
     }
     if (has("alg_temp")) o.alg_temp = float(get_number(b["alg_temp"], "alg_temp", 0, 100));
     if (has("cache")) o.use_cache = get_bool(b["cache"], "cache");
-    if (has("seed")) o.seed = uint64_t(get_int(b["seed"], "seed", INT64_MIN, INT64_MAX));
+    // Seeds are 64-bit unsigned; negative ones are taken modulo 2^64.
+    if (has("seed"))
+        o.seed = b["seed"].is_number_unsigned() ? b["seed"].get<uint64_t>()
+                                                : uint64_t(get_int(b["seed"], "seed", INT64_MIN, INT64_MAX));
     try {
         if (has("alg")) o.alg = parse_algorithm(get_string(b["alg"], "alg"));
     } catch (const Error& e) {

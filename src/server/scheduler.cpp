@@ -123,7 +123,9 @@ void Scheduler::admit(std::shared_ptr<Job> job) {
 
 // Runs a request's step on its logits and tells its client what changed; true when it is done.
 bool Scheduler::advance(Active& a, const Tensor& logits, double forward_s) {
-    a.state->step(logits, forward_s);
+    // A request whose every answer position is fixed (length 0, a template as long as max_tokens)
+    // is finished before its first step: it is answered without one.
+    if (!a.state->finished()) a.state->step(logits, forward_s);
     const std::vector<int64_t> answer = a.state->answer();
     const bool done = a.state->finished();
     JobEvent ev;
