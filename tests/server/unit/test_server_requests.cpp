@@ -74,3 +74,17 @@ TEST(ServerRequests, ValuesAtTheEdgesOfTheirRanges) {
     body["seed"] = json(uint64_t(1) << 63);
     content(s.chat(body));
 }
+
+// A prompt far over --max-prompt-tokens is refused from its length before it is encoded (10 MB of
+// text cost 1.6 s of encoding, and left buffers of its size with the thread that encoded it).
+TEST(ServerRequests, AHugePromptIsRefusedBeforeItIsEncoded) {
+    TestServer s;
+    const auto t0 = std::chrono::steady_clock::now();
+    expect_error(s.chat(request(std::string(size_t(10) << 20, 'a'), 8, 8)), 400, "--max-prompt-tokens");
+    EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 10.0);
+    // Just over the limit, encoded as far as the limit: the count is not the whole text's.
+    server::Limits l;
+    l.max_prompt_tokens = 64;
+    TestServer small(l);
+    expect_error(small.chat(request(std::string(4000, 'a') + " b c d", 8, 8)), 400, "more than 64 tokens");
+}
