@@ -31,8 +31,10 @@ void serve(Options o) {
     pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
     signal(SIGPIPE, SIG_IGN);  // a client that went away is noticed by the write that fails
 
-    const Engine engine(o.model.dir, engine_options(o.model));
+    const EngineOptions eo = engine_options(o.model);
+    const Engine engine(o.model.dir, eo);
     o.server.model_dir = o.model.dir;
+    o.server.memory_limit = eo.memory_limit;
     o.server.model_id = std::filesystem::path(o.model.dir).lexically_normal().filename().string();
     if (o.server.model_id.empty()) o.server.model_id = std::filesystem::path(o.model.dir).parent_path().filename().string();
     server::Server server(engine, o.server);
@@ -46,6 +48,7 @@ void serve(Options o) {
     });
     std::fprintf(stderr, "serving %s (%s compute) on http://%s:%d\n", o.server.model_id.c_str(),
                  compute_name(engine.language_model().compute()).c_str(), o.server.host.c_str(), port);
+    std::fprintf(stderr, "%s\n", server.memory_report().c_str());
     std::fprintf(stderr, "listening on http://%s:%d\n", o.server.host.c_str(), port);
     server.run();
     pthread_kill(waiter.native_handle(), SIGTERM);  // wakes the waiter if it still waits (no-op otherwise)
@@ -72,6 +75,12 @@ void add_serve_command(CLI::App& app) {
     cmd->add_option("--queue-size", l.queue_size, "Requests waiting for the batch (429 beyond)")->capture_default_str();
     cmd->add_option("--max-batch", l.max_batch, "Requests decoded together, one forward pass per step")->capture_default_str();
     cmd->add_option("--time-limit", l.time_limit_s, "Seconds a request may take, queueing included (504 beyond)")
+        ->capture_default_str();
+    cmd->add_option("--max-connections", l.max_connections, "Connections open at once (503 beyond)")->capture_default_str();
+    cmd->add_option("--max-header-bytes", l.max_header_bytes, "Request line and headers (431 beyond)")->capture_default_str();
+    cmd->add_option("--request-timeout", l.request_timeout_s, "Seconds from a request's first byte to its last (408 beyond)")
+        ->capture_default_str();
+    cmd->add_option("--idle-timeout", l.idle_timeout_s, "Seconds a connection may go without a byte read or written")
         ->capture_default_str();
     cmd->callback([o] { serve(*o); });
 }

@@ -70,6 +70,7 @@ JobInput prepare_job(ChatRequest&& req, const ServerContext& ctx) {
     } catch (const Error& e) {
         bad_request("", e.what());
     }
+    in.prompt_tokens = prompt_tokens;
     in.images = std::move(req.images);
     in.stop = std::move(req.stop);
     in.step_events = req.stream;

@@ -59,11 +59,12 @@ const std::string& get_string(const json& j, const std::string& param) {
     return j.get_ref<const std::string&>();
 }
 
-ImageLimits image_limits(const Limits& l) {
+ImageLimits image_limits(const ParseContext& ctx) {
     ImageLimits il;
-    il.max_pixels = l.max_image_pixels;
+    il.max_pixels = ctx.limits.max_image_pixels;
     il.max_side = 1 << 16;
-    il.max_file_bytes = l.max_body_bytes;
+    il.max_file_bytes = ctx.limits.max_body_bytes;
+    il.before_decode = ctx.before_image_decode;
     return il;
 }
 
@@ -96,7 +97,7 @@ void parse_part(const json& part, const std::string& param, text::ChatMessage& m
         bad_request(p, "too many images: at most " + std::to_string(ctx.limits.max_images) + " per request",
                     "too_many_images");
     try {
-        req.images.push_back(decode_data_url(url, image_limits(ctx.limits)));
+        req.images.push_back(decode_data_url(url, image_limits(ctx)));
     } catch (const Error& e) {
         bad_request(p + ".url", std::string("the image could not be read: ") + e.what(), "invalid_image");
     }
@@ -223,15 +224,24 @@ void refuse_unsupported(const json& b) {
 }
 
 json parse_json(std::string_view body) {
-    // Depth is bounded while parsing, before a deeply nested body can cost stack or memory.
-    const json::parser_callback_t depth_guard = [](int depth, json::parse_event_t, json&) {
+    // Depth and the number of values are bounded while parsing, before a deeply nested body can
+    // cost stack or one of a million tiny values their bookkeeping (16 bytes and more each, where
+    // the body spends 2): the document then holds little more than the body's strings.
+    int64_t values = 0;
+    const json::parser_callback_t guard = [&values](int depth, json::parse_event_t event, json&) {
         if (depth > kMaxJsonDepth)
             bad_request("", "the JSON body nests deeper than " + std::to_string(kMaxJsonDepth) + " levels",
                         "invalid_json");
+        if (event == json::parse_event_t::value || event == json::parse_event_t::object_start ||
+            event == json::parse_event_t::array_start) {
+            if (++values > kMaxJsonValues)
+                bad_request("", "the JSON body holds more than " + std::to_string(kMaxJsonValues) + " values",
+                            "invalid_json");
+        }
         return true;
     };
     try {
-        return json::parse(body.begin(), body.end(), depth_guard);
+        return json::parse(body.begin(), body.end(), guard);
     } catch (const json::exception& e) {
         bad_request("", std::string("the body is not valid JSON: ") + e.what(), "invalid_json");
     }

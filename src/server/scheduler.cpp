@@ -1,7 +1,10 @@
 #include "server/scheduler.h"
 
+#include <malloc.h>
+
 #include <algorithm>
 
+#include "core/block_cache.h"
 #include "core/error.h"
 #include "core/threads.h"
 #include "decode/batch_forward.h"
@@ -100,7 +103,14 @@ void Scheduler::run() {
         }
         for (auto& job : joining) admit(std::move(job));
         active_count_ = active_.size();
-        if (!active_.empty()) step_all();
+        if (active_.empty()) continue;
+        step_all();
+        // Idle again: the step buffers kept for the next step, and what the allocator holds freed,
+        // go back to the system (a long answer's left hundreds of MB resident).
+        if (active_.empty() && queued() == 0) {
+            block_cache::release();
+            malloc_trim(0);
+        }
     }
 }
 
