@@ -78,9 +78,11 @@ void prepare_and_queue(http::HttpRequest req, const std::shared_ptr<http::Exchan
     std::string body = http::decode_content(req.header("Content-Encoding"), std::move(req.body), limits.max_body_bytes, memory);
     if (!memory.grow_to(body.capacity() + parse_bytes(body.size()))) throw out_of_memory();
     ParseContext pc = ctx.parse;
+    // An image's decoding holds its rows and its pixels; once decoded, the pixels alone.
     pc.before_image_decode = [&memory](int64_t w, int64_t h) {
         if (!memory.grow(image_decode_bytes(w, h))) throw out_of_memory();
     };
+    pc.after_image_decode = [&memory](int64_t w, int64_t h) { memory.shrink(image_decode_bytes(w, h) - image_bytes(w, h)); };
     ChatRequest cr = parse_chat_request(body, pc);
     body = std::string();
     const bool stream = cr.stream, canvas = cr.stream_canvas, usage = cr.include_usage;

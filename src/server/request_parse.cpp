@@ -98,6 +98,7 @@ void parse_part(const json& part, const std::string& param, text::ChatMessage& m
                     "too_many_images");
     try {
         req.images.push_back(decode_data_url(url, image_limits(ctx)));
+        if (ctx.after_image_decode) ctx.after_image_decode(req.images.back().width, req.images.back().height);
     } catch (const Error& e) {
         bad_request(p + ".url", std::string("the image could not be read: ") + e.what(), "invalid_image");
     }

@@ -66,8 +66,8 @@ void answer(http::HttpRequest req, std::shared_ptr<http::Exchange> ex, ServerCon
         r = json_response(200, models_json(ctx.parse.model_id, ctx.created));
     } else {
         r.content_type = "text/plain; version=0.0.4";
-        r.body = ctx.metrics.render(ctx.scheduler.queued(), ctx.scheduler.active(), ctx.budget.used(),
-                                    ctx.budget.capacity());
+        r.body = ctx.metrics.render(ctx.scheduler.queued(), ctx.scheduler.active(),
+                                    {ctx.budget.used(), ctx.budget.peak(), ctx.budget.capacity()});
     }
     ex->respond(std::move(r));
 }

@@ -158,9 +158,7 @@ void Connection::refuse(int status, const std::string& message) {
     reader_->request() = HttpRequest{};  // what was read of it, and its memory, go now
     ++seq_;
     ended_ = false;
-    HttpResponse r = host_.handlers().on_error(status, message, error_code_for(status));
-    if (status == 503) r.headers.emplace_back("Retry-After", "1");
-    start_response(r, false);
+    start_response(host_.handlers().on_error(status, message, error_code_for(status)), false);
 }
 
 void Connection::on_eof() {

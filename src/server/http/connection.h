@@ -44,6 +44,8 @@ public:
     // Answers `status` at once, whatever the client sends, and closes (over the connection cap).
     void reject(int status, const std::string& message) { refuse(status, message); }
     bool finished() const { return finished_; }
+    // Answered, our side closed, the client's last bytes being dropped: costs no more than its socket.
+    bool closing() const { return phase_ == Phase::Lingering; }
     // Whether an answer is being waited for or sent (stopping waits for these).
     bool answering() const { return phase_ == Phase::Waiting || phase_ == Phase::Streaming || phase_ == Phase::Writing; }
 

@@ -25,7 +25,7 @@ namespace {
 constexpr uint64_t kListenerId = 0, kMailboxId = 1;  // epoll ids; connections count from 2
 constexpr int kTickMs = 50;                            // how often deadlines are looked at
 constexpr double kStopGraceS = 10;                     // how long stopping waits for answers in progress
-constexpr int kOverCap = 64;                           // connections answered 503 at a time beyond the cap
+constexpr int kOverCap = 64;                           // closing connections at a time beyond the cap
 
 // Work handed to the I/O thread from others (the exchanges' calls), woken through an eventfd. It
 // outlives the server's loop: an exchange used after the server has gone posts into a closed box.
@@ -154,8 +154,11 @@ void HttpServer::Impl::accept_all() {
         // Over the cap a connection is told 503 at once and closed (its answer sent, what it sends
         // read and dropped for a moment, as any closing connection's), never kept waiting; a few
         // more than the cap may be so answered at a time, the rest are closed unanswered.
-        const bool over = stopping_ || int(connections.size()) >= limits_.max_connections;
-        if (over && int(connections.size()) >= limits_.max_connections + kOverCap) {
+        // Connections closing count apart: a burst of refusals does not hold the cap.
+        const int open = int(std::count_if(connections.begin(), connections.end(),
+                                           [](const auto& kv) { return !kv.second->closing(); }));
+        const bool over = stopping_ || open >= limits_.max_connections;
+        if (over && int(connections.size()) - open >= kOverCap) {
             ::close(fd);
             continue;
         }

@@ -59,7 +59,8 @@ struct Handlers {
     std::function<std::optional<HttpResponse>(const HttpRequest&, bool& keep_body)> on_head;
     // The whole request. Called on the I/O thread: work of any length goes elsewhere.
     std::function<void(HttpRequest, std::shared_ptr<Exchange>)> on_request;
-    // The response to a request the front refuses itself (malformed, too large, timed out, ...).
+    // The response to a request the front refuses itself (malformed, too large, timed out, busy:
+    // 503, which should say when to retry).
     std::function<HttpResponse(int status, const std::string& message, const std::string& code)> on_error;
     // Every response's status, once sent (metrics).
     std::function<void(int status)> on_response;

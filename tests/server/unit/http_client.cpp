@@ -8,7 +8,6 @@
 
 #include <chrono>
 #include <cstring>
-#include <fstream>
 #include <stdexcept>
 
 namespace stest {
@@ -24,13 +23,6 @@ bool iequals(const std::string& a, const std::string& b) {
     for (size_t i = 0; i < a.size(); ++i)
         if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
     return true;
-}
-
-size_t status_field(const char* name) {
-    std::ifstream f("/proc/self/status");
-    for (std::string line; std::getline(f, line);)
-        if (line.rfind(name, 0) == 0) return size_t(std::stoull(line.substr(std::strlen(name)))) * 1024;
-    return 0;
 }
 
 }  // namespace
@@ -177,8 +169,5 @@ Result Client::request(const std::string& method, const std::string& path, const
     c.send(req);  // may fail part way: the server answers a refused request (401, 413) without its body
     return c.read_response(timeout_s_, method == "HEAD");
 }
-
-size_t resident_bytes() { return status_field("VmRSS:"); }
-size_t peak_resident_bytes() { return status_field("VmHWM:"); }
 
 }  // namespace stest

@@ -75,8 +75,4 @@ private:
     double timeout_s_ = 120;
 };
 
-// The process's resident memory in bytes (VmRSS), and its peak (VmHWM).
-size_t resident_bytes();
-size_t peak_resident_bytes();
-
 }  // namespace stest

@@ -39,12 +39,13 @@ std::string photo_data_url() {
 
 dimple::Image photo() { return dimple::load_image(fixture_dir() + "/photo.png"); }
 
-TestServer::TestServer(dimple::server::Limits limits, std::string api_key) {
+TestServer::TestServer(dimple::server::Limits limits, std::string api_key, uint64_t memory_limit) {
     dimple::server::ServerOptions o;
     o.port = 0;
     o.model_dir = fixture_dir() + "/model";
     o.model_id = "model";
     o.api_key = std::move(api_key);
+    o.memory_limit = memory_limit;
     o.limits = limits;
     server_ = std::make_unique<dimple::server::Server>(engine(), o);
     port_ = server_->bind();

@@ -25,7 +25,7 @@ dimple::Image photo();
 
 class TestServer {
 public:
-    explicit TestServer(dimple::server::Limits limits = {}, std::string api_key = {});
+    explicit TestServer(dimple::server::Limits limits = {}, std::string api_key = {}, uint64_t memory_limit = 0);
     ~TestServer();
     int port() const { return port_; }
     Client client() const;
