@@ -27,7 +27,7 @@ std::string_view trim(std::string_view s) {
     return s;
 }
 
-// The path of an origin-form ("/a?b") or absolute-form ("http://host/a?b") target.
+// The path of an origin-form ("/a?b"), absolute-form ("http://host/a?b") or asterisk-form ("*") target.
 std::string path_of(std::string_view target) {
     if (target.rfind("http://", 0) == 0 || target.rfind("https://", 0) == 0) {
         const size_t slash = target.find('/', target.find("//") + 2);
@@ -64,7 +64,10 @@ struct RequestReader::Parser : bhttp::basic_parser<true> {
 
     // Beast reads HTTP/1.x request lines only (others are a bad version: 400).
     void on_request_impl(bhttp::verb, beast::string_view method, beast::string_view target, int version,
-                         beast::error_code&) override {
+                         beast::error_code& ec) override {
+        const std::string_view t = sv(target);
+        if (t.empty() || (t.front() != '/' && t != "*" && t.rfind("http://", 0) != 0 && t.rfind("https://", 0) != 0))
+            return refuse(ec, 400, "the request target must be a path (/...) or an absolute URL");
         owner.request_.method = std::string(method);
         owner.request_.target = std::string(target);
         owner.request_.path = path_of(sv(target));

@@ -192,6 +192,7 @@ TEST(Http, AmbiguousFramingIsRefused) {
     expect_error(exchange(s.port(), "GET /health HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n"), 400, "more than one Host");
     expect_error(exchange(s.port(), "GET /health HTTP/2.0\r\nHost: a\r\n\r\n"), 400, "bad version");
     expect_error(exchange(s.port(), "GET /health\r\n\r\n"), 400, "malformed");
+    expect_error(exchange(s.port(), "GET ?health HTTP/1.1\r\nHost: a\r\n\r\n"), 400, "must be a path");
     // The same value twice is one length (RFC 9110 allows it).
     const auto r = exchange(s.port(), post + cl + cl + "\r\n" + body);
     ASSERT_TRUE(r);
