@@ -59,7 +59,7 @@ public:
         : input(std::move(in)), arrived(Clock::now()), deadline(until), memory_(std::move(memory)),
           on_event_(std::move(on_event)) {}
 
-    const JobInput input;
+    JobInput input;  // the scheduler's alone once queued; it frees the images once they are encoded
     const Clock::time_point arrived, deadline;
     std::atomic<bool> cancelled{false};
 
@@ -70,6 +70,8 @@ public:
         }
         if (on_event_) on_event_(shared_from_this());
     }
+    // Gives back `bytes` of the job's memory (what it has freed).
+    void release_memory(uint64_t bytes) { memory_.shrink(bytes); }
     // The next event, if one is queued.
     std::optional<JobEvent> pop() {
         std::lock_guard<std::mutex> lock(mu_);

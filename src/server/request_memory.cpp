@@ -58,6 +58,12 @@ uint64_t image_decode_bytes(int64_t width, int64_t height) {
 
 uint64_t image_bytes(int64_t width, int64_t height) { return uint64_t(width) * uint64_t(height) * 3; }
 
+uint64_t images_share(const std::vector<Image>& images) {
+    uint64_t bytes = 0;
+    for (const Image& img : images) bytes += image_bytes(img.width, img.height);
+    return bytes + bytes / 2;  // with margin()'s proportion, not its constant
+}
+
 uint64_t job_bytes(const JobInput& in, const ModelConfig& c, const PreprocessorConfig& pre, int64_t prompt_tokens) {
     const uint64_t P = uint64_t(prompt_tokens), A = uint64_t(in.options.max_new_tokens);
     const uint64_t H = uint64_t(c.hidden_size), L = uint64_t(c.num_layers);

@@ -24,5 +24,7 @@ uint64_t image_bytes(int64_t width, int64_t height);
 // the prompt's embeddings and caches, each step's activations and logits over its rows, the
 // history of its steps, and (streaming) its events waiting to be sent.
 uint64_t job_bytes(const JobInput& in, const ModelConfig& cfg, const PreprocessorConfig& pre, int64_t prompt_tokens);
+// The part of job_bytes that is the images' pixels, freed once the images are encoded.
+uint64_t images_share(const std::vector<Image>& images);
 
 }  // namespace dimple::server

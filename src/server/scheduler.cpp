@@ -10,6 +10,7 @@
 #include "decode/batch_forward.h"
 #include "decode/decode_state.h"
 #include "server/answer_text.h"
+#include "server/request_memory.h"
 
 namespace dimple::server {
 
@@ -120,6 +121,11 @@ void Scheduler::admit(std::shared_ptr<Job> job) {
     if (Clock::now() > job->deadline) return fail(*job, time_limit_error(limits_.time_limit_s));
     try {
         Prompt prompt = engine_.prompt(job->input.ids, job->input.images);
+        // The pictures are in the prompt's rows now: their pixels, and their share of the job's
+        // memory, go.
+        const uint64_t pictures = images_share(job->input.images);
+        std::vector<Image>().swap(job->input.images);
+        job->release_memory(pictures);
         auto state = std::make_unique<DecodeState>(engine_.language_model(), std::move(prompt), job->input.options);
         AnswerText text(engine_.tokenizer(), engine_.config().ids, job->input.stop);
         active_.push_back(std::unique_ptr<Active>(new Active{std::move(job), std::move(state), std::move(text)}));

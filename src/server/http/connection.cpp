@@ -77,6 +77,14 @@ void Connection::on_readable() {
 }
 
 void Connection::advance() {
+    // Answers given at once (a refused head) end here again through next_request(): the loop
+    // below takes the next pipelined request instead of a nested call per request.
+    if (advancing_) return;
+    advancing_ = true;
+    struct Done {
+        bool& flag;
+        ~Done() { flag = false; }
+    } done{advancing_};
     while (phase_ == Phase::Reading && !finished_) {
         const size_t used = reader_->feed(in_);
         in_.erase(0, used);
@@ -85,8 +93,8 @@ void Connection::advance() {
         if (s == RequestReader::State::Head) return;
         if (!head_checked_) {
             head_checked_ = true;
-            if (!check_head()) return;
-            continue;  // the body may already be here
+            check_head();  // a refusal answered in full leaves the next pipelined request to this loop
+            continue;      // (and the body may already be here)
         }
         if (s == RequestReader::State::Body) return;
         return dispatch();

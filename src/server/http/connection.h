@@ -84,6 +84,7 @@ private:
     std::string in_;  // read and not yet parsed
     std::unique_ptr<RequestReader> reader_;
     bool head_checked_ = false;
+    bool advancing_ = false;  // advance() is running
     double request_deadline_ = 0;  // 0: no byte of a request yet
     double last_progress_;
     double linger_deadline_ = 0;

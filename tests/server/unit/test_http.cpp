@@ -159,6 +159,17 @@ TEST(Http, PipelinedRequestsAndHalfClosedClientsAreAnswered) {
     EXPECT_EQ(b->status, 200) << b->body;
     EXPECT_NE(b->body.find("chat.completion"), std::string::npos);
     EXPECT_NE(m->body.find("\"list\""), std::string::npos);
+    // Many refused at once (answered from their heads alone) are answered one after the other.
+    RawConnection many(s.port());
+    std::string refused;
+    for (int i = 0; i < 3000; ++i) refused += "GET /nowhere HTTP/1.1\r\nHost: x\r\n\r\n";
+    auto reader = std::async(std::launch::async, [&many] {
+        int n = 0;
+        while (const auto r = many.read_response(30)) n += r->status == 404;
+        return n;
+    });
+    many.send(refused + "GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    EXPECT_EQ(reader.get(), 3000);
 
     for (bool stream : {false, true}) {
         json body = request("Hello", 8, 8);
