@@ -25,6 +25,18 @@ ApiError out_of_memory() {
     return ApiError(503, "the server's memory for requests is in use; retry shortly", "", "server_busy", "server_error");
 }
 
+ApiError too_large(uint64_t need, uint64_t capacity, const std::string& what) {
+    return ApiError(400, "the request would need " + std::to_string(need >> 20) + " MiB " + what + ", more than the " +
+                             std::to_string(capacity >> 20) + " MiB this server has for requests (--memory-limit); " +
+                             "ask for fewer tokens, steps or smaller images", "", "request_too_large");
+}
+
+// Grows a request's reservation by `bytes`: 400 if it could never fit, 503 if it does not now.
+void reserve_more(MemoryBudget::Reservation& memory, uint64_t bytes, const MemoryBudget& budget, const std::string& what) {
+    if (memory.bytes() + bytes > budget.capacity()) throw too_large(memory.bytes() + bytes, budget.capacity(), what);
+    if (!memory.grow(bytes)) throw out_of_memory();
+}
+
 // What the I/O thread needs to turn a job's events into its response.
 struct Answer {
     std::shared_ptr<http::Exchange> exchange;
@@ -79,8 +91,8 @@ void prepare_and_queue(http::HttpRequest req, const std::shared_ptr<http::Exchan
     if (!memory.grow_to(body.capacity() + parse_bytes(body.size()))) throw out_of_memory();
     ParseContext pc = ctx.parse;
     // An image's decoding holds its rows and its pixels; once decoded, the pixels alone.
-    pc.before_image_decode = [&memory](int64_t w, int64_t h) {
-        if (!memory.grow(image_decode_bytes(w, h))) throw out_of_memory();
+    pc.before_image_decode = [&memory, &ctx](int64_t w, int64_t h) {
+        reserve_more(memory, image_decode_bytes(w, h), ctx.budget, "to decode its images");
     };
     pc.after_image_decode = [&memory](int64_t w, int64_t h) { memory.shrink(image_decode_bytes(w, h) - image_bytes(w, h)); };
     ChatRequest cr = parse_chat_request(body, pc);
@@ -90,13 +102,8 @@ void prepare_and_queue(http::HttpRequest req, const std::shared_ptr<http::Exchan
     // From here the request holds what its job will: the parse's reservation becomes the job's.
     const uint64_t need = job_bytes(in, ctx.engine.config(), ctx.preprocessor, in.prompt_tokens) +
                           (stream ? kMaxUnsentBytes : 0);
-    if (need > ctx.budget.capacity())
-        throw ApiError(400, "the request would need " + std::to_string(need >> 20) + " MiB to decode, more than the " +
-                                std::to_string(ctx.budget.capacity() >> 20) +
-                                " MiB this server has for requests (--memory-limit); ask for fewer tokens, steps or "
-                                "smaller images", "", "request_too_large");
     if (memory.bytes() > need) memory.shrink(memory.bytes() - need);
-    else if (!memory.grow_to(need)) throw out_of_memory();
+    else reserve_more(memory, need - memory.bytes(), ctx.budget, "to decode");
 
     auto answer = std::make_shared<Answer>();
     answer->exchange = ex;

@@ -7,6 +7,7 @@
 #include <future>
 #include <thread>
 
+#include "core/error.h"
 #include "core/memory.h"
 #include "server/memory_budget.h"
 #include "server_fixture.h"
@@ -120,4 +121,19 @@ TEST(MemoryAdmission, EveryReservationIsGivenBack) {
     }  // gone: cancelled
     EXPECT_TRUE(eventually([&] { return s.metric("dimple_memory_reserved_bytes") == 0; }));
     EXPECT_GT(s.metric("dimple_memory_reserved_peak_bytes"), 0);
+}
+
+// A limit that leaves nothing for requests is refused at start, with the figures.
+TEST(MemoryAdmission, ALimitThatLeavesNoRoomIsRefusedAtStart) {
+    server::ServerOptions o;
+    o.port = 0;
+    o.model_dir = fixture_dir() + "/model";
+    o.model_id = "model";
+    o.memory_limit = resident_bytes() + (uint64_t(64) << 20);
+    try {
+        server::Server s(engine(), o);
+        ADD_FAILURE() << "a server started with " << o.memory_limit << " bytes";
+    } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find("leaves nothing for requests"), std::string::npos) << e.what();
+    }
 }
