@@ -88,7 +88,9 @@ TEST(Sampling, TemperaturesTooSmallForFloatsAreGreedy) {
                                                false, rng, s);
             EXPECT_EQ(c.token, 2) << t;
             EXPECT_TRUE(std::isfinite(c.confidence)) << t;
-            if (t < 1e-37f) EXPECT_EQ(c.confidence, greedy.confidence) << t;
+            if (t < 1e-37f) {
+                EXPECT_EQ(c.confidence, greedy.confidence) << t;
+            }
         }
 }
 

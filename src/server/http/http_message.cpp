@@ -16,9 +16,7 @@ std::string_view header_value(const Headers& headers, std::string_view name) {
 
 std::string_view reason_phrase(int status) {
     switch (status) {
-        case 100: return "Continue";
         case 200: return "OK";
-        case 204: return "No Content";
         case 400: return "Bad Request";
         case 401: return "Unauthorized";
         case 404: return "Not Found";
@@ -29,7 +27,6 @@ std::string_view reason_phrase(int status) {
         case 417: return "Expectation Failed";
         case 429: return "Too Many Requests";
         case 431: return "Request Header Fields Too Large";
-        case 499: return "Client Closed Request";
         case 500: return "Internal Server Error";
         case 501: return "Not Implemented";
         case 503: return "Service Unavailable";

@@ -33,12 +33,6 @@ std::string Response::get_header_value(const std::string& name) const {
     return {};
 }
 
-bool Response::has_header(const std::string& name) const {
-    for (const auto& h : headers)
-        if (iequals(h.first, name)) return true;
-    return false;
-}
-
 RawConnection::RawConnection(int port) {
     fd_ = socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in a{};

@@ -20,7 +20,6 @@ struct Response {
     bool chunked = false;  // the body came in chunked transfer coding
     // The first header of that name (any case), "" when absent.
     std::string get_header_value(const std::string& name) const;
-    bool has_header(const std::string& name) const;
 };
 using Result = std::optional<Response>;  // nothing when no whole response arrived
 
