@@ -103,7 +103,7 @@ void Connection::advance() {
 
 // The head is whole: the route, the key and the body's size are checked before the body is read,
 // and the body's memory is reserved before it arrives.
-bool Connection::check_head() {
+void Connection::check_head() {
     HttpRequest& req = reader_->request();
     bool keep_body = false;
     if (std::optional<HttpResponse> refusal = host_.handlers().on_head(req, keep_body)) {
@@ -113,16 +113,14 @@ bool Connection::check_head() {
         head_only_ = req.method == "HEAD";
         ++seq_;
         ended_ = false;
-        start_response(*refusal, false);
-        return false;
+        return start_response(*refusal, false);
     }
     if (keep_body) req.reservation = host_.budget().none();  // what the request holds, from here on
-    if (reader_->state() != RequestReader::State::Body) return true;
+    if (reader_->state() != RequestReader::State::Body) return;
     if (keep_body) {
         const uint64_t length = reader_->content_length().value_or(0);
         if (!req.reservation.grow_to(length)) {
-            refuse(503, "the server's memory for requests is in use; retry shortly");
-            return false;
+            return refuse(503, "the server's memory for requests is in use; retry shortly");
         }
         req.body.reserve(size_t(length));
         const uint64_t max_body = host_.limits().reader.max_body_bytes;
@@ -143,7 +141,6 @@ bool Connection::check_head() {
         out_ += kContinue;
         flush();
     }
-    return true;
 }
 
 void Connection::dispatch() {

@@ -66,7 +66,7 @@ private:
     enum class Phase { Reading, Waiting, Streaming, Writing, Lingering };
 
     void advance();
-    bool check_head();
+    void check_head();
     void dispatch();
     void refuse(int status, const std::string& message);
     void on_eof();

@@ -42,8 +42,6 @@ public:
     // Whether the server closed the connection (end of stream or reset) within `timeout_s`,
     // discarding what arrives before.
     bool closed_by_server(double timeout_s);
-    // Bytes read and not yet taken by a response.
-    const std::string& pending() const { return buffer_; }
 
 private:
     bool fill(double deadline_s);  // reads more into buffer_; false at the end or the deadline
