@@ -9,6 +9,7 @@
 #include "core/threads.h"
 #include "decode/batch_forward.h"
 #include "decode/decode_state.h"
+#include "kernels/matmul.h"
 #include "server/answer_text.h"
 #include "server/request_memory.h"
 
@@ -106,7 +107,7 @@ void Scheduler::run() {
         active_count_ = active_.size();
         if (active_.empty()) continue;
         step_all();
-        // Idle again: the step buffers kept for the next step, and what the allocator holds freed,
+        // Idle again: the step buffers kept for the next step and what the allocator holds freed
         // go back to the system (a long answer's left hundreds of MB resident).
         if (active_.empty() && queued() == 0) {
             block_cache::release();
@@ -214,7 +215,10 @@ void Scheduler::step_all() {
         }
     }
     metrics_.record_step(std::chrono::duration<double>(Clock::now() - t0).count(), int(active_.size()));
-    std::erase_if(active_, [](const std::unique_ptr<Active>& a) { return a->job == nullptr; });
+    // A request that leaves gives back its reservation, which counted its rows in this thread's
+    // converted product inputs: those buffers, sized for the batch it was in, go with it.
+    if (std::erase_if(active_, [](const std::unique_ptr<Active>& a) { return a->job == nullptr; }) > 0)
+        release_product_scratch();
     active_count_ = active_.size();
 }
 
