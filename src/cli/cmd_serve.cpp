@@ -35,8 +35,10 @@ void serve(Options o) {
     // One request at the server's limits; the scheduler batches within --memory-limit.
     const server::Limits& l = o.server.limits;
     o.model.limits = {l.max_prompt_tokens, l.max_tokens, l.max_images};
-    const Engine engine(dir, engine_options(o.model));
+    const EngineOptions eo = engine_options(o.model);
+    const Engine engine(dir, eo);
     o.server.model_dir = dir;
+    o.server.memory_limit = eo.memory_limit;
     o.server.model_id = std::filesystem::path(dir).lexically_normal().filename().string();
     if (o.server.model_id.empty()) o.server.model_id = std::filesystem::path(dir).parent_path().filename().string();
     server::Server server(engine, o.server);
@@ -50,6 +52,7 @@ void serve(Options o) {
     });
     std::fprintf(stderr, "serving %s (%s compute) on http://%s:%d\n", o.server.model_id.c_str(),
                  compute_name(engine.language_model().compute()).c_str(), o.server.host.c_str(), port);
+    std::fprintf(stderr, "%s\n", server.memory_report().c_str());
     std::fprintf(stderr, "listening on http://%s:%d\n", o.server.host.c_str(), port);
     server.run();
     pthread_kill(waiter.native_handle(), SIGTERM);  // wakes the waiter if it still waits (no-op otherwise)
@@ -76,6 +79,12 @@ void add_serve_command(Command& program) {
     cmd.option("--queue-size", l.queue_size, "Requests waiting for the batch (429 beyond)").show_default();
     cmd.option("--max-batch", l.max_batch, "Requests decoded together, one forward pass per step").show_default();
     cmd.option("--time-limit", l.time_limit_s, "Seconds a request may take, queueing included (504 beyond)")
+        .show_default();
+    cmd.option("--max-connections", l.max_connections, "Connections open at once (503 beyond)").show_default();
+    cmd.option("--max-header-bytes", l.max_header_bytes, "Request line and headers (431 beyond)").show_default();
+    cmd.option("--request-timeout", l.request_timeout_s, "Seconds from a request's first byte to its last (408 beyond)")
+        .show_default();
+    cmd.option("--idle-timeout", l.idle_timeout_s, "Seconds a connection may go without a byte read or written")
         .show_default();
     cmd.on_run([o] { serve(*o); });
 }

@@ -12,12 +12,19 @@ namespace dimple::block_cache {
 
 // Blocks smaller than this are left to malloc (which reuses them without faults).
 constexpr size_t kMinBytes = size_t(1) << 20;
-// By default the cache frees what it would keep beyond this many bytes.
+// By default the cache keeps at most this many bytes (the oldest kept blocks are freed first).
 constexpr size_t kDefaultMaxBytes = size_t(512) << 20;
+
+// The size of the block that holds `bytes`: a multiple of 64, and for blocks the cache keeps one of
+// 8 sizes per doubling (at most 12.5% more): buffers whose size changes a little from step to step
+// (the logits of one row per mask, masks falling as tokens are committed) then reuse one block
+// instead of each leaving a block of its own.
+size_t block_size(size_t bytes);
 
 // A kept block of exactly `bytes` (64-byte aligned), or a new one; nullptr when out of memory.
 void* take(size_t bytes);
-// Returns a block from take() of the same `bytes`: kept while the cache has room, else freed.
+// Returns a block from take() of the same `bytes`: kept (freeing the blocks kept longest when the
+// bound is passed), or freed when it alone is over the bound.
 void give(void* block, size_t bytes);
 // Frees every kept block (e.g. when a model is unloaded).
 void release();

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 
@@ -75,6 +76,21 @@ std::optional<uint64_t> cgroup_room(const std::string& limit, const std::string&
     const uint64_t busy = *used > inactive ? *used - inactive : 0;
     return *lim > busy ? *lim - busy : 0;
 }
+
+namespace {
+
+uint64_t status_kib(const char* field) {
+    std::istringstream in(read_file("/proc/self/status").value_or(""));
+    const size_t n = std::strlen(field);
+    for (std::string line; std::getline(in, line);)
+        if (line.compare(0, n, field) == 0) return parse_u64(line.substr(n)).value_or(0) * 1024;
+    return 0;
+}
+
+}  // namespace
+
+uint64_t resident_bytes() { return status_kib("VmRSS:"); }
+uint64_t peak_resident_bytes() { return status_kib("VmHWM:"); }
 
 AvailableMemory available_memory() {
     AvailableMemory a{~uint64_t(0), "no limit found"};

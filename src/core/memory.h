@@ -17,6 +17,10 @@ struct AvailableMemory {
 // (v2 memory.max, or v1 memory.limit_in_bytes), whichever is smaller.
 AvailableMemory available_memory();
 
+// This process's resident memory (VmRSS) and its peak so far (VmHWM), in bytes; 0 if unknown.
+uint64_t resident_bytes();
+uint64_t peak_resident_bytes();
+
 // The parts, for tests. /proc/meminfo text -> MemAvailable in bytes.
 std::optional<uint64_t> parse_mem_available(const std::string& meminfo);
 // A cgroup's limit and usage files (v2 memory.max / memory.current, or v1 limit_in_bytes /

@@ -34,10 +34,10 @@ static Shape contiguous_strides(const Shape& shape) {
 }
 
 std::shared_ptr<Storage> Storage::allocate(size_t bytes) {
-    const size_t rounded = bytes ? (bytes + 63) / 64 * 64 : 64;
+    const size_t rounded = block_cache::block_size(bytes);
     void* p = block_cache::take(rounded);
     check(p != nullptr, "out of memory: cannot allocate ", human_bytes(double(bytes)), " for a tensor");
-    std::memset(p, 0, rounded);
+    std::memset(p, 0, bytes);
     auto s = std::make_shared<Storage>();
     s->data = p;
     s->bytes = bytes;

@@ -33,13 +33,18 @@ namespace {
 int parse_layer_index(const std::string& s, const std::string& whole) {
     check(!s.empty() && s.size() <= 6 && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; }),
           "bad layer list '", whole, "': expected numbers such as 20,22,24 or 14-27 or 15-27/2");
-    return std::stoi(s);
+    const int index = std::stoi(s);
+    check(index < kMaxLayers, "bad layer list '", whole, "': layer ", index, " is past the last layer any model may have (",
+          kMaxLayers - 1, ")");
+    return index;
 }
 
 }  // namespace
 
+// Every index is bounded before a range is expanded, and ranges are marked into one flag per
+// layer: a list of many huge ranges costs its length, not their sum (a server parses these).
 std::vector<int> parse_layer_list(const std::string& s) {
-    std::vector<int> out;
+    std::vector<bool> listed(kMaxLayers, false);
     size_t start = 0;
     while (start <= s.size()) {
         const size_t comma = std::min(s.find(',', start), s.size());
@@ -47,19 +52,20 @@ std::vector<int> parse_layer_list(const std::string& s) {
         const size_t dash = item.find('-'), slash = item.find('/');
         if (dash == std::string::npos) {
             check(slash == std::string::npos, "bad layer list '", s, "': a step (/n) needs a range (a-b/n)");
-            out.push_back(parse_layer_index(item, s));
+            listed[size_t(parse_layer_index(item, s))] = true;
         } else {
             const int first = parse_layer_index(item.substr(0, dash), s);
             const size_t end = slash == std::string::npos ? item.size() : slash;
             const int last = parse_layer_index(item.substr(dash + 1, end - dash - 1), s);
             const int stride = slash == std::string::npos ? 1 : parse_layer_index(item.substr(slash + 1), s);
             check(first <= last && stride >= 1, "bad layer range '", item, "' in '", s, "'");
-            for (int l = first; l <= last; l += stride) out.push_back(l);
+            for (int l = first; l <= last; l += stride) listed[size_t(l)] = true;
         }
         start = comma + 1;
     }
-    std::sort(out.begin(), out.end());
-    out.erase(std::unique(out.begin(), out.end()), out.end());
+    std::vector<int> out;
+    for (int l = 0; l < kMaxLayers; ++l)
+        if (listed[size_t(l)]) out.push_back(l);
     return out;
 }
 

@@ -51,7 +51,12 @@ EarlyStop parse_early_stop(const std::string& s);
 PruneWhen parse_prune_when(const std::string& s);
 std::string early_stop_name(EarlyStop e);
 std::string prune_when_name(PruneWhen p);
-// "20,22,24", "14-27" or "15-27/2" (every second layer from 15 to 27), or a mix: "1,14-27/2".
+// Layer indices a list may name: more than any model has (the model's own count is checked later,
+// by validate_acceleration).
+constexpr int kMaxLayers = 1024;
+
+// "20,22,24", "14-27" or "15-27/2" (every second layer from 15 to 27), or a mix: "1,14-27/2";
+// sorted, without repeats.
 std::vector<int> parse_layer_list(const std::string& s);
 
 // Throws dimple::Error naming the option that `layers` decoder layers or the other options rule out.

@@ -57,6 +57,7 @@ std::map<int64_t, int64_t> template_priors(const std::vector<TemplatePiece>& pie
     std::map<int64_t, int64_t> fixed;
     int64_t pos = 0;
     for (const TemplatePiece& p : pieces) {
+        if (pos > max_new_tokens) break;  // too long already: the rest need not be encoded
         if (p.text.empty()) {
             pos += p.masks;
         } else {

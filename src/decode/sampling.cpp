@@ -167,8 +167,26 @@ bool processed_probabilities(const float* logits, int64_t vocab, const SamplingO
     return filtered;
 }
 
-TokenChoice choose_token(const float* logits, int64_t vocab, const SamplingOptions& opt,
+namespace {
+
+// Whether logits / temperature leaves the floats: then the distribution is the one temperature -> 0
+// tends to (everything on the largest logit), and dividing would give infinities whose softmax is
+// NaN (temperatures around 1e-40 answered garbage). Logits are far below 1e18, so only
+// temperatures under 1e-20 need the pass over the row.
+bool temperature_overflows(const float* logits, int64_t vocab, float t) {
+    if (!(t > 0) || t >= 1e-20f) return false;
+    float largest = 0.f;
+#pragma omp simd reduction(max : largest)
+    for (int64_t i = 0; i < vocab; ++i) largest = std::max(largest, std::fabs(logits[i]));
+    return !(largest / t <= std::numeric_limits<float>::max());
+}
+
+}  // namespace
+
+TokenChoice choose_token(const float* logits, int64_t vocab, const SamplingOptions& options,
                          ConfidenceKind kind, bool original_confidence, Rng& rng, SamplingScratch& s) {
+    SamplingOptions opt = options;
+    if (temperature_overflows(logits, vocab, opt.temperature)) opt.temperature = 0.f;
     TokenChoice c;
     const std::vector<float>* p = &s.original;
     if (opt.temperature == 0 && original_confidence) {

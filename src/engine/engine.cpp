@@ -50,9 +50,9 @@ const text::Tokenizer& Engine::tokenizer() const {
     return *tokenizer_;
 }
 
-std::vector<int64_t> Engine::chat_ids(const std::vector<text::ChatMessage>& messages) const {
+std::vector<int64_t> Engine::chat_ids(const std::vector<text::ChatMessage>& messages, size_t max_tokens) const {
     const std::string rendered = text::render_chat(messages, true, chat_kind_);
-    const std::vector<int32_t> ids = tokenizer().encode(rendered);
+    const std::vector<int32_t> ids = tokenizer().encode(rendered, max_tokens);
     return {ids.begin(), ids.end()};
 }
 
@@ -119,8 +119,10 @@ std::map<int64_t, int64_t> Engine::priors(const std::string& answer_template, st
     std::map<int64_t, int64_t> fixed;
     if (!answer_template.empty()) {
         const text::Tokenizer& tok = tokenizer();
+        // A piece of more than max_new_tokens tokens is refused whatever its own count.
         fixed = template_priors(parse_answer_template(answer_template),
-                                [&](std::string_view s) { return tok.encode(s); }, max_new_tokens);
+                                [&](std::string_view s) { return tok.encode(s, size_t(max_new_tokens)); },
+                                max_new_tokens);
     }
     if (length) add_length_prior(fixed, *length, max_new_tokens, cfg_.ids.eos, cfg_.ids.pad);
     return fixed;

@@ -42,8 +42,10 @@ public:
     const text::Tokenizer& tokenizer() const;
     bool has_tokenizer() const { return tokenizer_ != nullptr; }
 
-    // Renders the chat template over the messages (images as placeholders) and tokenizes it.
-    std::vector<int64_t> chat_ids(const std::vector<text::ChatMessage>& messages) const;
+    // Renders the chat template over the messages (images as placeholders) and tokenizes it. With
+    // `max_tokens`, a prompt of more tokens stops being encoded past them (Tokenizer::encode) and
+    // holds more than max_tokens ids, not its own.
+    std::vector<int64_t> chat_ids(const std::vector<text::ChatMessage>& messages, size_t max_tokens = SIZE_MAX - 1) const;
     // Expands each image-pad token to its image's merged patch count, encodes the images once,
     // and returns the prompt with their rows in place. One image per image-pad token, in order.
     // A prompt longer than limits().prompt_tokens, or with more images, is refused (Error).

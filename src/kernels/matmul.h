@@ -28,6 +28,10 @@ bool cpu_has_int8_dot();
 bool cpu_has_bf16_products();  // oneDNN runs bf16 products at all (AVX-512; emulated without BF16)
 Compute default_compute();  // bf16 where the CPU has native bf16 dot products, else f32
 
+// Frees the calling thread's buffers of converted product inputs, which grow to its largest
+// product (rows x input width, 2 to 6 bytes each) and otherwise stay: a server calls it when idle.
+void release_product_scratch();
+
 class Linear {
 public:
     Linear() = default;

@@ -15,6 +15,7 @@ std::string AnswerText::update(const std::vector<int64_t>& answer) {
             break;
         }
         // A model's vocabulary may be larger than its tokenizer's: ids that name no token add no text.
+        padded_ = padded_ || id == ids_.pad;
         if (id == ids_.pad || tok_->token_text(int32_t(id)).empty()) continue;
         ++tokens_;
         text_ += decoder_.feed(int32_t(id));

@@ -24,7 +24,9 @@ public:
 
     // Nothing more can follow: eos or a stop string was reached.
     bool ended() const { return eos_ || stopped_; }
-    const char* finish_reason() const { return ended() ? "stop" : "length"; }
+    // "length" only when the answer filled every position with text: one that ended in padding,
+    // eos or not, stopped short of max_tokens.
+    const char* finish_reason() const { return ended() || padded_ ? "stop" : "length"; }
     const std::string& text() const { return text_; }  // the whole text so far, sent or held back
     int64_t tokens() const { return tokens_; }           // answer tokens that made the text
 
@@ -37,7 +39,7 @@ private:
     std::vector<std::string> stop_;
     size_t consumed_ = 0, sent_ = 0;
     int64_t tokens_ = 0;
-    bool eos_ = false, stopped_ = false;
+    bool eos_ = false, stopped_ = false, padded_ = false;
     std::string text_;
 };
 

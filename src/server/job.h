@@ -1,12 +1,14 @@
-// A request in flight, shared by the HTTP thread that answers it and the scheduler that decodes it:
-// the inputs, and a channel of events from the scheduler (one per step when streaming, then the
-// outcome). The HTTP side sets `cancelled` when its client goes away.
+// A request in flight, shared by the HTTP side that answers it and the scheduler that decodes it:
+// the inputs, the memory reserved for it until it is gone, and a channel of events from the
+// scheduler (one per step when streaming, then the outcome), each announced through `on_event`.
+// The HTTP side sets `cancelled` when its client goes away.
 #pragma once
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <deque>
+#include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -14,6 +16,7 @@
 
 #include "decode/generate.h"
 #include "server/api_error.h"
+#include "server/memory_budget.h"
 #include "vision/image.h"
 
 namespace dimple::server {
@@ -22,6 +25,7 @@ using Clock = std::chrono::steady_clock;
 
 struct JobInput {
     std::vector<int64_t> ids;  // the chat prompt, one image-pad token per image
+    int64_t prompt_tokens = 0; // with each image's tokens
     std::vector<Image> images;
     GenerateOptions options;   // priors included
     std::vector<std::string> stop;
@@ -46,11 +50,16 @@ struct JobEvent {
     std::optional<Outcome> outcome;  // the last event
 };
 
-class Job {
+class Job : public std::enable_shared_from_this<Job> {
 public:
-    Job(JobInput in, Clock::time_point until) : input(std::move(in)), arrived(Clock::now()), deadline(until) {}
+    using EventHook = std::function<void(const std::shared_ptr<Job>&)>;
+    // `on_event` is called (on the scheduler's thread, or the one that failed the job) after each
+    // event is queued; it must not block. Jobs live in shared_ptrs only.
+    Job(JobInput in, Clock::time_point until, MemoryBudget::Reservation memory, EventHook on_event)
+        : input(std::move(in)), arrived(Clock::now()), deadline(until), memory_(std::move(memory)),
+          on_event_(std::move(on_event)) {}
 
-    const JobInput input;
+    JobInput input;  // the scheduler's alone once queued; it frees the images once they are encoded
     const Clock::time_point arrived, deadline;
     std::atomic<bool> cancelled{false};
 
@@ -59,20 +68,23 @@ public:
             std::lock_guard<std::mutex> lock(mu_);
             events_.push_back(std::move(e));
         }
-        cv_.notify_all();
+        if (on_event_) on_event_(shared_from_this());
     }
-    // The next event, or nothing after `timeout`.
-    std::optional<JobEvent> pop(std::chrono::milliseconds timeout) {
-        std::unique_lock<std::mutex> lock(mu_);
-        if (!cv_.wait_for(lock, timeout, [&] { return !events_.empty(); })) return std::nullopt;
+    // Gives back `bytes` of the job's memory (what it has freed).
+    void release_memory(uint64_t bytes) { memory_.shrink(bytes); }
+    // The next event, if one is queued.
+    std::optional<JobEvent> pop() {
+        std::lock_guard<std::mutex> lock(mu_);
+        if (events_.empty()) return std::nullopt;
         JobEvent e = std::move(events_.front());
         events_.pop_front();
         return e;
     }
 
 private:
+    MemoryBudget::Reservation memory_;  // inputs and decoding, held until the job is gone
+    EventHook on_event_;
     std::mutex mu_;
-    std::condition_variable cv_;
     std::deque<JobEvent> events_;
 };
 

@@ -17,6 +17,17 @@ struct Limits {
     int queue_size = 64;                       // --queue-size: waiting requests; beyond, 429
     int max_batch = 8;                         // --max-batch: requests sharing a forward pass
     double time_limit_s = 300;                 // --time-limit: per request, queueing included
+    // HTTP (server/http/http_server.h)
+    int max_connections = 256;                 // --max-connections: open at once; beyond, 503
+    size_t max_header_bytes = 16 << 10;        // --max-header-bytes: request line and headers; beyond, 431
+    double request_timeout_s = 60;             // --request-timeout: a request's first byte to its last; beyond, 408
+    double idle_timeout_s = 30;                // --idle-timeout: a connection with no byte read or written
 };
+
+// Fixed limits (no flag): header fields per request (beyond, 431), JSON values per body (beyond,
+// 400), and a response's bytes that a client may leave unread before its connection is dropped.
+constexpr size_t kMaxHeaderFields = 100;
+constexpr int64_t kMaxJsonValues = 1 << 16;
+constexpr size_t kMaxUnsentBytes = size_t(4) << 20;
 
 }  // namespace dimple::server

@@ -30,7 +30,7 @@ void Metrics::record_step(double seconds, int batch) {
         if (seconds <= kBuckets[i]) ++step_buckets_[i];
 }
 
-std::string Metrics::render(size_t queued, size_t active) const {
+std::string Metrics::render(size_t queued, size_t active, const Memory& memory) const {
     std::lock_guard<std::mutex> lock(mu_);
     std::ostringstream o;
     auto metric = [&](const char* name, const char* type, const char* help) {
@@ -52,6 +52,9 @@ std::string Metrics::render(size_t queued, size_t active) const {
            batched_requests_);
     scalar("dimple_queue_length", "gauge", "Requests waiting for a place in the batch.", queued);
     scalar("dimple_active_requests", "gauge", "Requests being decoded.", active);
+    scalar("dimple_memory_reserved_bytes", "gauge", "Memory reserved by requests (bodies, parsing, jobs).", memory.reserved);
+    scalar("dimple_memory_reserved_peak_bytes", "gauge", "The most memory requests have held at once.", memory.peak);
+    scalar("dimple_memory_capacity_bytes", "gauge", "Memory the server may reserve for requests.", memory.capacity);
     metric("dimple_step_seconds", "histogram", "Time of one batched diffusion step.");
     for (size_t i = 0; i < kBuckets.size(); ++i)
         o << "dimple_step_seconds_bucket{le=\"" << kBuckets[i] << "\"} " << step_buckets_[i] << '\n';

@@ -17,7 +17,11 @@ public:
     // One batched forward pass (or a step without one) of `batch` requests.
     void record_step(double seconds, int batch);
 
-    std::string render(size_t queued, size_t active) const;
+    // The memory budget's figures (memory_budget.h).
+    struct Memory {
+        uint64_t reserved = 0, peak = 0, capacity = 0;
+    };
+    std::string render(size_t queued, size_t active, const Memory& memory) const;
 
 private:
     static constexpr std::array<double, 11> kBuckets{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};

@@ -1,6 +1,8 @@
 #include "server/request_parse.h"
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
 #include <sstream>
 #include <nlohmann/json.hpp>
 
@@ -57,11 +59,12 @@ const std::string& get_string(const json& j, const std::string& param) {
     return j.get_ref<const std::string&>();
 }
 
-ImageLimits image_limits(const Limits& l) {
+ImageLimits image_limits(const ParseContext& ctx) {
     ImageLimits il;
-    il.max_pixels = l.max_image_pixels;
+    il.max_pixels = ctx.limits.max_image_pixels;
     il.max_side = 1 << 16;
-    il.max_file_bytes = l.max_body_bytes;
+    il.max_file_bytes = ctx.limits.max_body_bytes;
+    il.before_decode = ctx.before_image_decode;
     return il;
 }
 
@@ -94,7 +97,8 @@ void parse_part(const json& part, const std::string& param, text::ChatMessage& m
         bad_request(p, "too many images: at most " + std::to_string(ctx.limits.max_images) + " per request",
                     "too_many_images");
     try {
-        req.images.push_back(decode_data_url(url, image_limits(ctx.limits)));
+        req.images.push_back(decode_data_url(url, image_limits(ctx)));
+        if (ctx.after_image_decode) ctx.after_image_decode(req.images.back().width, req.images.back().height);
     } catch (const Error& e) {
         bad_request(p + ".url", std::string("the image could not be read: ") + e.what(), "invalid_image");
     }
@@ -175,7 +179,9 @@ void parse_options(const json& b, ChatRequest& req, const Limits& lim) {
     if (has("top_p")) {
         const double p = get_number(b["top_p"], "top_p", 0, 1);
         if (p == 0) bad_request("top_p", "'top_p' must be in (0, 1] (got 0)");
-        o.sampling.top_p = float(p);
+        // A p too small for a float keeps the most likely token alone, as every p below its
+        // probability does; rounded to 0 it would be refused later as out of range.
+        o.sampling.top_p = std::max(float(p), std::numeric_limits<float>::min());
     }
     if (has("top_k")) {
         const int64_t k = get_int(b["top_k"], "top_k", 0, INT32_MAX);
@@ -187,7 +193,10 @@ void parse_options(const json& b, ChatRequest& req, const Limits& lim) {
     }
     if (has("alg_temp")) o.alg_temp = float(get_number(b["alg_temp"], "alg_temp", 0, 100));
     if (has("cache")) o.use_cache = get_bool(b["cache"], "cache");
-    if (has("seed")) o.seed = uint64_t(get_int(b["seed"], "seed", INT64_MIN, INT64_MAX));
+    // Seeds are 64-bit unsigned; negative ones are taken modulo 2^64.
+    if (has("seed"))
+        o.seed = b["seed"].is_number_unsigned() ? b["seed"].get<uint64_t>()
+                                                : uint64_t(get_int(b["seed"], "seed", INT64_MIN, INT64_MAX));
     try {
         if (has("alg")) o.alg = parse_algorithm(get_string(b["alg"], "alg"));
     } catch (const Error& e) {
@@ -216,15 +225,24 @@ void refuse_unsupported(const json& b) {
 }
 
 json parse_json(std::string_view body) {
-    // Depth is bounded while parsing, before a deeply nested body can cost stack or memory.
-    const json::parser_callback_t depth_guard = [](int depth, json::parse_event_t, json&) {
+    // Depth and the number of values are bounded while parsing, before a deeply nested body can
+    // cost stack or one of a million tiny values their bookkeeping (16 bytes and more each, where
+    // the body spends 2): the document then holds little more than the body's strings.
+    int64_t values = 0;
+    const json::parser_callback_t guard = [&values](int depth, json::parse_event_t event, json&) {
         if (depth > kMaxJsonDepth)
             bad_request("", "the JSON body nests deeper than " + std::to_string(kMaxJsonDepth) + " levels",
                         "invalid_json");
+        if (event == json::parse_event_t::value || event == json::parse_event_t::object_start ||
+            event == json::parse_event_t::array_start) {
+            if (++values > kMaxJsonValues)
+                bad_request("", "the JSON body holds more than " + std::to_string(kMaxJsonValues) + " values",
+                            "invalid_json");
+        }
         return true;
     };
     try {
-        return json::parse(body.begin(), body.end(), depth_guard);
+        return json::parse(body.begin(), body.end(), guard);
     } catch (const json::exception& e) {
         bad_request("", std::string("the body is not valid JSON: ") + e.what(), "invalid_json");
     }

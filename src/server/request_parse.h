@@ -4,6 +4,7 @@
 // arbitrary bytes.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -16,6 +17,9 @@ namespace dimple::server {
 struct ParseContext {
     std::string model_id;  // the one model served: a request naming another gets 404
     Limits limits;
+    // Called with an image's declared size before it is decoded (ImageLimits::before_decode), and
+    // with its size once decoded.
+    std::function<void(int64_t width, int64_t height)> before_image_decode, after_image_decode;
 };
 
 ChatRequest parse_chat_request(std::string_view body, const ParseContext& ctx);

@@ -8,87 +8,86 @@ namespace dimple::server {
 
 namespace {
 
-void send_json(httplib::Response& res, const json& j) { res.set_content(j.dump(), "application/json"); }
+constexpr std::string_view kChat = "/v1/chat/completions";
 
-// A known route asked with another method.
-void allow_only(httplib::Server& http, const std::string& path, const std::string& allowed) {
-    const auto refuse = [path, allowed](const httplib::Request& req, httplib::Response& res) {
-        res.set_header("Allow", allowed);
-        send_error(res, ApiError(405, "method " + req.method + " is not allowed on " + path + " (use " + allowed + ")",
-                                 "", "method_not_allowed"));
-    };
-    if (allowed != "GET") http.Get(path, refuse);
-    if (allowed != "POST") http.Post(path, refuse);
-    http.Put(path, refuse);
-    http.Patch(path, refuse);
-    http.Delete(path, refuse);
+bool is_get_route(std::string_view path) {
+    return path == "/" || path == "/health" || path == "/v1/models" || path == "/metrics";
 }
 
-bool authorized(const httplib::Request& req, const std::string& key) {
+bool authorized(const http::HttpRequest& req, const std::string& key) {
     const std::string expected = "Bearer " + key;
-    const std::string got = req.get_header_value("Authorization");
+    const std::string_view got = req.header("Authorization");
     // Constant-time comparison: the time taken says nothing about how much of a guess was right.
     unsigned char diff = got.size() != expected.size();
     for (size_t i = 0; i < expected.size(); ++i) diff |= (i < got.size() ? got[i] : 0) ^ expected[i];
     return diff == 0;
 }
 
+// Everything the head alone decides, before a byte of the body is read.
+std::optional<http::HttpResponse> check_head(const http::HttpRequest& req, bool& keep_body, const ServerContext& ctx) {
+    const std::string& key = ctx.options.api_key;
+    const bool get = req.method == "GET" || req.method == "HEAD";
+    // The page holds no data and must load in a browser, which cannot send a bearer token.
+    const bool open = req.path == "/health" || (req.path == "/" && get);
+    if (!key.empty() && !open && !authorized(req, key)) {
+        http::HttpResponse r = error_response(ApiError(
+            401, "a valid API key is needed: send the header 'Authorization: Bearer KEY'", "", "invalid_api_key"));
+        r.headers.emplace_back("WWW-Authenticate", "Bearer");
+        return r;
+    }
+    const bool chat = req.path == kChat;
+    if (!chat && !is_get_route(req.path))
+        return error_response(ApiError(404, "no route " + req.method + " " + req.path, "", "not_found"));
+    if (chat ? req.method != "POST" : !get) {
+        const std::string allowed = chat ? "POST" : "GET, HEAD";
+        http::HttpResponse r = error_response(ApiError(
+            405, "method " + req.method + " is not allowed on " + req.path + " (use " + allowed + ")", "",
+            "method_not_allowed"));
+        r.headers.emplace_back("Allow", allowed);
+        return r;
+    }
+    const std::string_view expect = req.header("Expect");
+    if (!expect.empty() && expect != "100-continue" && expect != "100-Continue")
+        return error_response(ApiError(417, "the expectation '" + std::string(expect) + "' is not supported", "",
+                                       "expectation_failed"));
+    keep_body = chat;  // other routes' bodies are read and dropped
+    return std::nullopt;
+}
+
+void answer(http::HttpRequest req, std::shared_ptr<http::Exchange> ex, ServerContext& ctx) {
+    if (req.path == kChat) return handle_chat_completion(std::move(req), std::move(ex), ctx);
+    http::HttpResponse r;
+    if (req.path == "/") {
+        r.content_type = "text/html; charset=utf-8";
+        r.body = std::string(index_html());
+    } else if (req.path == "/health") {
+        r = json_response(200, {{"status", "ok"}});
+    } else if (req.path == "/v1/models") {
+        r = json_response(200, models_json(ctx.parse.model_id, ctx.created));
+    } else {
+        r.content_type = "text/plain; version=0.0.4";
+        r.body = ctx.metrics.render(ctx.scheduler.queued(), ctx.scheduler.active(),
+                                    {ctx.budget.used(), ctx.budget.peak(), ctx.budget.capacity()});
+    }
+    ex->respond(std::move(r));
+}
+
 }  // namespace
 
-void add_routes(httplib::Server& http, ServerContext& ctx) {
-    http.set_pre_routing_handler([&ctx](const httplib::Request& req, httplib::Response& res) {
-        const std::string& key = ctx.options.api_key;
-        // The page holds no data and must load in a browser, which cannot send a bearer token.
-        if (key.empty() || req.path == "/health" || (req.path == "/" && req.method == "GET") || authorized(req, key))
-            return httplib::Server::HandlerResponse::Unhandled;
-        res.set_header("WWW-Authenticate", "Bearer");
-        send_error(res, ApiError(401, "a valid API key is needed: send the header 'Authorization: Bearer KEY'", "",
-                                 "invalid_api_key"));
-        return httplib::Server::HandlerResponse::Handled;
-    });
-
-    http.Get("/", [](const httplib::Request&, httplib::Response& res) {
-        const std::string_view page = index_html();
-        res.set_content(page.data(), page.size(), "text/html; charset=utf-8");
-    });
-    http.Get("/health", [](const httplib::Request&, httplib::Response& res) { send_json(res, {{"status", "ok"}}); });
-    http.Get("/v1/models", [&ctx](const httplib::Request&, httplib::Response& res) {
-        send_json(res, models_json(ctx.parse.model_id, ctx.created));
-    });
-    http.Get("/metrics", [&ctx](const httplib::Request&, httplib::Response& res) {
-        res.set_content(ctx.metrics.render(ctx.scheduler.queued(), ctx.scheduler.active()),
-                        "text/plain; version=0.0.4");
-    });
-    http.Post("/v1/chat/completions", [&ctx](const httplib::Request& req, httplib::Response& res) {
-        handle_chat_completion(req, res, ctx);
-    });
-    for (const char* path : {"/", "/health", "/v1/models", "/metrics"}) allow_only(http, path, "GET");
-    allow_only(http, "/v1/chat/completions", "POST");
-
-    // What httplib answers by itself (no route, a body over the limit, a malformed request) gets an
-    // OpenAI-style body too.
-    http.set_error_handler([&ctx](const httplib::Request& req, httplib::Response& res) {
-        if (!res.body.empty()) return;
-        if (res.status == 404)
-            send_error(res, ApiError(404, "no route " + req.method + " " + req.path, "", "not_found"));
-        else if (res.status == 413)
-            send_error(res, ApiError(413, "the request body is larger than " + std::to_string(ctx.options.limits.max_body_bytes) +
-                                              " bytes (--max-body-bytes)", "", "body_too_large"));
-        else
-            send_error(res, ApiError(res.status, "the HTTP request was malformed (status " + std::to_string(res.status) + ")",
-                                     "", "bad_http_request"));
-    });
-    http.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
-        std::string what = "unknown error";
-        try {
-            std::rethrow_exception(ep);
-        } catch (const std::exception& e) {
-            what = e.what();
-        } catch (...) {
-        }
-        send_error(res, ApiError(500, "internal error: " + what, "", "internal_error", "server_error"));
-    });
-    http.set_logger([&ctx](const httplib::Request&, const httplib::Response& res) { ctx.metrics.count_response(res.status); });
+http::Handlers route_handlers(ServerContext& ctx) {
+    http::Handlers h;
+    h.on_head = [&ctx](const http::HttpRequest& req, bool& keep_body) { return check_head(req, keep_body, ctx); };
+    h.on_request = [&ctx](http::HttpRequest req, std::shared_ptr<http::Exchange> ex) {
+        answer(std::move(req), std::move(ex), ctx);
+    };
+    h.on_error = [](int status, const std::string& message, const std::string& code) {
+        // The front's limits are the server's flags: say which.
+        const char* flag = status == 413 ? " (--max-body-bytes)" : status == 431 ? " (--max-header-bytes)"
+                           : status == 408 ? " (--request-timeout)" : "";
+        return error_response(ApiError(status, message + flag, "", code, status >= 500 ? "server_error" : "invalid_request_error"));
+    };
+    h.on_response = [&ctx](int status) { ctx.metrics.count_response(status); };
+    return h;
 }
 
 }  // namespace dimple::server

@@ -4,15 +4,16 @@
 //   GET  /v1/models            the one model, in OpenAI's list format
 //   GET  /metrics              Prometheus text (metrics.h)
 //   POST /v1/chat/completions  chat_completion.h
-// and OpenAI-style errors for everything else: 401 (api key), 404 (route), 405 (method), 413 (body).
+// (HEAD as GET, without the body) and OpenAI-style errors for everything else: 401 (api key), 404
+// (route), 405 (method, with Allow), 417 (an expectation other than 100-continue), and those of
+// the HTTP front (http/http_server.h).
 #pragma once
 
-#include <httplib.h>
-
+#include "server/http/http_server.h"
 #include "server/server_context.h"
 
 namespace dimple::server {
 
-void add_routes(httplib::Server& http, ServerContext& ctx);
+http::Handlers route_handlers(ServerContext& ctx);
 
 }  // namespace dimple::server

@@ -1,12 +1,17 @@
 #include "server/scheduler.h"
 
+#include <malloc.h>
+
 #include <algorithm>
 
+#include "core/block_cache.h"
 #include "core/error.h"
 #include "core/threads.h"
 #include "decode/batch_forward.h"
 #include "decode/decode_state.h"
+#include "kernels/matmul.h"
 #include "server/answer_text.h"
+#include "server/request_memory.h"
 
 namespace dimple::server {
 
@@ -100,7 +105,14 @@ void Scheduler::run() {
         }
         for (auto& job : joining) admit(std::move(job));
         active_count_ = active_.size();
-        if (!active_.empty()) step_all();
+        if (active_.empty()) continue;
+        step_all();
+        // Idle again: the step buffers kept for the next step and what the allocator holds freed
+        // go back to the system (a long answer's left hundreds of MB resident).
+        if (active_.empty() && queued() == 0) {
+            block_cache::release();
+            malloc_trim(0);
+        }
     }
 }
 
@@ -110,6 +122,11 @@ void Scheduler::admit(std::shared_ptr<Job> job) {
     if (Clock::now() > job->deadline) return fail(*job, time_limit_error(limits_.time_limit_s));
     try {
         Prompt prompt = engine_.prompt(job->input.ids, job->input.images);
+        // The pictures are in the prompt's rows now: their pixels, and their share of the job's
+        // memory, go.
+        const uint64_t pictures = images_share(job->input.images);
+        std::vector<Image>().swap(job->input.images);
+        job->release_memory(pictures);
         auto state = std::make_unique<DecodeState>(engine_.language_model(), std::move(prompt), job->input.options);
         AnswerText text(engine_.tokenizer(), engine_.config().ids, job->input.stop);
         active_.push_back(std::unique_ptr<Active>(new Active{std::move(job), std::move(state), std::move(text)}));
@@ -123,7 +140,9 @@ void Scheduler::admit(std::shared_ptr<Job> job) {
 
 // Runs a request's step on its logits and tells its client what changed; true when it is done.
 bool Scheduler::advance(Active& a, const Tensor& logits, double forward_s) {
-    a.state->step(logits, forward_s);
+    // A request whose every answer position is fixed (length 0, a template as long as max_tokens)
+    // is finished before its first step: it is answered without one.
+    if (!a.state->finished()) a.state->step(logits, forward_s);
     const std::vector<int64_t> answer = a.state->answer();
     const bool done = a.state->finished();
     JobEvent ev;
@@ -196,7 +215,10 @@ void Scheduler::step_all() {
         }
     }
     metrics_.record_step(std::chrono::duration<double>(Clock::now() - t0).count(), int(active_.size()));
-    std::erase_if(active_, [](const std::unique_ptr<Active>& a) { return a->job == nullptr; });
+    // A request that leaves gives back its reservation, which counted its rows in this thread's
+    // converted product inputs: those buffers, sized for the batch it was in, go with it.
+    if (std::erase_if(active_, [](const std::unique_ptr<Active>& a) { return a->job == nullptr; }) > 0)
+        release_product_scratch();
     active_count_ = active_.size();
 }
 

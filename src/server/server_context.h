@@ -1,12 +1,15 @@
-// What the route handlers share: the model, the options, the scheduler and the metrics.
+// What the route handlers share: the model, the options, the scheduler, the metrics, the memory
+// budget and the worker threads.
 #pragma once
 
 #include "engine/engine.h"
 #include "io/config.h"
+#include "server/memory_budget.h"
 #include "server/metrics.h"
 #include "server/request_parse.h"
 #include "server/scheduler.h"
 #include "server/server.h"
+#include "server/workers.h"
 
 namespace dimple::server {
 
@@ -17,6 +20,8 @@ struct ServerContext {
     PreprocessorConfig preprocessor;
     Metrics& metrics;
     Scheduler& scheduler;
+    MemoryBudget& budget;
+    Workers& workers;
     int64_t created = 0;  // unix time the server started (the model's "created")
 };
 

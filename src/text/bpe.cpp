@@ -65,9 +65,16 @@ void Bpe::encode(std::string_view word, std::vector<int32_t>& out) const {
         int32_t merged;
         bool operator>(const Candidate& o) const { return rank != o.rank ? rank > o.rank : pos > o.pos; }
     };
-    // Reused between calls: most pieces are a few bytes, and allocating would dominate.
-    thread_local std::vector<Symbol> sym;
-    thread_local std::vector<Candidate> heap;
+    // Reused between calls: most pieces are a few bytes, and allocating would dominate. A long
+    // piece gets buffers of its own, freed on return: kept per thread, one 10 MB piece left each
+    // of a server's threads holding 300 MB.
+    thread_local std::vector<Symbol> kept_sym;
+    thread_local std::vector<Candidate> kept_heap;
+    std::vector<Symbol> own_sym;
+    std::vector<Candidate> own_heap;
+    const bool long_piece = word.size() > kKeptScratch;
+    std::vector<Symbol>& sym = long_piece ? own_sym : kept_sym;
+    std::vector<Candidate>& heap = long_piece ? own_heap : kept_heap;
     sym.resize(word.size());
     heap.clear();
     for (int i = 0; i < n; ++i) sym[i] = {byte_tokens_[uint8_t(word[i])], i - 1, i + 1 < n ? i + 1 : -1};

@@ -24,6 +24,10 @@ public:
     // Appends the ids of `word` (one pre-tokenized piece, raw bytes) to `out`. Thread-safe.
     void encode(std::string_view word, std::vector<int32_t>& out) const;
 
+    // Pieces up to this many bytes are encoded in buffers each thread keeps (about 32 bytes a
+    // byte); longer ones in buffers freed when encoding ends.
+    static constexpr size_t kKeptScratch = 4096;
+
 private:
     struct Merge {
         uint64_t key = kEmpty;  // left id << 32 | right id

@@ -33,6 +33,7 @@ Tokenizer::Tokenizer(const TokenizerFiles& f) {
         t.text = text;
         t.exists = true;
         ids_.emplace(text, id);
+        max_token_bytes_ = std::max(max_token_bytes_, t.bytes.size());
     }
     int32_t byte_tokens[256];
     for (int b = 0; b < 256; ++b) {
@@ -56,44 +57,58 @@ Tokenizer::Tokenizer(const TokenizerFiles& f) {
         t = Token{a.content, a.content, true, a.special};
         ids_[a.content] = a.id;
         added_.push_back({a.content, a.id});
+        max_token_bytes_ = std::max(max_token_bytes_, a.content.size());
         added_first_byte_[uint8_t(a.content[0])] = true;
     }
     std::stable_sort(added_.begin(), added_.end(),
                      [](const AddedToken& x, const AddedToken& y) { return x.content.size() > y.content.size(); });
 }
 
-std::vector<int32_t> Tokenizer::encode(std::string_view text) const {
+std::vector<int32_t> Tokenizer::encode(std::string_view text) const { return encode(text, SIZE_MAX - 1); }
+
+std::vector<int32_t> Tokenizer::encode(std::string_view text, size_t max_tokens) const {
+    // Every token stands for at most max_token_bytes_ bytes of the normalized text, which is at
+    // least a third of the raw text's bytes (NFC composes at most three UTF-8 sequences into one
+    // of the same width: Hangul jamo into a syllable). A longer text cannot fit.
+    if (max_tokens < SIZE_MAX / 4 && text.size() / 3 > (max_tokens + 1) * max_token_bytes_)
+        return std::vector<int32_t>(max_tokens + 1, 0);
     std::string repaired;
     if (!is_valid_utf8(text)) {
         repaired = utf8_lossy(text);
         text = repaired;
     }
     std::vector<int32_t> out;
-    out.reserve(text.size() / 3 + 1);
+    out.reserve(std::min(text.size() / 3 + 1, max_tokens + 2));
     // Added tokens are found in the raw text, before normalization: all Qwen2-family added tokens
     // are "normalized": false. The first place where one matches wins, and there the longest.
     size_t plain = 0;  // where the stretch not yet encoded begins
-    for (size_t i = 0; i < text.size(); ++i) {
+    for (size_t i = 0; i < text.size() && out.size() <= max_tokens; ++i) {
         if (!added_first_byte_[uint8_t(text[i])]) continue;
         for (const AddedToken& a : added_) {
             if (text.substr(i, a.content.size()) != a.content) continue;
-            encode_plain(text.substr(plain, i - plain), out);
+            encode_plain(text.substr(plain, i - plain), out, max_tokens);
             out.push_back(a.id);
             plain = i + a.content.size();
             i = plain - 1;
             break;
         }
     }
-    encode_plain(text.substr(plain), out);
+    if (out.size() <= max_tokens) encode_plain(text.substr(plain), out, max_tokens);
     return out;
 }
 
-void Tokenizer::encode_plain(std::string_view text, std::vector<int32_t>& out) const {
-    if (text.empty()) return;
+void Tokenizer::encode_plain(std::string_view text, std::vector<int32_t>& out, size_t limit) const {
+    if (text.empty() || out.size() > limit) return;
     const std::string normalized = nfc(text);
     std::vector<std::string_view> pieces;
     pretokenizer_.split(normalized, pieces);
     for (std::string_view piece : pieces) {
+        if (out.size() > limit) return;
+        // A piece that alone would pass the limit is not encoded (a long one costs O(n log n)).
+        if (piece.size() / max_token_bytes_ > limit - out.size()) {
+            out.resize(limit + 1, 0);
+            return;
+        }
         if (piece.size() == 1 || piece.size() > kMaxCachedPiece) {
             bpe_.encode(piece, out);
             continue;

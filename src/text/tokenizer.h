@@ -33,6 +33,11 @@ public:
     static Tokenizer load(const std::string& dir);
 
     std::vector<int32_t> encode(std::string_view text) const;
+    // The same for a caller with a limit: once the text is known to take more than `max_tokens`
+    // tokens, encoding stops and the result holds more than `max_tokens` ids (not the text's own);
+    // a text far too long is refused from its length alone, before any encoding (a server's 10 MB
+    // prompt cost 1.6 s of encoding before its 4096-token limit refused it).
+    std::vector<int32_t> encode(std::string_view text, size_t max_tokens) const;
     // Throws dimple::Error for an id that names no token.
     std::string decode(std::span<const int32_t> ids, bool skip_special = false) const;
 
@@ -57,8 +62,9 @@ private:
     };
 
     explicit Tokenizer(const TokenizerFiles& files);
-    // Appends the ids of a stretch of text that holds no added token.
-    void encode_plain(std::string_view text, std::vector<int32_t>& out) const;
+    // Appends the ids of a stretch of text that holds no added token, stopping once `out` holds
+    // more than `limit`.
+    void encode_plain(std::string_view text, std::vector<int32_t>& out, size_t limit) const;
     // Appends the bytes of `ids`; throws for an id that names no token.
     void append_bytes(std::span<const int32_t> ids, bool skip_special, std::string& out) const;
 
@@ -68,6 +74,7 @@ private:
     PreTokenizer pretokenizer_;
     std::vector<AddedToken> added_;  // longest first, for leftmost-longest matching
     bool added_first_byte_[256] = {};
+    size_t max_token_bytes_ = 1;  // the most text bytes one token stands for (added tokens included)
 
     // The ids of pieces already encoded (words recur: most of English text hits it), as Hugging
     // Face keeps one too. Bounded: once full, new pieces are encoded but not remembered.

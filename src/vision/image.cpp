@@ -25,6 +25,7 @@ void check_image_size(int64_t width, int64_t height, const ImageLimits& limits, 
           ", larger than the ", limits.max_side, " pixel limit per side");
     check(width * height <= limits.max_pixels, label, ": image is ", width, "x", height, " = ",
           width * height, " pixels, more than the limit of ", limits.max_pixels);
+    if (limits.before_decode) limits.before_decode(width, height);
 }
 
 Palette grey_ramp_palette() {

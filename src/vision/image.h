@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -29,6 +30,9 @@ struct ImageLimits {
     int max_side = 16384;
     int64_t max_pixels = int64_t(64) << 20;
     size_t max_file_bytes = size_t(256) << 20;
+    // Called with the declared width and height once they pass the limits, before any pixel is
+    // decoded: a server reserves the decoding's memory here (and may throw to refuse it).
+    std::function<void(int64_t width, int64_t height)> before_decode;
 };
 
 // Reads and decodes an image file; the format comes from the leading bytes, not the extension.

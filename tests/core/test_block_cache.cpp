@@ -33,10 +33,33 @@ TEST(BlockCache, KeepsNoMoreThanItsBoundAndNoSmallBlocks) {
     std::vector<void*> blocks{block_cache::take(big), block_cache::take(big), block_cache::take(1024)};
     for (void* p : blocks) ASSERT_NE(p, nullptr);
     block_cache::give(blocks[0], big);
-    block_cache::give(blocks[1], big);  // would exceed the bound: freed
+    block_cache::give(blocks[1], big);  // both would pass the bound: the older one is freed
     block_cache::give(blocks[2], 1024);  // small: freed
     EXPECT_EQ(block_cache::kept_bytes(), big);
+    EXPECT_EQ(block_cache::take(big), blocks[1]);
+    block_cache::give(blocks[1], big);
     block_cache::release();
+}
+
+// Sizes that stop recurring (the logits of a step whose mask count is not seen again) make way for
+// the ones freed since; they used to fill the cache for good (a 1024-step answer kept 512 MiB).
+TEST(BlockCache, TheBlocksKeptLongestAreFreedFirst) {
+    const size_t mib = size_t(1) << 20;
+    block_cache::set_max_bytes(5 * mib);
+    void* a = block_cache::take(2 * mib);
+    void* b = block_cache::take(3 * mib);
+    void* c = block_cache::take(mib + mib / 2);
+    block_cache::give(a, 2 * mib);
+    block_cache::give(b, 3 * mib);
+    block_cache::give(c, mib + mib / 2);  // over the bound: `a`, kept longest, is freed
+    EXPECT_EQ(block_cache::kept_bytes(), 4 * mib + mib / 2);
+    EXPECT_EQ(block_cache::take(3 * mib), b);
+    EXPECT_EQ(block_cache::take(mib + mib / 2), c);
+    EXPECT_EQ(block_cache::kept_bytes(), 0u);
+    block_cache::give(b, 3 * mib);
+    block_cache::give(c, mib + mib / 2);
+    block_cache::set_max_bytes(block_cache::kDefaultMaxBytes);
+    EXPECT_EQ(block_cache::kept_bytes(), 0u);
 }
 
 TEST(BlockCache, ABoundOfZeroKeepsNothing) {

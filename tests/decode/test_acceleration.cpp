@@ -3,6 +3,8 @@
 // visual-token pruning change (and do not change) in a decoding on the shared tiny-a model.
 #include <gtest/gtest.h>
 
+#include <chrono>
+
 #include "decode/blocks.h"
 #include "decode/decode_state.h"
 #include "core/error.h"
@@ -53,8 +55,15 @@ TEST(Acceleration, ParsesLayerLists) {
     EXPECT_EQ(parse_layer_list("20,22,24"), (std::vector<int>{20, 22, 24}));
     EXPECT_EQ(parse_layer_list("14-17"), (std::vector<int>{14, 15, 16, 17}));
     EXPECT_EQ(parse_layer_list("15-27/4,1,15"), (std::vector<int>{1, 15, 19, 23, 27}));
-    for (const char* bad : {"", "a", "3-", "-3", "5-2", "1,,2", "3/2", "1-4/0", "1.5", "9999999"})
+    for (const char* bad : {"", "a", "3-", "-3", "5-2", "1,,2", "3/2", "1-4/0", "1.5", "9999999", "0-999999", "1024"})
         EXPECT_THROW(parse_layer_list(bad), Error) << bad;
+    EXPECT_EQ(parse_layer_list("1023").back(), 1023);
+    // Many wide ranges cost their text's length, not their sum (a server parses these lists).
+    std::string many = "0-1023";
+    while (many.size() < 100000) many += ",0-1023/1";
+    const auto t0 = std::chrono::steady_clock::now();
+    EXPECT_EQ(parse_layer_list(many).size(), 1024u);
+    EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 2.0);
     EXPECT_EQ(parse_early_stop("rows"), EarlyStop::Rows);
     EXPECT_THROW(parse_early_stop("yes"), Error);
     EXPECT_EQ(parse_prune_when("late"), PruneWhen::Late);

@@ -74,6 +74,26 @@ TEST(Sampling, TemperatureDrawsFollowTheDistribution) {
     EXPECT_NEAR(ones / 4000.0, 0.75, 0.03);
 }
 
+// A temperature so small that logits over it overflow a float (1e-40 is a denormal) samples as its
+// limit, greedy, instead of drawing from a NaN distribution (it answered token 0, "!").
+TEST(Sampling, TemperaturesTooSmallForFloatsAreGreedy) {
+    const std::vector<float> logits = {-3.f, 2.f, 7.5f, 1.f};
+    SamplingScratch s;
+    for (float t : {1e-45f, 1e-40f, 1e-38f, 1e-37f, 1e-30f})
+        for (std::optional<float> top_p : {std::optional<float>(), std::optional<float>(0.9f)}) {
+            Rng rng(1);
+            const TokenChoice greedy = choose_token(logits.data(), 4, {0.f, top_p, std::nullopt},
+                                                    ConfidenceKind::Probability, false, rng, s);
+            const TokenChoice c = choose_token(logits.data(), 4, {t, top_p, std::nullopt}, ConfidenceKind::Probability,
+                                               false, rng, s);
+            EXPECT_EQ(c.token, 2) << t;
+            EXPECT_TRUE(std::isfinite(c.confidence)) << t;
+            if (t < 1e-37f) {
+                EXPECT_EQ(c.confidence, greedy.confidence) << t;
+            }
+        }
+}
+
 TEST(Sampling, TopPOnALargeVocabularyMatchesAFullSort) {
     // The filter sorts only the prefix it keeps; compare its distribution with a full sort's.
     std::mt19937 gen(3);

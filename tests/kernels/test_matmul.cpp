@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <malloc.h>
+
 #include <cmath>
 #include <cstring>
 #include <random>
@@ -7,6 +9,7 @@
 
 #include "core/error.h"
 #include "kernels/matmul.h"
+#include "kernels/onednn.h"
 #include "kernels/ops.h"
 #include "testing.h"
 
@@ -119,3 +122,33 @@ TEST(Matmul, RejectsMismatchedInput) {
     EXPECT_THROW(lin.forward(Tensor::f32({2, 7})), Error);
     EXPECT_THROW(parse_compute("f64"), Error);
 }
+
+// A product over a new row count compiles a primitive; oneDNN's own cache kept 1024 of them (the
+// logits product of every mask count of a long answer: 360 MiB on the shipped model, for good).
+TEST(Matmul, FewCompiledPrimitivesOutliveTheirUse) {
+    std::mt19937 rng(7);
+    const Linear lin(random_tensor(DType::F32, {16, 32}, rng), nullptr, Compute::F32);
+    for (int64_t rows = 1; rows <= 40; ++rows) lin.forward(Tensor::f32({rows, 32}));
+    EXPECT_LE(dnnl::get_primitive_cache_capacity(), 128);
+}
+
+#if !defined(__SANITIZE_ADDRESS__)  // AddressSanitizer's allocator does not report to mallinfo2
+// The converted inputs a thread keeps between products grow to its largest one; a server frees
+// them when idle (they are rows x input width: hundreds of MB after a long prompt at 7B width).
+TEST(Matmul, AThreadsConvertedInputsCanBeFreed) {
+    std::mt19937 rng(8);
+    const Linear lin(random_tensor(DType::F32, {16, 1024}, rng), nullptr, Compute::Int8);  // every CPU
+    auto in_use = [] {
+        const struct mallinfo2 m = mallinfo2();
+        return m.uordblks + m.hblkhd;
+    };
+    const Tensor x = Tensor::f32({4096, 1024});
+    lin.forward(Tensor::f32({1, 1024}));  // the output's block and the primitives' bookkeeping exist
+    release_product_scratch();
+    const size_t before = in_use();
+    const Tensor y = lin.forward(x);  // 4 MiB of 8-bit inputs kept
+    EXPECT_GT(in_use(), before + (size_t(3) << 20));
+    release_product_scratch();
+    EXPECT_LT(in_use(), before + (size_t(1) << 20));
+}
+#endif

@@ -4,6 +4,8 @@
 #include <fstream>
 #include <sstream>
 
+#include <gtest/gtest.h>
+
 #include "vision/image.h"
 
 namespace stest {
@@ -37,12 +39,13 @@ std::string photo_data_url() {
 
 dimple::Image photo() { return dimple::load_image(fixture_dir() + "/photo.png"); }
 
-TestServer::TestServer(dimple::server::Limits limits, std::string api_key) {
+TestServer::TestServer(dimple::server::Limits limits, std::string api_key, uint64_t memory_limit) {
     dimple::server::ServerOptions o;
     o.port = 0;
     o.model_dir = fixture_dir() + "/model";
     o.model_id = "model";
     o.api_key = std::move(api_key);
+    o.memory_limit = memory_limit;
     o.limits = limits;
     server_ = std::make_unique<dimple::server::Server>(engine(), o);
     port_ = server_->bind();
@@ -54,13 +57,13 @@ TestServer::~TestServer() {
     thread_.join();
 }
 
-httplib::Client TestServer::client() const {
-    httplib::Client c("127.0.0.1", port_);
+Client TestServer::client() const {
+    Client c("127.0.0.1", port_);
     c.set_read_timeout(120);
     return c;
 }
 
-httplib::Result TestServer::chat(const json& body, const httplib::Headers& headers) const {
+Result TestServer::chat(const json& body, const Headers& headers) const {
     return client().Post("/v1/chat/completions", headers, body.dump(), "application/json");
 }
 
@@ -81,6 +84,34 @@ double TestServer::metric(const std::string& name) const {
     const auto values = metrics();
     const auto it = values.find(name);
     return it == values.end() ? -1 : it->second;
+}
+
+json user_message(const std::string& text, bool with_photo) {
+    json content = text;
+    if (with_photo)
+        content = json::array({{{"type", "image_url"}, {"image_url", {{"url", photo_data_url()}}}},
+                               {{"type", "text"}, {"text", text}}});
+    return json::array({{{"role", "user"}, {"content", content}}});
+}
+
+json request(const std::string& text, int max_tokens, int steps, bool with_photo) {
+    // top_p 1 spares sorting the vocabulary at every position (the defaults are the parser test's).
+    return {{"model", "model"}, {"messages", user_message(text, with_photo)}, {"max_tokens", max_tokens},
+            {"steps", steps}, {"temperature", 0}, {"top_p", 1}};
+}
+
+std::string chat_bytes(const std::string& body, const std::string& extra_headers) {
+    return "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n" + extra_headers +
+           "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+}
+
+void expect_error(const Result& r, int status, const std::string& message) {
+    ASSERT_TRUE(r) << "no response";
+    EXPECT_EQ(r->status, status) << r->body;
+    const json j = json::parse(r->body, nullptr, false);
+    ASSERT_TRUE(j.is_object() && j.contains("error")) << r->body;
+    EXPECT_NE(j["error"]["message"].get<std::string>().find(message), std::string::npos) << r->body;
+    EXPECT_TRUE(j["error"].contains("type") && j["error"].contains("param") && j["error"].contains("code")) << r->body;
 }
 
 Sse parse_sse(const std::string& body) {

@@ -94,3 +94,15 @@ TEST(AnswerText, StopStringsEndTheTextAndAreHeldBackUntilDecided) {
         EXPECT_STREQ(t.finish_reason(), "length");
     }
 }
+
+// An answer that ends in padding without eos (the model may write pad where eos belongs) did not
+// fill max_tokens: "stop"; "length" is for an answer with text in every position.
+TEST(AnswerText, PaddingWithoutEosIsNotLength) {
+    std::vector<int64_t> answer = encode("Hi");
+    answer.insert(answer.end(), 5, ids().pad);
+    AnswerText t(stest::engine().tokenizer(), ids(), {});
+    std::vector<size_t> order(answer.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+    EXPECT_EQ(join(reveal(t, answer, order)), "Hi");
+    EXPECT_STREQ(t.finish_reason(), "stop");
+}

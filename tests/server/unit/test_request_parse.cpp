@@ -108,6 +108,20 @@ TEST(RequestParse, TakesTheFasterDecodingFields) {
     EXPECT_EQ(a.prune_step, 6);
 }
 
+// Values at the edges of their ranges are taken as what they mean, not refused by a later check
+// that sees them rounded to a float (top_p 1e-300 was a 400 naming max_tokens) or cast to a signed
+// integer (seeds of 2^63 and more were refused).
+TEST(RequestParse, TakesValuesAtTheEdgesOfTheirRanges) {
+    ChatRequest r = parse(R"({"top_p": 1e-300, "seed": 18446744073709551615, "messages": [{"role": "user", "content": "hi"}]})");
+    ASSERT_TRUE(r.options.sampling.top_p);
+    EXPECT_GT(*r.options.sampling.top_p, 0.f);
+    EXPECT_EQ(r.options.seed, UINT64_MAX);
+    r = parse(R"({"seed": 9223372036854775808, "messages": [{"role": "user", "content": "hi"}]})");
+    EXPECT_EQ(r.options.seed, uint64_t(1) << 63);
+    r = parse(R"({"temperature": 1e-40, "messages": [{"role": "user", "content": "hi"}]})");
+    EXPECT_GE(r.options.sampling.temperature, 0.f);
+}
+
 TEST(RequestParse, DecodesImagesFromDataUrls) {
     const ChatRequest r = parse(user("[" + image_part(kPng) + R"(, {"type": "text", "text": "What is it?"}])"));
     ASSERT_EQ(r.images.size(), 1u);
@@ -215,6 +229,9 @@ TEST(RequestParse, RefusesMalformedRequestsNamingTheProblem) {
         {R"({"early_stop": "now", "messages": [{"role": "user", "content": "hi"}]})", 400, "early_stop", "unknown early stop"},
         {R"({"block_length": -2, "messages": [{"role": "user", "content": "hi"}]})", 400, "block_length", "must be in"},
         {R"({"skip_layers": "x", "messages": [{"role": "user", "content": "hi"}]})", 400, "skip_layers", "bad layer list"},
+        {R"({"skip_layers": "0-999999,0-999999", "messages": [{"role": "user", "content": "hi"}]})", 400, "skip_layers",
+         "past the last layer"},
+        {R"({"seed": 18446744073709551616, "messages": [{"role": "user", "content": "hi"}]})", 400, "seed", "must be an integer"},
         {R"({"skip_layers": [1], "messages": [{"role": "user", "content": "hi"}]})", 400, "skip_layers", "must be a string"},
         {R"({"prune_keep": 2, "messages": [{"role": "user", "content": "hi"}]})", 400, "prune_keep", "[0, 1]"},
         {R"({"prune_when": "soon", "messages": [{"role": "user", "content": "hi"}]})", 400, "prune_when", "unknown pruning"},

@@ -1,11 +1,7 @@
 // The server over loopback, on the fixture model in f32: routes, errors, answers equal to
 // generate()'s, streaming (text and canvas) equal to the plain answer, batching of concurrent
 // requests, stop strings, a full queue, the time limit, and cancellation when a client goes away.
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <future>
@@ -16,20 +12,6 @@ using namespace stest;
 using namespace dimple;
 
 namespace {
-
-json user_message(const std::string& text, bool with_photo = false) {
-    json content = text;
-    if (with_photo)
-        content = json::array({{{"type", "image_url"}, {"image_url", {{"url", photo_data_url()}}}},
-                               {{"type", "text"}, {"text", text}}});
-    return json::array({{{"role", "user"}, {"content", content}}});
-}
-
-json request(const std::string& text, int max_tokens, int steps, bool with_photo = false) {
-    // top_p 1 spares sorting the vocabulary at every position (the defaults are the parser test's).
-    return {{"model", "model"}, {"messages", user_message(text, with_photo)}, {"max_tokens", max_tokens},
-            {"steps", steps}, {"temperature", 0}, {"top_p", 1}};
-}
 
 struct Expected {
     std::string text, finish_reason;
@@ -48,69 +30,17 @@ Expected expected(const std::string& text, int max_tokens, int steps, bool with_
     o.sampling.top_p = top_p;
     const GenerateResult r = generate(e.language_model(), p, o);
     const std::vector<int64_t> answer(r.sequence.begin() + int64_t(p.ids.size()), r.sequence.end());
-    const bool eos = std::find(answer.begin(), answer.end(), e.config().ids.eos) != answer.end();
-    return {e.answer_text(answer), eos ? "stop" : "length", int64_t(p.ids.size())};
-}
-
-void expect_error(const httplib::Result& r, int status, const std::string& message) {
-    ASSERT_TRUE(r) << "no response";
-    EXPECT_EQ(r->status, status) << r->body;
-    const json j = json::parse(r->body, nullptr, false);
-    ASSERT_TRUE(j.is_object() && j.contains("error")) << r->body;
-    EXPECT_NE(j["error"]["message"].get<std::string>().find(message), std::string::npos) << r->body;
-    EXPECT_TRUE(j["error"].contains("type") && j["error"].contains("param") && j["error"].contains("code")) << r->body;
-}
-
-// A raw connection that sends one request and can be closed half way through the answer.
-class RawClient {
-public:
-    RawClient(int port, const std::string& body) {
-        fd_ = socket(AF_INET, SOCK_STREAM, 0);
-        sockaddr_in a{};
-        a.sin_family = AF_INET;
-        a.sin_port = htons(uint16_t(port));
-        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        if (connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) throw std::runtime_error("connect");
-        const std::string req = "POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                                "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
-        if (send(fd_, req.data(), req.size(), 0) != ssize_t(req.size())) throw std::runtime_error("send");
-    }
-    ~RawClient() { close(); }
-    // Reads until `marker` has arrived.
-    void read_until(const std::string& marker) {
-        std::string got;
-        char buf[4096];
-        while (got.find(marker) == std::string::npos) {
-            const ssize_t n = recv(fd_, buf, sizeof buf, 0);
-            if (n <= 0) throw std::runtime_error("connection ended before '" + marker + "'");
-            got.append(buf, size_t(n));
-        }
-    }
-    void close() {
-        if (fd_ >= 0) ::close(fd_);
-        fd_ = -1;
-    }
-
-private:
-    int fd_ = -1;
-};
-
-// Polls until `pred` holds or `seconds` pass.
-template <class Pred>
-bool eventually(Pred pred, double seconds = 60) {
-    const auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
-    while (std::chrono::steady_clock::now() < end) {
-        if (pred()) return true;
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    return pred();
+    // "length" only for an answer with text in every position (no eos, no padding).
+    const bool ended = std::any_of(answer.begin(), answer.end(),
+                                   [&](int64_t id) { return id == e.config().ids.eos || id == e.config().ids.pad; });
+    return {e.answer_text(answer), ended ? "stop" : "length", int64_t(p.ids.size())};
 }
 
 }  // namespace
 
 TEST(Server, HealthModelsMetricsAndPage) {
     TestServer s;
-    httplib::Client c = s.client();
+    Client c = s.client();
     auto r = c.Get("/health");
     ASSERT_TRUE(r);
     EXPECT_EQ(json::parse(r->body), json({{"status", "ok"}}));
@@ -133,7 +63,7 @@ TEST(Server, HealthModelsMetricsAndPage) {
 
 TEST(Server, UnknownRouteWrongMethodAndMalformedRequestsGetErrors) {
     TestServer s;
-    httplib::Client c = s.client();
+    Client c = s.client();
     expect_error(c.Get("/v2/nothing"), 404, "no route GET /v2/nothing");
     expect_error(c.Get("/v1/chat/completions"), 405, "not allowed");
     expect_error(c.Post("/health", "{}", "application/json"), 405, "not allowed");
@@ -168,7 +98,7 @@ TEST(Server, LimitsFromFlags) {
 
 TEST(Server, ApiKeyGuardsAllButHealthAndThePage) {
     TestServer s({}, "sesame");
-    httplib::Client c = s.client();
+    Client c = s.client();
     expect_error(c.Get("/v1/models"), 401, "API key");
     expect_error(s.chat(request("Hello", 4, 4)), 401, "API key");
     expect_error(s.chat(request("Hello", 4, 4), {{"Authorization", "Bearer wrong"}}), 401, "API key");
@@ -343,7 +273,7 @@ TEST(Server, FullQueueGets429WithRetryAfter) {
     slow["top_p"] = 1;
     const int port = s->port();
     auto post = [port, slow] {
-        httplib::Client c("127.0.0.1", port);
+        Client c("127.0.0.1", port);
         c.set_read_timeout(120);
         const auto r = c.Post("/v1/chat/completions", slow.dump(), "application/json");
         return r ? r->status : -1;
@@ -390,9 +320,12 @@ TEST(Server, ClientThatGoesAwayCancelsItsRequest) {
     for (bool stream : {true, false}) {
         const double before = s.metric("dimple_requests_cancelled_total");
         slow["stream"] = stream;
-        RawClient c(s.port(), slow.dump());
+        RawConnection c(s.port());
+        ASSERT_TRUE(c.send(chat_bytes(slow.dump())));
         ASSERT_TRUE(eventually([&] { return s.metric("dimple_active_requests") == 1; }));
-        if (stream) c.read_until("data: ");
+        if (stream) {
+            ASSERT_TRUE(c.read_until("data: "));
+        }
         c.close();
         EXPECT_TRUE(eventually([&] { return s.metric("dimple_requests_cancelled_total") == before + 1; }))
             << (stream ? "streaming" : "plain") << " request not cancelled";
