@@ -1,6 +1,7 @@
 #include "decode/batch_forward.h"
 
 #include <algorithm>
+#include <chrono>
 
 namespace dimple {
 
@@ -50,6 +51,29 @@ std::vector<Tensor> batch_logits(const LanguageModel& lm, std::span<const StepFe
     std::vector<Tensor> out(feeds.size());
     for (const std::vector<size_t>& g : groups) run_group(lm, feeds, g, out);
     return out;
+}
+
+std::vector<std::exception_ptr> step_together(const LanguageModel& lm, std::span<DecodeState* const> states) {
+    const auto t0 = std::chrono::steady_clock::now();
+    std::vector<StepFeed> feeds;
+    std::vector<size_t> fed(states.size(), SIZE_MAX);  // each state's feed, if it has one
+    for (size_t i = 0; i < states.size(); ++i)
+        if (!states[i]->finished() && states[i]->needs_logits()) {
+            fed[i] = feeds.size();
+            feeds.push_back(states[i]->feed());
+        }
+    const std::vector<Tensor> logits = feeds.empty() ? std::vector<Tensor>() : batch_logits(lm, feeds);
+    const double forward_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    std::vector<std::exception_ptr> errors(states.size());
+    for (size_t i = 0; i < states.size(); ++i) {
+        if (states[i]->finished()) continue;
+        try {
+            states[i]->step(fed[i] == SIZE_MAX ? Tensor() : logits[fed[i]], forward_s);
+        } catch (...) {
+            errors[i] = std::current_exception();
+        }
+    }
+    return errors;
 }
 
 }  // namespace dimple

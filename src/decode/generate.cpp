@@ -1,6 +1,5 @@
 #include "decode/generate.h"
 
-#include <chrono>
 
 #include "core/error.h"
 #include "decode/batch_forward.h"
@@ -42,14 +41,9 @@ std::string algorithm_name(Algorithm a) {
 GenerateResult generate(const LanguageModel& lm, const Prompt& prompt, const GenerateOptions& opt,
                         const StepCallback& on_step, bool collect_debug) {
     DecodeState state(lm, prompt, opt, collect_debug);
+    DecodeState* const one = &state;
     while (!state.finished()) {
-        const auto t0 = std::chrono::steady_clock::now();
-        Tensor logits;
-        if (state.needs_logits()) {
-            const StepFeed feed = state.feed();
-            logits = batch_logits(lm, {&feed, 1}).front();
-        }
-        state.step(logits, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+        if (const std::exception_ptr e = step_together(lm, {&one, 1}).front()) std::rethrow_exception(e);
         if (on_step) on_step(state.result().steps_run - 1, state.result().history.back());
     }
     return state.take_result();

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
+#include <numeric>
 
 #include "core/block_cache.h"
 #include "core/error.h"
@@ -32,7 +33,7 @@ Engine::Engine(const std::string& dir, const EngineOptions& opt)
     const Footprint footprint{weight_footprint(*ckpt_, cfg_), working_memory(cfg_, pre_, limits_)};
     plan_ = plan_compute(opt.compute, footprint, available, CpuFeatures::detect());
     block_cache::set_max_bytes(footprint.working.kept_buffers);
-    if (opt.compute == Compute::Auto) std::fprintf(stderr, "dimple: %s\n", plan_.reason.c_str());
+    if (opt.compute == Compute::Auto && opt.announce_plan) std::fprintf(stderr, "dimple: %s\n", plan_.reason.c_str());
     lm_ = std::make_unique<LanguageModel>(*ckpt_, cfg_, plan_.compute);
     if (cfg_.vision) vision_ = std::make_unique<VisionEncoder>(*ckpt_, cfg_, plan_.compute);
     if (has_tokenizer_files(dir)) {
@@ -50,9 +51,12 @@ const text::Tokenizer& Engine::tokenizer() const {
     return *tokenizer_;
 }
 
+std::string Engine::chat_text(const std::vector<text::ChatMessage>& messages) const {
+    return text::render_chat(messages, true, chat_kind_);
+}
+
 std::vector<int64_t> Engine::chat_ids(const std::vector<text::ChatMessage>& messages, size_t max_tokens) const {
-    const std::string rendered = text::render_chat(messages, true, chat_kind_);
-    const std::vector<int32_t> ids = tokenizer().encode(rendered, max_tokens);
+    const std::vector<int32_t> ids = tokenizer().encode(chat_text(messages), max_tokens);
     return {ids.begin(), ids.end()};
 }
 
@@ -107,6 +111,17 @@ Prompt Engine::prompt(const std::vector<int64_t>& ids, const Tensor& pixels, std
     if (grids.empty()) return make_prompt(*lm_, expanded);
     const Tensor image_rows = encode_images(pixels, grids);
     return make_prompt(*lm_, expanded, grids, &image_rows);
+}
+
+Tensor Engine::logits(const Prompt& prompt) const {
+    ForwardInput in;
+    in.batch = 1;
+    in.len = int64_t(prompt.ids.size());
+    in.embeddings = prompt.embeddings;
+    in.positions = prompt.positions.ids;
+    std::vector<int64_t> every_row(prompt.ids.size());
+    std::iota(every_row.begin(), every_row.end(), 0);
+    return lm_->logits(lm_->forward(in), every_row);
 }
 
 Tensor Engine::encode_images(const Tensor& pixels, std::span<const ImageGrid> grids) const {

@@ -26,6 +26,7 @@ struct EngineOptions {
     std::string chat_template;  // a family name to force; empty = detect from the folder
     uint64_t memory_limit = 0;  // bytes the model may use; 0 = what the machine/cgroup has available
     RequestLimits limits;       // the largest request it will run: sizes the working memory
+    bool announce_plan = true;  // say on stderr what `auto` chose (the commands); a library stays quiet
 };
 
 class Engine {
@@ -42,6 +43,9 @@ public:
     const text::Tokenizer& tokenizer() const;
     bool has_tokenizer() const { return tokenizer_ != nullptr; }
 
+    // The prompt text the chat template makes of the messages (images as placeholders), ending
+    // with the opening of the assistant's turn.
+    std::string chat_text(const std::vector<text::ChatMessage>& messages) const;
     // Renders the chat template over the messages (images as placeholders) and tokenizes it. With
     // `max_tokens`, a prompt of more tokens stops being encoded past them (Tokenizer::encode) and
     // holds more than max_tokens ids, not its own.
@@ -54,6 +58,9 @@ public:
     // after the other, `grids` their t,h,w. An image may also appear as a run of exactly its
     // merged patch count of image-pad tokens (ids as the processor expanded them).
     Prompt prompt(const std::vector<int64_t>& ids, const Tensor& pixels, std::span<const ImageGrid> grids) const;
+
+    // Logits [ids, vocab] of every row of one bidirectional pass over the prompt.
+    Tensor logits(const Prompt& prompt) const;
 
     // Projected vision rows [sum t*h*w/4, hidden] of images already preprocessed into `pixels`.
     Tensor encode_images(const Tensor& pixels, std::span<const ImageGrid> grids) const;

@@ -138,11 +138,10 @@ void Scheduler::admit(std::shared_ptr<Job> job) {
     }
 }
 
-// Runs a request's step on its logits and tells its client what changed; true when it is done.
-bool Scheduler::advance(Active& a, const Tensor& logits, double forward_s) {
-    // A request whose every answer position is fixed (length 0, a template as long as max_tokens)
-    // is finished before its first step: it is answered without one.
-    if (!a.state->finished()) a.state->step(logits, forward_s);
+// Tells a request's client what its step changed; true when it is done. A request whose every
+// answer position is fixed (length 0, a template as long as max_tokens) is finished before its
+// first step: it is answered without one.
+bool Scheduler::report(Active& a) {
     const std::vector<int64_t> answer = a.state->answer();
     const bool done = a.state->finished();
     JobEvent ev;
@@ -187,31 +186,25 @@ void Scheduler::step_all() {
     if (active_.empty()) return;
 
     const auto t0 = Clock::now();
-    std::vector<StepFeed> feeds;
-    std::vector<Active*> fed;
-    for (auto& a : active_)
-        if (a->state->needs_logits()) {
-            feeds.push_back(a->state->feed());
-            fed.push_back(a.get());
-        }
-    std::vector<Tensor> logits;
+    std::vector<DecodeState*> states;
+    for (auto& a : active_) states.push_back(a->state.get());
+    std::vector<std::exception_ptr> errors;
     try {
-        if (!feeds.empty()) logits = batch_logits(engine_.language_model(), feeds);
+        errors = step_together(engine_.language_model(), states);
     } catch (const std::exception& e) {  // not expected: every input was checked on admission
         const ApiError err(500, std::string("decoding failed: ") + e.what(), "", "internal_error", "server_error");
         for (auto& a : active_) fail(*a->job, err);
         active_.clear();
         return;
     }
-    const double forward_s = std::chrono::duration<double>(Clock::now() - t0).count();
-
-    for (auto& a : active_) {
-        const auto it = std::find(fed.begin(), fed.end(), a.get());
-        try {
-            if (advance(*a, it == fed.end() ? Tensor() : logits[size_t(it - fed.begin())], forward_s)) a->job.reset();
-        } catch (const std::exception& e) {  // not expected; one request's failure is not the others'
-            fail(*a->job, ApiError(500, std::string("decoding failed: ") + e.what(), "", "internal_error", "server_error"));
-            a->job.reset();
+    for (size_t i = 0; i < active_.size(); ++i) {
+        Active& a = *active_[i];
+        try {  // not expected to throw; one request's failure is not the others'
+            if (errors[i]) std::rethrow_exception(errors[i]);
+            if (report(a)) a.job.reset();
+        } catch (const std::exception& e) {
+            fail(*a.job, ApiError(500, std::string("decoding failed: ") + e.what(), "", "internal_error", "server_error"));
+            a.job.reset();
         }
     }
     metrics_.record_step(std::chrono::duration<double>(Clock::now() - t0).count(), int(active_.size()));

@@ -35,7 +35,7 @@ private:
     void run();
     void admit(std::shared_ptr<Job> job);
     void step_all();
-    bool advance(Active& a, const Tensor& logits, double forward_s);
+    bool report(Active& a);
 
     const Engine& engine_;
     const Limits limits_;
