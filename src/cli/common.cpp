@@ -50,7 +50,10 @@ std::string model_dir(const ModelOptions& o) {
     } else {
         std::error_code ec;
         const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-        if (!ec) tried.push_back(exe.parent_path() / ".." / "models" / "dimple-shapes");
+        if (!ec) {
+            tried.push_back(exe.parent_path() / ".." / "models" / "dimple-shapes");  // the build tree
+            tried.push_back(exe.parent_path() / ".." / "share" / "dimple" / "models" / "dimple-shapes");  // installed
+        }
         tried.push_back(fs::path(DIMPLE_SOURCE_DIR) / "models" / "dimple-shapes");
     }
     std::string places;

@@ -26,7 +26,7 @@ void add_prompt_limit_option(Command& cmd, ModelOptions& o);
 EngineOptions engine_options(const ModelOptions& o);
 
 // The folder to load: --model when given, else the shipped model models/dimple-shapes, looked for
-// in $DIMPLE_DEFAULT_MODEL (when set, the only place tried), <executable's folder>/../models, and
+// in $DIMPLE_DEFAULT_MODEL (when set, the only place tried), <executable's folder>/../models (a build), ../share/dimple/models (an install), and
 // the source tree the executable was built from. Errors name every place tried.
 std::string model_dir(const ModelOptions& o);
 
