@@ -11,6 +11,7 @@
 
 #include "core/threads.h"
 #include "kernels/attention.h"
+#include "random_values.h"
 
 using namespace dimple;
 
@@ -21,14 +22,6 @@ struct Case {
     int64_t q_len, kv_len, q_heads, kv_heads, head_dim;
     int64_t calls;  // consecutive calls per timed run (the vision tower's windows, one by one)
 };
-
-std::vector<float> random_rows(size_t n, unsigned seed) {
-    std::mt19937 gen(seed);
-    std::normal_distribution<float> dist;
-    std::vector<float> x(n);
-    for (float& v : x) v = dist(gen);
-    return x;
-}
 
 }  // namespace
 
@@ -52,9 +45,9 @@ int main(int argc, char** argv) {
         const int64_t D = c.head_dim;
         const AttentionShape s{c.q_len, c.kv_len, c.q_heads, c.kv_heads, D,
                                c.q_heads * D, c.kv_heads * D, c.kv_heads * D, c.q_heads * D};
-        const auto q = random_rows(size_t(c.calls * c.q_len * c.q_heads * D), 1);
-        const auto k = random_rows(size_t(c.calls * c.kv_len * c.kv_heads * D), 2);
-        const auto v = random_rows(size_t(c.calls * c.kv_len * c.kv_heads * D), 3);
+        const auto q = random_normal(size_t(c.calls * c.q_len * c.q_heads * D), 1);
+        const auto k = random_normal(size_t(c.calls * c.kv_len * c.kv_heads * D), 2);
+        const auto v = random_normal(size_t(c.calls * c.kv_len * c.kv_heads * D), 3);
         std::vector<float> out(q.size());
         double best = 1e30;
         for (int r = 0; r <= reps; ++r) {  // the first run warms up

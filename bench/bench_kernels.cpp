@@ -19,20 +19,9 @@
 #include "core/threads.h"
 #include "kernels/ops.h"
 #include "kernels/quantize.h"
+#include "random_values.h"
 
 using namespace dimple;
-
-namespace {
-
-std::vector<float> random_values(size_t n, unsigned seed) {
-    std::mt19937 gen(seed);
-    std::normal_distribution<float> dist;
-    std::vector<float> x(n);
-    for (float& v : x) v = dist(gen);
-    return x;
-}
-
-}  // namespace
 
 int main(int argc, char** argv) {
     CLI::App app{"The row kernels of a Dimple-7B decoding step, and the weight conversions of loading"};
@@ -43,14 +32,14 @@ int main(int argc, char** argv) {
     set_num_threads(threads);
 
     constexpr int64_t rows = 576, hidden = 3584, inter = 18944, vocab = 152064;
-    const std::vector<float> x = random_values(size_t(rows * 2 * inter), 1), w = random_values(size_t(hidden), 2);
-    const std::vector<float> w_scale = random_values(size_t(inter), 4);
+    const std::vector<float> x = random_normal(size_t(rows * 2 * inter), 1), w = random_normal(size_t(hidden), 2);
+    const std::vector<float> w_scale = random_normal(size_t(inter), 4);
     std::vector<float> y(x.size()), scale(static_cast<size_t>(inter));
     std::vector<int32_t> zero(static_cast<size_t>(rows)), colsum(static_cast<size_t>(inter));
     std::vector<uint8_t> q(x.size());
     std::vector<uint16_t> bf16(x.size());
     std::vector<int8_t> q8(x.size());
-    std::vector<float> logits(random_values(size_t(vocab), 3));
+    std::vector<float> logits(random_normal(size_t(vocab), 3));
     convert_f32_to_bf16(x.data(), bf16.data(), bf16.size());
 
     // name, elements per call, the call
