@@ -1,0 +1,9 @@
+"""Names only (see tools/llada/shim/README.md)."""
+
+
+class Cache:
+    pass
+
+
+class DynamicCache(Cache):
+    pass
