@@ -15,6 +15,7 @@ import fs from "node:fs";
 import net from "node:net";
 import zlib from "node:zlib";
 import { parseArgs } from "node:util";
+import { encodePng } from "./png.mjs";
 import { startServer } from "./serve.mjs";
 
 const { values: opt } = parseArgs({ options: {
@@ -34,18 +35,8 @@ const url = server.url + "/v1/chat/completions";
 
 // A flat PNG of width x height: its pixels cost the server width x height x 3 bytes, its file little.
 function png(width, height) {
-  const chunk = (type, data) => {
-    const len = Buffer.alloc(4); len.writeUInt32BE(data.length);
-    const body = Buffer.concat([Buffer.from(type), data]);
-    const crc = Buffer.alloc(4); crc.writeUInt32BE(zlib.crc32(body));
-    return Buffer.concat([len, body, crc]);
-  };
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(width, 0); ihdr.writeUInt32BE(height, 4); ihdr[8] = 8; ihdr[9] = 2;
   const row = Buffer.alloc(1 + width * 3, 0x5a); row[0] = 0;
-  const raw = Buffer.concat(Array.from({ length: height }, () => row));
-  return Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk("IHDR", ihdr),
-    chunk("IDAT", zlib.deflateSync(raw)), chunk("IEND", Buffer.alloc(0))]);
+  return encodePng(width, height, 8, 2, Buffer.concat(Array.from({ length: height }, () => row)));
 }
 const image = "data:image/png;base64," + png(side, side).toString("base64");
 const user = (content) => ({ messages: [{ role: "user", content }] });

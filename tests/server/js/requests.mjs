@@ -1,8 +1,8 @@
 // The requests of the load test: well-formed ones of every shape a client sends (text, images,
 // streaming, the canvas stream, structure priors, a conversation) and malformed ones of many kinds
 // (each must get a 4xx with an OpenAI error body), plus the checks of each answer.
-import zlib from "node:zlib";
 import path from "node:path";
+import { encodePng } from "./png.mjs";
 import { imageDataUrl, parseSse, serverModel } from "./serve.mjs";
 
 const small = { model: path.basename(serverModel()), max_tokens: 8, steps: 4 };
@@ -11,33 +11,11 @@ const json = (body) => ({ method: "POST", path: "/v1/chat/completions", body: JS
 const withImage = (url, text = "What is this?") =>
   user([{ type: "image_url", image_url: { url } }, { type: "text", text }]);
 
-// A PNG whose header claims 20000 x 20000 pixels and whose data really inflates to 50 MB of zeros:
-// PNG's CRC-32 (zlib.crc32 exists only from Node.js 20.15; Debian 12 has 18).
-const crcTable = Array.from({ length: 256 }, (_, n) => {
-  let c = n;
-  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-  return c >>> 0;
-});
-function crc32(bytes) {
-  let c = 0xffffffff;
-  for (const b of bytes) c = crcTable[(c ^ b) & 0xff] ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}
-
-// a decompression bomb of 50 KB.
+// A PNG whose header claims 20000 x 20000 pixels (1-bit greyscale) and whose data really inflates to
+// 50 MB of zeros: a decompression bomb of 50 KB.
 function pngBomb() {
   const side = 20000;
-  const chunk = (type, data) => {
-    const len = Buffer.alloc(4); len.writeUInt32BE(data.length);
-    const crc = Buffer.alloc(4); crc.writeUInt32BE(crc32(Buffer.concat([Buffer.from(type), data])));
-    return Buffer.concat([len, Buffer.from(type), data, crc]);
-  };
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(side, 0); ihdr.writeUInt32BE(side, 4);
-  ihdr[8] = 1; ihdr[9] = 0;   // 1-bit greyscale
-  const rows = zlib.deflateSync(Buffer.alloc(side * (side / 8 + 1)), { level: 9 });
-  return Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk("IHDR", ihdr),
-                        chunk("IDAT", rows), chunk("IEND", Buffer.alloc(0))]);
+  return encodePng(side, side, 1, 0, Buffer.alloc(side * (side / 8 + 1)), 9);
 }
 
 export function goodRequests() {
