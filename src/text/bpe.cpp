@@ -47,11 +47,21 @@ const Bpe::Merge* Bpe::find(int32_t left, int32_t right) const {
 }
 
 void Bpe::encode(std::string_view word, std::vector<int32_t>& out) const {
-    const int n = int(word.size());
-    if (n == 1) {
+    if (word.size() == 1) {
         out.push_back(byte_tokens_[uint8_t(word[0])]);
         return;
     }
+    merge(word.size(), [&](size_t i) { return byte_tokens_[uint8_t(word[i])]; }, out);
+}
+
+void Bpe::encode(std::span<const int32_t> symbols, std::vector<int32_t>& out) const {
+    merge(symbols.size(), [&](size_t i) { return symbols[i]; }, out);
+}
+
+template <typename Initial>
+void Bpe::merge(size_t count, Initial initial, std::vector<int32_t>& out) const {
+    const int n = int(count);
+    if (n == 0) return;
     // A doubly linked list of symbols and a min-heap of candidate merges keyed by (rank, position):
     // O(n log n), where rescanning all pairs after each merge would be quadratic in long pieces.
     struct Symbol {
@@ -72,12 +82,12 @@ void Bpe::encode(std::string_view word, std::vector<int32_t>& out) const {
     thread_local std::vector<Candidate> kept_heap;
     std::vector<Symbol> own_sym;
     std::vector<Candidate> own_heap;
-    const bool long_piece = word.size() > kKeptScratch;
+    const bool long_piece = count > kKeptScratch;
     std::vector<Symbol>& sym = long_piece ? own_sym : kept_sym;
     std::vector<Candidate>& heap = long_piece ? own_heap : kept_heap;
-    sym.resize(word.size());
+    sym.resize(count);
     heap.clear();
-    for (int i = 0; i < n; ++i) sym[i] = {byte_tokens_[uint8_t(word[i])], i - 1, i + 1 < n ? i + 1 : -1};
+    for (int i = 0; i < n; ++i) sym[i] = {initial(size_t(i)), i - 1, i + 1 < n ? i + 1 : -1};
 
     auto consider = [&](int pos) {
         const int next = sym[pos].next;

@@ -1,11 +1,13 @@
 // Byte-pair encoding by merge rank, on raw bytes and token ids.
 //
 // Hand-written: no Debian library implements GPT-2/Qwen2-style BPE. It follows Hugging Face
-// tokenizers' semantics: start from one token per byte, then repeatedly apply the merge of lowest
-// rank among adjacent pairs, the leftmost one first when a pair occurs more than once.
+// tokenizers' semantics: start from one token per byte (byte-level BPE) or per character
+// (SentencePiece-style BPE), then repeatedly apply the merge of lowest rank among adjacent pairs,
+// the leftmost one first when a pair occurs more than once.
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <string_view>
 #include <vector>
 
@@ -23,6 +25,8 @@ public:
 
     // Appends the ids of `word` (one pre-tokenized piece, raw bytes) to `out`. Thread-safe.
     void encode(std::string_view word, std::vector<int32_t>& out) const;
+    // The same from given starting symbols (a piece's characters as ids, for BPE over characters).
+    void encode(std::span<const int32_t> symbols, std::vector<int32_t>& out) const;
 
     // Pieces up to this many bytes are encoded in buffers each thread keeps (about 32 bytes a
     // byte); longer ones in buffers freed when encoding ends.
@@ -39,6 +43,8 @@ private:
     const Merge* find(int32_t left, int32_t right) const;
     Merge& slot(uint64_t key);  // where `key` is or would go
     void grow();
+    template <typename Initial>
+    void merge(size_t n, Initial initial, std::vector<int32_t>& out) const;
 
     int32_t byte_tokens_[256] = {};
     // An open-addressing hash table (linear probing, at most half full): the merge lookup is the

@@ -37,14 +37,31 @@ bool nfc_inert(std::string_view text) {
     return true;
 }
 
-// NFC by utf8proc, of text that holds no U+11A7.
-std::string utf8proc_nfc(std::string_view text) {
-    if (nfc_inert(text)) return std::string(text);  // most text: skip utf8proc's copies
+int utf8proc_options(UnicodeForm form) {
+    switch (form) {
+        case UnicodeForm::NFC: return UTF8PROC_STABLE | UTF8PROC_COMPOSE;
+        case UnicodeForm::NFD: return UTF8PROC_STABLE | UTF8PROC_DECOMPOSE;
+        case UnicodeForm::NFKC: return UTF8PROC_STABLE | UTF8PROC_COMPOSE | UTF8PROC_COMPAT;
+        case UnicodeForm::NFKD: return UTF8PROC_STABLE | UTF8PROC_DECOMPOSE | UTF8PROC_COMPAT;
+    }
+    return 0;
+}
+
+bool is_ascii(std::string_view text) {
+    for (char c : text)
+        if (uint8_t(c) >= 0x80) return false;
+    return true;
+}
+
+// The form by utf8proc, of text that holds no U+11A7 where the form composes.
+std::string utf8proc_form(std::string_view text, UnicodeForm form) {
+    // Most text: skip utf8proc's copies. Every form leaves ASCII alone.
+    if (form == UnicodeForm::NFC ? nfc_inert(text) : is_ascii(text)) return std::string(text);
     utf8proc_uint8_t* out = nullptr;
     const utf8proc_ssize_t n =
         utf8proc_map(reinterpret_cast<const utf8proc_uint8_t*>(text.data()), utf8proc_ssize_t(text.size()),
-                     &out, utf8proc_option_t(UTF8PROC_STABLE | UTF8PROC_COMPOSE));
-    check(n >= 0, "NFC normalization failed: ", utf8proc_errmsg(n));
+                     &out, utf8proc_option_t(utf8proc_options(form)));
+    check(n >= 0, "Unicode normalization failed: ", utf8proc_errmsg(n));
     std::string s(reinterpret_cast<const char*>(out), size_t(n));
     std::free(out);
     return s;
@@ -59,18 +76,23 @@ std::string utf8proc_nfc(std::string_view text) {
 // text at each U+11A7 and normalizes the pieces apart, which is exact, not an approximation:
 // U+11A7 is a starter (ccc 0) that NFC neither decomposes nor composes with anything before or
 // after it, so nothing reorders or composes across it and NFC(x U+11A7 y) = NFC(x) U+11A7 NFC(y).
-// A system utf8proc that is fixed gives the same result through the same code.
-std::string nfc(std::string_view text) {
+// A system utf8proc that is fixed gives the same result through the same code. NFKC composes too
+// (and U+11A7 has no compatibility decomposition), so the same cut serves it; NFD and NFKD compose
+// nothing.
+std::string unicode_normalize(std::string_view text, UnicodeForm form) {
     constexpr std::string_view tbase = "\xE1\x86\xA7";  // U+11A7
-    size_t cut = text.find(tbase);
-    if (cut == std::string_view::npos) return utf8proc_nfc(text);
+    size_t cut = form == UnicodeForm::NFC || form == UnicodeForm::NFKC ? text.find(tbase) : std::string_view::npos;
+    if (cut == std::string_view::npos) return utf8proc_form(text, form);
     std::string out;
     for (size_t start = 0;; cut = text.find(tbase, start)) {
-        out += utf8proc_nfc(text.substr(start, cut == std::string_view::npos ? std::string_view::npos : cut - start));
+        out += utf8proc_form(text.substr(start, cut == std::string_view::npos ? std::string_view::npos : cut - start),
+                             form);
         if (cut == std::string_view::npos) return out;
         out += tbase;
         start = cut + tbase.size();
     }
 }
+
+std::string nfc(std::string_view text) { return unicode_normalize(text, UnicodeForm::NFC); }
 
 }  // namespace dimple::text

@@ -1,5 +1,5 @@
-// Unicode Normalization Form C, as Hugging Face's NFC normalizer applies it to text before Qwen2's
-// pre-tokenization: through utf8proc, with a correction for utf8proc 2.8 (see nfc.cpp).
+// Unicode normalization as Hugging Face's NFC, NFD, NFKC and NFKD normalizers apply it (Qwen2's
+// tokenizer is NFC): through utf8proc, with a correction for utf8proc 2.8 (see nfc.cpp).
 #pragma once
 
 #include <string>
@@ -9,5 +9,9 @@ namespace dimple::text {
 
 // The NFC form of valid UTF-8 text.
 std::string nfc(std::string_view text);
+
+enum class UnicodeForm { NFC, NFD, NFKC, NFKD };
+// The given normalization form of valid UTF-8 text.
+std::string unicode_normalize(std::string_view text, UnicodeForm form);
 
 }  // namespace dimple::text

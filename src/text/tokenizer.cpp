@@ -1,76 +1,103 @@
 #include "text/tokenizer.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "core/error.h"
 #include "text/byte_level.h"
-#include "text/nfc.h"
 #include "text/tokenizer_files.h"
 #include "text/utf8.h"
 
 namespace dimple::text {
 
-namespace {
+Tokenizer Tokenizer::load(const std::string& dir) {
+    TokenizerFiles files = read_tokenizer_files(dir);
+    return Tokenizer(files);
+}
 
-constexpr size_t kMaxCachedPiece = 64, kMaxCachedPieces = 1 << 16;
-
-}  // namespace
-
-Tokenizer Tokenizer::load(const std::string& dir) { return Tokenizer(read_tokenizer_files(dir)); }
-
-Tokenizer::Tokenizer(const TokenizerFiles& f) {
+Tokenizer::Tokenizer(TokenizerFiles& f)
+    : normalizer_(std::move(f.normalizer)),
+      pretokenizer_(std::move(f.pretokenizer)),
+      decoder_(std::move(f.decoder)),
+      prefix_(std::move(f.prefix_ids)),
+      suffix_(std::move(f.suffix_ids)) {
+    const bool byte_level = pretokenizer_.byte_level();
     int32_t max_id = -1;
     for (auto& [text, id] : f.vocab) max_id = std::max(max_id, id);
     for (auto& a : f.added) max_id = std::max(max_id, a.id);
     tokens_.resize(size_t(max_id + 1));
     ids_.reserve(f.vocab.size() + f.added.size());
 
+    BpeModel::Vocab vocab;
+    vocab.entries.reserve(f.vocab.size());
     for (auto& [text, id] : f.vocab) {
         Token& t = tokens_[size_t(id)];
         check(!t.exists, f.source, ": id ", id, " is given to both \"", t.text, "\" and \"", text, "\"");
-        check(byte_level_to_bytes(text, t.bytes), f.source, ": token \"", text,
+        std::string raw;
+        check(!byte_level || byte_level_to_bytes(text, raw), f.source, ": token \"", text,
               "\" is not written in the byte-level alphabet");
         t.text = text;
-        t.exists = true;
+        t.exists = t.in_model = true;
         ids_.emplace(text, id);
-        max_token_bytes_ = std::max(max_token_bytes_, t.bytes.size());
+        max_token_bytes_ = std::max(max_token_bytes_, byte_level ? raw.size() : text.size());
     }
-    int32_t byte_tokens[256];
-    for (int b = 0; b < 256; ++b) {
-        const int32_t id = token_id(bytes_to_byte_level(std::string(1, char(b))));
-        check(id >= 0, f.source, ": the vocabulary lacks the token for byte ", b);
-        byte_tokens[b] = id;
+    // The model sees only its own vocabulary, as Hugging Face's does (added tokens are found apart).
+    vocab.id = [this](std::string_view text) {
+        auto it = ids_.find(text);
+        return it != ids_.end() && tokens_[size_t(it->second)].in_model ? it->second : -1;
+    };
+    BpeModel::Options opt{byte_level, f.byte_fallback, f.ignore_merges, f.fuse_unk, -1};
+    if (!f.unk_token.empty()) {
+        opt.unk_id = vocab.id(f.unk_token);
+        check(opt.unk_id >= 0, f.source, ": the unknown token \"", f.unk_token, "\" is not in the vocabulary");
     }
-    bpe_ = Bpe(byte_tokens);
-    for (auto& [left, right] : f.merges) {
-        const int32_t l = token_id(left), r = token_id(right), m = token_id(left + right);
-        check(l >= 0 && r >= 0 && m >= 0, f.source, ": merge \"", left, " ", right,
-              "\" names a token that is not in the vocabulary");
-        bpe_.add_merge(l, r, m);
+    std::vector<std::string> raw_texts;  // the texts ignore_merges compares pieces with
+    if (f.ignore_merges) {
+        raw_texts.resize(tokens_.size());
+        for (size_t id = 0; id < tokens_.size(); ++id) {
+            if (!tokens_[id].exists) continue;
+            if (byte_level) byte_level_to_bytes(tokens_[id].text, raw_texts[id]);
+            else raw_texts[id] = tokens_[id].text;
+            vocab.entries.emplace_back(raw_texts[id], int32_t(id));
+        }
+    } else if (!byte_level) {
+        for (auto& [text, id] : f.vocab) vocab.entries.emplace_back(text, id);
     }
+    model_ = BpeModel(opt, vocab, f.merges, f.source);
 
+    std::vector<AddedToken> raw_added, normalized_added;
     for (const auto& a : f.added) {
         Token& t = tokens_[size_t(a.id)];
         check(!t.exists || t.text == a.content, f.source, ": added token \"", a.content, "\" has id ", a.id,
               ", which the vocabulary gives to \"", t.text, "\"");
-        // An added token decodes to its own text (it was never byte-level encoded).
-        t = Token{a.content, a.content, true, a.special};
+        t.text = a.content;
+        t.exists = true;
+        t.special = a.special;
         ids_[a.content] = a.id;
-        added_.push_back({a.content, a.id});
+        const AddedToken at{a.normalized ? normalizer_.apply(a.content) : a.content, a.id, a.single_word, a.lstrip,
+                            a.rstrip};
+        (a.normalized ? normalized_added : raw_added).push_back(at);
         max_token_bytes_ = std::max(max_token_bytes_, a.content.size());
-        added_first_byte_[uint8_t(a.content[0])] = true;
     }
-    std::stable_sort(added_.begin(), added_.end(),
-                     [](const AddedToken& x, const AddedToken& y) { return x.content.size() > y.content.size(); });
+    added_ = AddedTokenMatcher(std::move(raw_added));
+    added_normalized_ = AddedTokenMatcher(std::move(normalized_added));
+    for (Token& t : tokens_)
+        if (t.exists) t.bytes = decoder_.middle_piece(t.text);
+
+    // Every token stands for at most max_token_bytes_ bytes of a piece, and normalizing divides a
+    // text's length by at most shrink_bound(): unless a step deletes text, fuses unknown
+    // characters into one token, or an added token takes whitespace around it.
+    pieces_bounded_ = model_.lossless() && !pretokenizer_.removes_text();
+    const double shrink = normalizer_.shrink_bound();
+    if (pieces_bounded_ && std::isfinite(shrink) && !added_.strips() && !added_normalized_.strips())
+        max_raw_bytes_per_token_ = shrink * double(max_token_bytes_);
 }
 
 std::vector<int32_t> Tokenizer::encode(std::string_view text) const { return encode(text, SIZE_MAX - 1); }
 
 std::vector<int32_t> Tokenizer::encode(std::string_view text, size_t max_tokens) const {
-    // Every token stands for at most max_token_bytes_ bytes of the normalized text, which is at
-    // least a third of the raw text's bytes (NFC composes at most three UTF-8 sequences into one
-    // of the same width: Hangul jamo into a syllable). A longer text cannot fit.
-    if (max_tokens < SIZE_MAX / 4 && text.size() / 3 > (max_tokens + 1) * max_token_bytes_)
+    if (max_raw_bytes_per_token_ > 0 && max_tokens < SIZE_MAX / 4 &&
+        double(text.size()) > double(max_tokens + 1) * max_raw_bytes_per_token_)
         return std::vector<int32_t>(max_tokens + 1, 0);
     std::string repaired;
     if (!is_valid_utf8(text)) {
@@ -79,73 +106,75 @@ std::vector<int32_t> Tokenizer::encode(std::string_view text, size_t max_tokens)
     }
     std::vector<int32_t> out;
     out.reserve(std::min(text.size() / 3 + 1, max_tokens + 2));
-    // Added tokens are found in the raw text, before normalization: all Qwen2-family added tokens
-    // are "normalized": false. The first place where one matches wins, and there the longest.
     size_t plain = 0;  // where the stretch not yet encoded begins
-    for (size_t i = 0; i < text.size() && out.size() <= max_tokens; ++i) {
-        if (!added_first_byte_[uint8_t(text[i])]) continue;
-        for (const AddedToken& a : added_) {
-            if (text.substr(i, a.content.size()) != a.content) continue;
-            encode_plain(text.substr(plain, i - plain), out, max_tokens);
-            out.push_back(a.id);
-            plain = i + a.content.size();
-            i = plain - 1;
-            break;
-        }
+    for (AddedTokenMatcher::Match m; out.size() <= max_tokens && added_.next(text, plain, m);) {
+        encode_plain(text.substr(plain, m.start - plain), plain == 0, out, max_tokens);
+        out.push_back(m.id);
+        plain = m.end;
     }
-    if (out.size() <= max_tokens) encode_plain(text.substr(plain), out, max_tokens);
+    if (out.size() <= max_tokens) encode_plain(text.substr(plain), plain == 0, out, max_tokens);
     return out;
 }
 
-void Tokenizer::encode_plain(std::string_view text, std::vector<int32_t>& out, size_t limit) const {
+void Tokenizer::encode_plain(std::string_view text, bool at_origin, std::vector<int32_t>& out, size_t limit) const {
     if (text.empty() || out.size() > limit) return;
-    const std::string normalized = nfc(text);
-    std::vector<std::string_view> pieces;
-    pretokenizer_.split(normalized, pieces);
-    for (std::string_view piece : pieces) {
+    const std::string normalized = normalizer_.apply(text);
+    if (added_normalized_.empty()) {
+        encode_pieces(normalized, at_origin, out, limit);
+        return;
+    }
+    size_t plain = 0;
+    for (AddedTokenMatcher::Match m; out.size() <= limit && added_normalized_.next(normalized, plain, m);) {
+        encode_pieces(std::string_view(normalized).substr(plain, m.start - plain), at_origin && plain == 0, out, limit);
+        out.push_back(m.id);
+        plain = m.end;
+    }
+    if (out.size() <= limit) encode_pieces(std::string_view(normalized).substr(plain), at_origin && plain == 0, out, limit);
+}
+
+void Tokenizer::encode_pieces(std::string_view normalized, bool at_origin, std::vector<int32_t>& out,
+                              size_t limit) const {
+    if (normalized.empty()) return;
+    Pieces pieces;
+    pretokenizer_.split(normalized, at_origin, pieces);
+    for (std::string_view piece : pieces.views) {
         if (out.size() > limit) return;
         // A piece that alone would pass the limit is not encoded (a long one costs O(n log n)).
-        if (piece.size() / max_token_bytes_ > limit - out.size()) {
+        if (pieces_bounded_ && piece.size() / max_token_bytes_ > limit - out.size()) {
             out.resize(limit + 1, 0);
             return;
         }
-        if (piece.size() == 1 || piece.size() > kMaxCachedPiece) {
-            bpe_.encode(piece, out);
-            continue;
-        }
-        {
-            std::lock_guard<std::mutex> lock(cache_->mu);
-            auto it = cache_->map.find(piece);
-            if (it != cache_->map.end()) {
-                out.insert(out.end(), it->second.begin(), it->second.end());
-                continue;
-            }
-        }
-        const size_t start = out.size();
-        bpe_.encode(piece, out);
-        std::lock_guard<std::mutex> lock(cache_->mu);
-        if (cache_->map.size() < kMaxCachedPieces)
-            cache_->map.emplace(piece, std::vector<int32_t>(out.begin() + std::ptrdiff_t(start), out.end()));
+        model_.encode(piece, out);
     }
 }
 
-void Tokenizer::append_bytes(std::span<const int32_t> ids, bool skip_special, std::string& out) const {
-    for (int32_t id : ids) {
-        check(id >= 0 && id < vocab_size() && tokens_[size_t(id)].exists, "token id ", id,
-              " is not in the vocabulary (", vocab_size(), " ids)");
-        const Token& t = tokens_[size_t(id)];
-        if (!(skip_special && t.special)) out += t.bytes;
-    }
+const Tokenizer::Token& Tokenizer::token(int32_t id) const {
+    check(id >= 0 && id < vocab_size() && tokens_[size_t(id)].exists, "token id ", id, " is not in the vocabulary (",
+          vocab_size(), " ids)");
+    return tokens_[size_t(id)];
 }
 
 std::string Tokenizer::decode(std::span<const int32_t> ids, bool skip_special) const {
-    std::string bytes;
-    append_bytes(ids, skip_special, bytes);
-    return utf8_lossy(bytes);
+    std::string out;
+    if (decoder_.byte_level_only()) {  // the bytes joined (most of the vocabularies dimple meets)
+        std::string bytes;
+        for (int32_t id : ids) {
+            const Token& t = token(id);
+            if (!(skip_special && t.special)) bytes += t.bytes;
+        }
+        return utf8_lossy(bytes);
+    }
+    Decoder::Stream stream(decoder_);
+    for (int32_t id : ids) {
+        const Token& t = token(id);
+        if (!(skip_special && t.special)) stream.push(t.text, t.bytes, out);
+    }
+    stream.finish(out);
+    return out;
 }
 
 int32_t Tokenizer::token_id(std::string_view token) const {
-    auto it = ids_.find(std::string(token));
+    auto it = ids_.find(token);
     return it == ids_.end() ? -1 : it->second;
 }
 
@@ -160,16 +189,17 @@ std::string_view Tokenizer::token_bytes(int32_t id) const {
 bool Tokenizer::is_special(int32_t id) const { return id >= 0 && id < vocab_size() && tokens_[size_t(id)].special; }
 
 std::string StreamDecoder::feed(std::span<const int32_t> ids) {
-    tok_->append_bytes(ids, skip_special_, pending_);
     std::string out;
-    pending_.erase(0, append_utf8_lossy(pending_, out, false));
+    for (int32_t id : ids) {
+        const Tokenizer::Token& t = tok_->token(id);
+        if (!(skip_special_ && t.special)) stream_.push(t.text, t.bytes, out);
+    }
     return out;
 }
 
 std::string StreamDecoder::finish() {
     std::string out;
-    append_utf8_lossy(pending_, out, true);
-    pending_.clear();
+    stream_.finish(out);
     return out;
 }
 

@@ -1,9 +1,13 @@
-// The Qwen2 byte-level BPE tokenizer (Qwen2, Qwen2.5(-VL), Dream, Dimple), id for id the same as
-// Hugging Face's:
-//   encode: added tokens are cut out of the raw text first (longest match at the leftmost place,
-//           never split), each stretch between them is NFC-normalized, split by the Qwen2 regex,
-//           and each piece is byte-pair encoded on its UTF-8 bytes;
-//   decode: the tokens' bytes are concatenated and read as UTF-8, invalid sequences becoming U+FFFD.
+// A Hugging Face BPE tokenizer, id for id the same as Hugging Face's tokenizers: Qwen2's (Qwen2,
+// Qwen2.5(-VL), Dream, Dimple), Llama 3's and LLaDA's byte-level BPE, Gemma's SentencePiece-style
+// BPE, or any other tokenizer.json whose steps dimple supports (text/tokenizer_files.h says which):
+//   encode: added tokens are cut out of the raw text first (leftmost match, the longest there,
+//           never split; text/added_tokens.h), each stretch between them is normalized
+//           (text/normalizer.h), split into pieces (text/pretokenizer.h), and each piece is byte-pair
+//           encoded (text/bpe_model.h); encode() adds no special tokens (the post-processor's are
+//           facts: special_prefix(), special_suffix());
+//   decode: the tokens go through tokenizer.json's decoder (text/decoder.h; for byte-level BPE their
+//           bytes are concatenated and read as UTF-8, invalid sequences becoming U+FFFD).
 // Invalid UTF-8 given to encode() is not an error: it is first repaired the same way (each maximal
 // invalid subsequence -> U+FFFD), as Hugging Face's Rust code does with from_utf8_lossy, so a
 // stray byte from a user or a file costs one replacement character, not the request.
@@ -12,14 +16,16 @@
 
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
 
-#include "text/bpe.h"
+#include "text/added_tokens.h"
+#include "text/bpe_model.h"
+#include "text/decoder.h"
+#include "text/normalizer.h"
 #include "text/pretokenizer.h"
 
 namespace dimple::text {
@@ -45,69 +51,74 @@ public:
     int32_t token_id(std::string_view token) const;
     // The token as written in the vocabulary; empty for an id that names no token.
     std::string_view token_text(int32_t id) const;
-    // The raw bytes token `id` stands for (what decode() concatenates); empty if none.
+    // The text token `id` adds in the middle of a decode, as raw bytes (for byte-level BPE its
+    // bytes; a <0xHH> token its byte); empty if none.
     std::string_view token_bytes(int32_t id) const;
     int32_t vocab_size() const { return int32_t(tokens_.size()); }  // one past the highest id
     bool is_special(int32_t id) const;
 
+    // What Hugging Face's default call (add_special_tokens) puts before and after a text's ids,
+    // from tokenizer.json's post-processor: Gemma's [<bos>], none for Qwen2. encode() adds none.
+    const std::vector<int32_t>& special_prefix() const { return prefix_; }
+    const std::vector<int32_t>& special_suffix() const { return suffix_; }
+
 private:
     struct Token {
         std::string text;   // as in the vocabulary
-        std::string bytes;  // what it decodes to
-        bool exists = false, special = false;
-    };
-    struct AddedToken {
-        std::string content;
-        int32_t id;
+        std::string bytes;  // what it adds in the middle of a decode (token_bytes)
+        bool exists = false, special = false, in_model = false;
     };
 
-    explicit Tokenizer(const TokenizerFiles& files);
-    // Appends the ids of a stretch of text that holds no added token, stopping once `out` holds
-    // more than `limit`.
-    void encode_plain(std::string_view text, std::vector<int32_t>& out, size_t limit) const;
-    // Appends the bytes of `ids`; throws for an id that names no token.
-    void append_bytes(std::span<const int32_t> ids, bool skip_special, std::string& out) const;
+    explicit Tokenizer(TokenizerFiles& files);
+    // Appends the ids of a stretch of raw text that holds no added token, stopping once `out`
+    // holds more than `limit`. `at_origin`: whether the stretch begins the text.
+    void encode_plain(std::string_view text, bool at_origin, std::vector<int32_t>& out, size_t limit) const;
+    // Appends the ids of normalized text's pieces, as encode_plain.
+    void encode_pieces(std::string_view normalized, bool at_origin, std::vector<int32_t>& out, size_t limit) const;
+    // Checks that `id` names a token.
+    const Token& token(int32_t id) const;
 
+    struct Hash {
+        using is_transparent = void;
+        size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+    };
     std::vector<Token> tokens_;
-    std::unordered_map<std::string, int32_t> ids_;  // by vocabulary text
-    Bpe bpe_;
+    std::unordered_map<std::string, int32_t, Hash, std::equal_to<>> ids_;  // by vocabulary text
+    Normalizer normalizer_;
     PreTokenizer pretokenizer_;
-    std::vector<AddedToken> added_;  // longest first, for leftmost-longest matching
-    bool added_first_byte_[256] = {};
+    BpeModel model_;
+    Decoder decoder_;
+    AddedTokenMatcher added_;             // matched in the raw text
+    AddedTokenMatcher added_normalized_;  // matched in the normalized text
+    std::vector<int32_t> prefix_, suffix_;
     size_t max_token_bytes_ = 1;  // the most text bytes one token stands for (added tokens included)
-
-    // The ids of pieces already encoded (words recur: most of English text hits it), as Hugging
-    // Face keeps one too. Bounded: once full, new pieces are encoded but not remembered.
-    struct PieceCache {
-        struct Hash {
-            using is_transparent = void;
-            size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-        };
-        std::mutex mu;
-        std::unordered_map<std::string, std::vector<int32_t>, Hash, std::equal_to<>> map;
-    };
-    std::unique_ptr<PieceCache> cache_ = std::make_unique<PieceCache>();
+    // The most raw-text bytes one token may stand for, for refusing a text far too long from its
+    // length alone; 0 where no bound holds (a step may delete text or fuse unknown characters).
+    double max_raw_bytes_per_token_ = 0;
+    bool pieces_bounded_ = false;  // each piece takes at least its size / max_token_bytes_ tokens
 
     friend class StreamDecoder;
 };
 
 // Turns ids into text as they arrive (a denoising display, server streaming): each call returns
-// the text that became complete, holding back the bytes of a UTF-8 sequence that later tokens may
-// still finish. The pieces joined, with finish(), equal decode() of all the ids.
+// the text that became complete, holding back what later tokens may still change (the bytes of an
+// unfinished UTF-8 sequence, a run of byte tokens). The pieces joined, with finish(), equal
+// decode() of all the ids.
 class StreamDecoder {
 public:
     explicit StreamDecoder(const Tokenizer& tokenizer, bool skip_special = false)
-        : tok_(&tokenizer), skip_special_(skip_special) {}
+        : tok_(&tokenizer), skip_special_(skip_special), stream_(tokenizer.decoder_) {}
 
     std::string feed(int32_t id) { return feed(std::span<const int32_t>(&id, 1)); }
     std::string feed(std::span<const int32_t> ids);
-    // The held-back bytes, as U+FFFD (they can no longer be completed); resets the decoder.
+    // What was held back, settled as the end of the text (unfinished bytes become U+FFFD); resets
+    // the decoder.
     std::string finish();
 
 private:
     const Tokenizer* tok_;
     bool skip_special_;
-    std::string pending_;
+    Decoder::Stream stream_;
 };
 
 }  // namespace dimple::text

@@ -8,7 +8,6 @@
 #include "core/error.h"
 #include "io/config.h"
 #include "text/json_file.h"
-#include "text/pretokenizer.h"
 
 namespace dimple::text {
 
@@ -35,32 +34,62 @@ TokenizerFiles::Added parse_added(const json& j, int64_t id, const std::string& 
     check(id >= 0 && id < kMaxId, label, ": added token id ", id, " is out of range");
     TokenizerFiles::Added a{int32_t(id), j["content"].get<std::string>(), flag(j, "special")};
     check(!a.content.empty(), label, ": added token ", id, " is empty");
-    // Qwen2-family tokens never set these; honouring them would need whitespace stripping around
-    // matches, so refuse rather than tokenize differently from Hugging Face.
-    for (const char* k : {"lstrip", "rstrip", "single_word"})
-        check(!flag(j, k), label, ": added token \"", a.content, "\" sets ", k, ", which is not supported");
+    a.single_word = flag(j, "single_word");
+    a.lstrip = flag(j, "lstrip");
+    a.rstrip = flag(j, "rstrip");
+    // Hugging Face's default: special tokens are matched as written, others after normalization.
+    a.normalized = j.contains("normalized") && j["normalized"].is_boolean() ? j["normalized"].get<bool>() : !a.special;
     return a;
 }
 
-bool has_qwen2_split(const json& pre) {
-    if (!pre.is_object()) return false;
-    if (pre.value("type", "") == "Sequence" && pre.contains("pretokenizers"))
-        for (const json& p : pre["pretokenizers"])
-            if (has_qwen2_split(p)) return true;
-    return pre.value("type", "") == "Split" && pre.contains("pattern") && pre["pattern"].is_object() &&
-           pre["pattern"].value("Regex", "") == kQwen2Pattern;
+// The ids the post-processor puts before and after a single text when special tokens are added.
+void read_post_processor(const json& p, const std::string& path, TokenizerFiles& f) {
+    if (p.is_null()) return;
+    check(p.is_object() && p.contains("type") && p["type"].is_string(), path, ": the post-processor has no \"type\"");
+    const std::string type = p["type"].get<std::string>();
+    std::vector<int32_t> prefix, suffix;
+    if (type == "Sequence") {
+        check(p.contains("processors") && p["processors"].is_array(), path,
+              ": a Sequence post-processor has no \"processors\" list");
+        for (const json& sub : p["processors"]) read_post_processor(sub, path, f);
+        return;
+    } else if (type == "TemplateProcessing") {
+        check(p.contains("single") && p["single"].is_array(), path, ": TemplateProcessing has no \"single\" template");
+        const json specials = p.value("special_tokens", json::object());
+        bool after = false;
+        for (const json& item : p["single"]) {
+            if (item.contains("Sequence")) {
+                after = true;
+                continue;
+            }
+            const std::string name = item.contains("SpecialToken") ? item["SpecialToken"].value("id", "") : "";
+            check(specials.contains(name) && specials[name].contains("ids") && specials[name]["ids"].is_array(), path,
+                  ": TemplateProcessing's special token \"", name, "\" has no ids");
+            for (const json& id : specials[name]["ids"]) (after ? suffix : prefix).push_back(vocab_id(id, name, path));
+        }
+    } else if (type == "BertProcessing" || type == "RobertaProcessing") {
+        for (const char* k : {"cls", "sep"}) {
+            check(p.contains(k) && p[k].is_array() && p[k].size() == 2, path, ": ", type, " has no \"", k, "\" pair");
+            (k[0] == 'c' ? prefix : suffix).push_back(vocab_id(p[k][1], k, path));
+        }
+    } else if (type != "ByteLevel") {
+        fail(path, ": the post-processor \"", type, "\" is not supported (supported: TemplateProcessing, "
+                   "BertProcessing, RobertaProcessing, ByteLevel, Sequence)");
+    }
+    // A later processor wraps what the earlier ones made.
+    f.prefix_ids.insert(f.prefix_ids.begin(), prefix.begin(), prefix.end());
+    f.suffix_ids.insert(f.suffix_ids.end(), suffix.begin(), suffix.end());
 }
 
-void read_tokenizer_json(const std::string& path, TokenizerFiles& f) {
-    const json j = read_json_file(path);
-    check(j.is_object() && j.contains("model") && j["model"].is_object(), path, ": no \"model\" object");
-    const json& model = j["model"];
-    check(model.value("type", "BPE") == "BPE", path, ": model type \"", model.value("type", ""),
-          "\" is not BPE; only the Qwen2 byte-level BPE tokenizer is supported");
-    check(j.contains("normalizer") && j["normalizer"].is_object() && j["normalizer"].value("type", "") == "NFC",
-          path, ": the normalizer is not NFC, so this is not a Qwen2 tokenizer");
-    check(j.contains("pre_tokenizer") && has_qwen2_split(j["pre_tokenizer"]), path,
-          ": the pre-tokenizer is not the Qwen2 regex split, so this is not a Qwen2 tokenizer");
+void read_model(const json& model, const std::string& path, TokenizerFiles& f) {
+    check(model.value("type", "BPE") == "BPE", path, ": the model \"", model.value("type", ""),
+          "\" is not supported (only BPE)");
+    check(!model.contains("dropout") || model["dropout"].is_null() ||
+              (model["dropout"].is_number() && model["dropout"].get<double>() == 0),
+          path, ": BPE dropout (random tokenization) is not supported");
+    for (const char* k : {"continuing_subword_prefix", "end_of_word_suffix"})
+        check(!model.contains(k) || model[k].is_null() || (model[k].is_string() && model[k].get<std::string>().empty()),
+              path, ": the BPE model's ", k, " is not supported");
     check(model.contains("vocab") && model["vocab"].is_object(), path, ": model has no \"vocab\" object");
     check(model.contains("merges") && model["merges"].is_array(), path, ": model has no \"merges\" list");
     for (auto& [text, id] : model["vocab"].items()) f.vocab.emplace_back(text, vocab_id(id, text, path));
@@ -77,6 +106,20 @@ void read_tokenizer_json(const std::string& path, TokenizerFiles& f) {
               "\" is not two tokens separated by one space");
         f.merges.emplace_back(s.substr(0, sp), s.substr(sp + 1));
     }
+    f.byte_fallback = flag(model, "byte_fallback");
+    f.ignore_merges = flag(model, "ignore_merges");
+    f.fuse_unk = flag(model, "fuse_unk");
+    if (model.contains("unk_token") && model["unk_token"].is_string()) f.unk_token = model["unk_token"].get<std::string>();
+}
+
+void read_tokenizer_json(const std::string& path, TokenizerFiles& f) {
+    const json j = read_json_file(path);
+    check(j.is_object() && j.contains("model") && j["model"].is_object(), path, ": no \"model\" object");
+    read_model(j["model"], path, f);
+    f.normalizer = Normalizer::from_json(j.value("normalizer", json()), path);
+    f.pretokenizer = PreTokenizer::from_json(j.value("pre_tokenizer", json()), path);
+    f.decoder = Decoder::from_json(j.value("decoder", json()), path);
+    read_post_processor(j.value("post_processor", json()), path, f);
     if (j.contains("added_tokens") && j["added_tokens"].is_array())
         for (const json& a : j["added_tokens"])
             f.added.push_back(parse_added(a, a.value("id", int64_t(-1)), path));
@@ -140,6 +183,10 @@ TokenizerFiles read_tokenizer_files(const std::string& dir) {
     } else if (fs::is_regular_file(vocab) && fs::is_regular_file(merges)) {
         read_vocab_and_merges(vocab, merges, f);
         f.source = vocab + " + " + merges;
+        // The pipeline Hugging Face's conversion of a slow Qwen2 tokenizer gives.
+        f.normalizer = Normalizer::nfc();
+        f.pretokenizer = PreTokenizer();
+        f.decoder = Decoder();
     } else {
         fail(dir, ": no tokenizer here (expected tokenizer.json, or vocab.json and merges.txt)");
     }

@@ -82,4 +82,18 @@ void append_utf8(char32_t cp, std::string& out) {
     }
 }
 
+char32_t next_code_point(std::string_view s, size_t& i) {
+    const uint8_t b = uint8_t(s[i]);
+    const int len = b < 0x80 ? 1 : b < 0xE0 ? 2 : b < 0xF0 ? 3 : 4;
+    char32_t cp = len == 1 ? b : len == 2 ? b & 0x1F : len == 3 ? b & 0x0F : b & 0x07;
+    for (int k = 1; k < len; ++k) cp = cp << 6 | (uint8_t(s[i + size_t(k)]) & 0x3F);
+    i += size_t(len);
+    return cp;
+}
+
+bool is_white_space(char32_t c) {
+    return (c >= 0x09 && c <= 0x0D) || c == 0x20 || c == 0x85 || c == 0xA0 || c == 0x1680 ||
+           (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 || c == 0x202F || c == 0x205F || c == 0x3000;
+}
+
 }  // namespace dimple::text

@@ -32,4 +32,10 @@ inline std::string utf8_lossy(std::string_view s) {
 // Appends the UTF-8 encoding of code point `cp` (< 0x110000, not a surrogate).
 void append_utf8(char32_t cp, std::string& out);
 
+// The code point starting at s[i] of valid UTF-8 `s`, moving `i` past it.
+char32_t next_code_point(std::string_view s, size_t& i);
+
+// Unicode White_Space: Rust's char::is_whitespace, which Hugging Face's strips and splits use.
+bool is_white_space(char32_t cp);
+
 }  // namespace dimple::text

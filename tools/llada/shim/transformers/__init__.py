@@ -24,6 +24,7 @@ class PretrainedConfig:
     model_type = ""
 
     def __init__(self, **kwargs):
+        self._attn_implementation = kwargs.pop("attn_implementation", None) or "eager"
         self.return_dict = kwargs.pop("return_dict", True)
         self.output_hidden_states = kwargs.pop("output_hidden_states", False)
         self.output_attentions = kwargs.pop("output_attentions", False)
@@ -46,9 +47,18 @@ class PretrainedConfig:
         return cls(**d)
 
     @classmethod
-    def from_pretrained(cls, folder, **kwargs):
+    def _set_token_in_kwargs(cls, kwargs, token=None):
+        kwargs.pop("token", None)
+
+    @classmethod
+    def get_config_dict(cls, folder, **kwargs):
         with open(os.path.join(folder, "config.json")) as f:
-            return cls.from_dict(json.load(f), **kwargs)
+            return json.load(f), kwargs
+
+    @classmethod
+    def from_pretrained(cls, folder, **kwargs):
+        d, kwargs = cls.get_config_dict(folder, **kwargs)
+        return cls.from_dict(d, **kwargs)
 
 
 def load_state_dict(folder):
@@ -80,13 +90,19 @@ class PreTrainedModel(nn.Module):
     def post_init(self):
         pass
 
+    def _init_weights(self, module):
+        pass
+
     def can_generate(self):
         return False
 
     @classmethod
-    def from_pretrained(cls, folder, *args, config=None, torch_dtype=None, **kwargs):
+    def from_pretrained(cls, folder, *args, config=None, torch_dtype=None, attn_implementation=None,
+                        device_map=None, low_cpu_mem_usage=None, **kwargs):
         if config is None:
             config = cls.config_class.from_pretrained(folder)
+        if attn_implementation is not None:
+            config._attn_implementation = attn_implementation
         model = cls(config)
         sd = load_state_dict(folder)
         own = model.state_dict()
@@ -101,3 +117,19 @@ class PreTrainedModel(nn.Module):
         model.to(torch_dtype or torch.float32)
         model.eval()
         return model
+
+
+class StoppingCriteria:  # name only (llava.mm_utils)
+    pass
+
+
+class LlamaConfig(PretrainedConfig):  # names only (llava_llada.py imports them, never uses them)
+    model_type = "llama"
+
+
+class LlamaModel(PreTrainedModel):
+    pass
+
+
+class LlamaForCausalLM(PreTrainedModel):
+    pass

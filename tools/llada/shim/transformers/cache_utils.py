@@ -7,3 +7,7 @@ class Cache:
 
 class DynamicCache(Cache):
     pass
+
+
+class StaticCache(Cache):
+    pass

@@ -45,3 +45,11 @@ class BaseModelOutputWithPooling(ModelOutput):
 
 class BaseModelOutputWithPast(ModelOutput):
     _fields = ("last_hidden_state", "past_key_values", "hidden_states", "attentions")
+
+
+class QuestionAnsweringModelOutput(ModelOutput):
+    _fields = ("loss", "start_logits", "end_logits", "hidden_states", "attentions")
+
+
+class SequenceClassifierOutputWithPast(ModelOutput):
+    _fields = ("loss", "logits", "past_key_values", "hidden_states", "attentions")
