@@ -152,19 +152,19 @@ Normalizer Normalizer::from_json(const json& j, const std::string& where) {
 }
 
 std::string Normalizer::apply(std::string_view text) const {
-    std::string s(text);
-    for (const auto& st : steps_) {
-        switch (st->kind) {
-            case Step::Form: s = unicode_normalize(s, st->form); break;
-            case Step::Replace: s = st->pattern->replace_all(s, st->content); break;
-            case Step::Prepend:
-                if (!s.empty()) s.insert(0, st->content);
-                break;
-            case Step::Strip: s = std::string(strip(s, st->left, st->right)); break;
-            case Step::Lowercase: s = lowercase(s); break;
+    std::string s;
+    for (size_t k = 0; k < steps_.size(); ++k) {
+        const Step& st = *steps_[k];
+        const std::string_view in = k == 0 ? text : std::string_view(s);  // the first step reads the text itself
+        switch (st.kind) {
+            case Step::Form: s = unicode_normalize(in, st.form); break;
+            case Step::Replace: s = st.pattern->replace_all(in, st.content); break;
+            case Step::Prepend: s = in.empty() ? std::string() : st.content + std::string(in); break;
+            case Step::Strip: s = std::string(strip(in, st.left, st.right)); break;
+            case Step::Lowercase: s = lowercase(in); break;
         }
     }
-    return s;
+    return steps_.empty() ? std::string(text) : s;
 }
 
 double Normalizer::shrink_bound() const {
