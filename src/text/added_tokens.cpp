@@ -12,9 +12,17 @@ namespace {
 // letter numbers, connector punctuation and the joiners.
 bool is_word(char32_t c) {
     switch (utf8proc_category(utf8proc_int32_t(c))) {
-        case UTF8PROC_CATEGORY_LU: case UTF8PROC_CATEGORY_LL: case UTF8PROC_CATEGORY_LT: case UTF8PROC_CATEGORY_LM:
-        case UTF8PROC_CATEGORY_LO: case UTF8PROC_CATEGORY_MN: case UTF8PROC_CATEGORY_MC: case UTF8PROC_CATEGORY_ME:
-        case UTF8PROC_CATEGORY_ND: case UTF8PROC_CATEGORY_NL: case UTF8PROC_CATEGORY_PC: return true;
+        case UTF8PROC_CATEGORY_LU:
+        case UTF8PROC_CATEGORY_LL:
+        case UTF8PROC_CATEGORY_LT:
+        case UTF8PROC_CATEGORY_LM:
+        case UTF8PROC_CATEGORY_LO:
+        case UTF8PROC_CATEGORY_MN:
+        case UTF8PROC_CATEGORY_MC:
+        case UTF8PROC_CATEGORY_ME:
+        case UTF8PROC_CATEGORY_ND:
+        case UTF8PROC_CATEGORY_NL:
+        case UTF8PROC_CATEGORY_PC: return true;
         default: return c == 0x200C || c == 0x200D;
     }
 }
@@ -71,9 +79,9 @@ bool AddedTokenMatcher::next(std::string_view text, size_t from, Match& m) const
         if (tok.single_word) {
             size_t after = end;
             const bool word_before = start > 0 && is_word([&] {
-                size_t k = previous_start(text, start);
-                return next_code_point(text, k);
-            }());
+                                         size_t k = previous_start(text, start);
+                                         return next_code_point(text, k);
+                                     }());
             const bool word_after = end < text.size() && is_word(next_code_point(text, after));
             if (word_before || word_after) {  // not a word of its own: plain text, searched past
                 i = end - 1;

@@ -28,8 +28,8 @@ public:
     // The same from given starting symbols (a piece's characters as ids, for BPE over characters).
     void encode(std::span<const int32_t> symbols, std::vector<int32_t>& out) const;
 
-    // Pieces up to this many bytes are encoded in buffers each thread keeps (about 32 bytes a
-    // byte); longer ones in buffers freed when encoding ends.
+    // Pieces up to this many symbols are encoded in buffers each thread keeps (about 32 bytes a
+    // symbol); longer ones in buffers freed when encoding ends.
     static constexpr size_t kKeptScratch = 4096;
 
 private:

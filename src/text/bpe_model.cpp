@@ -1,5 +1,6 @@
 #include "text/bpe_model.h"
 
+#include <algorithm>
 #include <cstdio>
 
 #include "core/error.h"
@@ -38,8 +39,10 @@ BpeModel::BpeModel(const Options& options, const Vocab& vocab,
             if (text.empty()) continue;
             const char32_t cp = next_code_point(text, i);
             if (i != text.size()) continue;
-            if (cp < 128) ascii_ids_[cp] = id;
-            else char_ids_[cp] = id;
+            if (cp < 128)
+                ascii_ids_[cp] = id;
+            else
+                char_ids_[cp] = id;
         }
     }
     bpe_ = Bpe(byte_tokens);

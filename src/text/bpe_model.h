@@ -31,15 +31,15 @@ public:
     // The model's vocabulary, as ids by token text (byte-level text for byte-level BPE) and the
     // raw text each token stands for (its bytes for byte-level BPE, its text otherwise).
     struct Vocab {
-        std::function<int32_t(std::string_view text)> id;  // -1 when absent
+        std::function<int32_t(std::string_view text)> id;           // -1 when absent
         std::vector<std::pair<std::string_view, int32_t>> entries;  // (raw text, id), for ignore_merges
     };
 
     BpeModel() = default;
     // Throws dimple::Error naming `source` when a merge names a token the vocabulary lacks, or
     // byte-level BPE lacks one of the 256 byte tokens.
-    BpeModel(const Options& options, const Vocab& vocab,
-             const std::vector<std::pair<std::string, std::string>>& merges, const std::string& source);
+    BpeModel(const Options& options, const Vocab& vocab, const std::vector<std::pair<std::string, std::string>>& merges,
+             const std::string& source);
 
     // Appends the ids of one piece (valid UTF-8, never empty). Thread-safe.
     void encode(std::string_view piece, std::vector<int32_t>& out) const;

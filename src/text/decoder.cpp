@@ -1,5 +1,6 @@
 #include "text/decoder.h"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
@@ -15,8 +16,12 @@ namespace {
 
 // A ByteFallback token: "<0xHH>" exactly.
 bool byte_token(std::string_view t, uint8_t& b) {
-    auto hex = [](char c) { return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
-                                                              : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1; };
+    auto hex = [](char c) {
+        return c >= '0' && c <= '9'   ? c - '0'
+               : c >= 'a' && c <= 'f' ? c - 'a' + 10
+               : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                      : -1;
+    };
     if (t.size() != 6 || t.substr(0, 3) != "<0x" || t[5] != '>' || hex(t[3]) < 0 || hex(t[4]) < 0) return false;
     b = uint8_t(hex(t[3]) * 16 + hex(t[4]));
     return true;
@@ -27,6 +32,26 @@ bool byte_token(std::string_view t, uint8_t& b) {
 std::string token_bytes(std::string_view t) {
     std::string b;
     return byte_level_to_bytes(t, b) ? b : std::string(t);
+}
+
+// Replaces the occurrences of `from` complete in `held` and takes them, with the text before, out
+// of it, leaving a tail that more text may complete into an occurrence (a prefix of `from`).
+std::string replace_settled(std::string& held, std::string_view from, std::string_view to) {
+    std::string done;
+    size_t pos = 0;
+    for (size_t at = held.find(from); !from.empty() && at != std::string::npos; at = held.find(from, pos)) {
+        done.append(held, pos, at - pos).append(to);
+        pos = at + from.size();
+    }
+    size_t keep = held.size();
+    for (size_t k = std::max(pos, held.size() - std::min(held.size(), from.size())); k < held.size(); ++k)
+        if (from.compare(0, held.size() - k, std::string_view(held).substr(k)) == 0) {
+            keep = k;
+            break;
+        }
+    done.append(held, pos, keep - pos);
+    held.erase(0, keep);
+    return done;
 }
 
 std::string replace_literal(std::string_view s, std::string_view from, std::string_view to) {
@@ -46,9 +71,9 @@ struct Decoder::Step {
     explicit Step(Kind k) : kind(k) {}
     bool fused_input = false;  // a step before joined the tokens: this one sees chunks of one token
     std::unique_ptr<Regex> pattern;
-    std::string content;      // Replace's replacement; Strip's character; Metaspace's replacement
+    std::string content;         // Replace's replacement; Strip's character; Metaspace's replacement
     size_t start = 0, stop = 0;  // Strip
-    bool prepend = true;      // Metaspace: prepend_scheme is not never
+    bool prepend = true;         // Metaspace: prepend_scheme is not never
 
     // The step on one whole token (`first`: it is the first token).
     std::string whole(std::string_view t, bool first) const {
@@ -63,7 +88,10 @@ struct Decoder::Step {
             case Replace: return pattern->replace_all(t, content);
             case Strip: {
                 std::vector<std::string_view> chars;
-                for (size_t i = 0, at = 0; i < t.size(); at = i) next_code_point(t, i), chars.push_back(t.substr(at, i - at));
+                for (size_t i = 0, at = 0; i < t.size(); at = i) {
+                    next_code_point(t, i);
+                    chars.push_back(t.substr(at, i - at));
+                }
                 size_t lo = 0, hi = chars.size();
                 while (lo < start && lo < chars.size() && chars[lo] == content) ++lo;
                 for (size_t k = 0; k < stop && hi > lo && chars[hi - 1] == content; ++k) --hi;
@@ -72,15 +100,14 @@ struct Decoder::Step {
                 return out;
             }
             case Metaspace: return replace_literal(t, content, first && prepend ? "" : " ");
-            case Fuse: case JoinSpaces: return std::string(t);
+            case Fuse:
+            case JoinSpaces: return std::string(t);
         }
         return std::string(t);
     }
 };
 
-Decoder::Decoder() {
-    steps_.push_back(std::make_shared<Step>(Step::ByteLevel));
-}
+Decoder::Decoder() { steps_.push_back(std::make_shared<Step>(Step::ByteLevel)); }
 
 Decoder::Decoder(Decoder&&) noexcept = default;
 Decoder& Decoder::operator=(Decoder&&) noexcept = default;
@@ -89,8 +116,10 @@ Decoder::~Decoder() = default;
 Decoder Decoder::from_json(const json& j, const std::string& where) {
     Decoder d;
     d.steps_.clear();
-    if (j.is_null()) d.steps_.push_back(std::make_shared<Step>(Step::JoinSpaces));
-    else d.add(j, where);
+    if (j.is_null())
+        d.steps_.push_back(std::make_shared<Step>(Step::JoinSpaces));
+    else
+        d.add(j, where);
     return d;
 }
 
@@ -99,7 +128,8 @@ void Decoder::add(const json& j, const std::string& where) {
     const std::string type = j["type"].get<std::string>();
     auto step = std::make_shared<Step>(Step::Fuse);
     if (type == "Sequence") {
-        check(j.contains("decoders") && j["decoders"].is_array(), where, ": a Sequence decoder has no \"decoders\" list");
+        check(j.contains("decoders") && j["decoders"].is_array(), where,
+              ": a Sequence decoder has no \"decoders\" list");
         for (const json& sub : j["decoders"]) add(sub, where);
         return;
     } else if (type == "ByteLevel") {
@@ -127,8 +157,8 @@ void Decoder::add(const json& j, const std::string& where) {
         const std::string scheme = j.value("prepend_scheme", std::string("always"));
         step->prepend = scheme != "never" && j.value("add_prefix_space", true);
     } else {
-        fail(where, ": the decoder \"", type, "\" is not supported (supported: ByteLevel, ByteFallback, Replace, "
-                    "Strip, Metaspace, Fuse, Sequence)");
+        fail(where, ": the decoder \"", type,
+             "\" is not supported (supported: ByteLevel, ByteFallback, Replace, Strip, Metaspace, Fuse, Sequence)");
     }
     for (const auto& before : steps_)
         step->fused_input = step->fused_input || before->kind == Step::ByteLevel || before->kind == Step::Fuse;
@@ -146,7 +176,8 @@ std::string Decoder::middle_piece(std::string_view token) const {
             case Step::ByteFallback:
                 if (byte_token(t, b)) return std::string(1, char(b));
                 break;
-            case Step::Fuse: case Step::JoinSpaces: return t;
+            case Step::Fuse:
+            case Step::JoinSpaces: return t;
             default: t = s->whole(t, false); break;
         }
     }
@@ -173,23 +204,9 @@ void Decoder::Stream::emit(size_t i, std::string_view piece, std::string& out) {
         switch (s.kind) {
             case Step::Fuse: emit(i + 1, piece, out); return;
             case Step::Replace:
-                if (s.pattern->is_literal()) {  // replace what is complete; keep a tail a match may start
-                    const std::string& lit = s.pattern->pcre2_pattern();
+                if (s.pattern->is_literal()) {
                     st.held += piece;
-                    std::string done;
-                    size_t pos = 0;
-                    for (size_t at = st.held.find(lit); !lit.empty() && at != std::string::npos; at = st.held.find(lit, pos)) {
-                        done.append(st.held, pos, at - pos).append(s.content);
-                        pos = at + lit.size();
-                    }
-                    size_t keep = st.held.size();
-                    for (size_t k = std::max(pos, st.held.size() - std::min(st.held.size(), lit.size())); k < st.held.size(); ++k)
-                        if (lit.compare(0, st.held.size() - k, st.held, k) == 0) {
-                            keep = k;
-                            break;
-                        }
-                    done.append(st.held, pos, keep - pos);
-                    st.held.erase(0, keep);
+                    const std::string done = replace_settled(st.held, s.pattern->pcre2_pattern(), s.content);
                     if (!done.empty()) emit(i + 1, done, out);
                     return;
                 }

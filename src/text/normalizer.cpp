@@ -30,8 +30,11 @@ bool is_cased(char32_t c) {
 
 bool is_case_ignorable(char32_t c) {
     switch (utf8proc_category(utf8proc_int32_t(c))) {
-        case UTF8PROC_CATEGORY_MN: case UTF8PROC_CATEGORY_ME: case UTF8PROC_CATEGORY_CF:
-        case UTF8PROC_CATEGORY_LM: case UTF8PROC_CATEGORY_SK: return true;
+        case UTF8PROC_CATEGORY_MN:
+        case UTF8PROC_CATEGORY_ME:
+        case UTF8PROC_CATEGORY_CF:
+        case UTF8PROC_CATEGORY_LM:
+        case UTF8PROC_CATEGORY_SK: return true;
         default: break;
     }
     for (char32_t m : {0x27, 0x2E, 0x3A, 0xB7, 0x387, 0x55F, 0x5F4, 0x2018, 0x2019, 0x2024, 0x2027, 0xFE13, 0xFE52,
@@ -61,8 +64,9 @@ std::string lowercase(std::string_view s) {
             out += "i\xCC\x87";
         } else if (c == 0x3A3) {
             size_t back = k, fwd = k + 1;
-            const bool final = ignorable_then_cased([&](char32_t& x) { return back > 0 && (x = cps[--back], true); }) &&
-                               !ignorable_then_cased([&](char32_t& x) { return fwd < cps.size() && (x = cps[fwd++], true); });
+            const bool final =
+                ignorable_then_cased([&](char32_t& x) { return back > 0 && (x = cps[--back], true); }) &&
+                !ignorable_then_cased([&](char32_t& x) { return fwd < cps.size() && (x = cps[fwd++], true); });
             append_utf8(final ? 0x3C2 : 0x3C3, out);
         } else {
             append_utf8(char32_t(utf8proc_tolower(utf8proc_int32_t(c))), out);
@@ -126,8 +130,10 @@ Normalizer Normalizer::from_json(const json& j, const std::string& where) {
         }
         return n;
     } else if (type == "NFC" || type == "NFD" || type == "NFKC" || type == "NFKD") {
-        step->form = type == "NFC" ? UnicodeForm::NFC : type == "NFD" ? UnicodeForm::NFD
-                   : type == "NFKC" ? UnicodeForm::NFKC : UnicodeForm::NFKD;
+        step->form = type == "NFC"    ? UnicodeForm::NFC
+                     : type == "NFD"  ? UnicodeForm::NFD
+                     : type == "NFKC" ? UnicodeForm::NFKC
+                                      : UnicodeForm::NFKD;
     } else if (type == "Replace") {
         check(j.contains("content") && j["content"].is_string(), where, ": a Replace normalizer has no \"content\"");
         step->kind = Step::Replace;
@@ -145,7 +151,8 @@ Normalizer Normalizer::from_json(const json& j, const std::string& where) {
         step->kind = Step::Lowercase;
     } else {
         fail(where, ": the normalizer \"", type,
-             "\" is not supported (supported: NFC, NFD, NFKC, NFKD, Replace, Prepend, Strip, Lowercase, Sequence)");
+             "\" is not supported (supported: NFC, NFD, NFKC, NFKD, Replace, Prepend, Strip, Lowercase, "
+             "Sequence)");
     }
     n.steps_.push_back(std::move(step));
     return n;
@@ -173,9 +180,7 @@ double Normalizer::shrink_bound() const {
         switch (st->kind) {
             // NFC composes three 3-byte jamo into one syllable; the compatibility forms map 4-byte
             // mathematical letters to ASCII; NFD maps a few 3-byte singletons (U+2126) to 2 bytes.
-            case Step::Form:
-                bound *= st->form == UnicodeForm::NFC ? 3 : st->form == UnicodeForm::NFD ? 1.5 : 4;
-                break;
+            case Step::Form: bound *= st->form == UnicodeForm::NFC ? 3 : st->form == UnicodeForm::NFD ? 1.5 : 4; break;
             case Step::Replace:
                 if (st->pattern->is_literal() && !st->content.empty())
                     bound *= std::max(1.0, double(st->pattern->pcre2_pattern().size()) / double(st->content.size()));

@@ -15,7 +15,8 @@ using nlohmann::json;
 namespace {
 
 // GPT-2's regex, which the ByteLevel pre-tokenizer applies when its use_regex is on (the default).
-constexpr std::string_view kGpt2Pattern = R"('s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+)";
+constexpr std::string_view kGpt2Pattern =
+    R"('s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+)";
 
 enum class Behavior { Isolated, Removed, MergedWithPrevious, MergedWithNext, Contiguous };
 
@@ -26,8 +27,8 @@ Behavior behavior(const json& j, const std::string& where) {
     if (b == "MergedWithPrevious") return Behavior::MergedWithPrevious;
     if (b == "MergedWithNext") return Behavior::MergedWithNext;
     if (b == "Contiguous") return Behavior::Contiguous;
-    fail(where, ": the split behavior \"", b, "\" is not one of Isolated, Removed, MergedWithPrevious, "
-                "MergedWithNext, Contiguous");
+    fail(where, ": the split behavior \"", b,
+         "\" is not one of Isolated, Removed, MergedWithPrevious, MergedWithNext, Contiguous");
 }
 
 struct Segment {
@@ -55,15 +56,19 @@ void split_segments(std::string_view text, const std::vector<std::pair<size_t, s
             return;
         case Behavior::Contiguous:
             for (const Segment& s : seg) {
-                if (!out.empty() && out.back().match == s.match) out.back().end = s.end;
-                else out.push_back(s);
+                if (!out.empty() && out.back().match == s.match)
+                    out.back().end = s.end;
+                else
+                    out.push_back(s);
             }
             return;
         case Behavior::MergedWithPrevious: {
             bool previous_match = false;
             for (const Segment& s : seg) {
-                if (s.match && !previous_match && !out.empty()) out.back().end = s.end;
-                else out.push_back(s);
+                if (s.match && !previous_match && !out.empty())
+                    out.back().end = s.end;
+                else
+                    out.push_back(s);
                 previous_match = s.match;
             }
             return;
@@ -71,8 +76,10 @@ void split_segments(std::string_view text, const std::vector<std::pair<size_t, s
         case Behavior::MergedWithNext: {
             bool next_match = false;  // walking backwards: whether the segment after was a match
             for (size_t k = seg.size(); k-- > 0;) {
-                if (seg[k].match && !next_match && !out.empty()) out.back().start = seg[k].start;
-                else out.push_back(seg[k]);
+                if (seg[k].match && !next_match && !out.empty())
+                    out.back().start = seg[k].start;
+                else
+                    out.push_back(seg[k]);
                 next_match = seg[k].match;
             }
             std::reverse(out.begin(), out.end());
@@ -145,11 +152,12 @@ void PreTokenizer::add(const json& j, const std::string& where) {
         check(!s->replacement.empty() && (next_code_point(s->replacement, i), i == s->replacement.size()), where,
               ": Metaspace's replacement must be one character");
         const std::string scheme = j.value("prepend_scheme", std::string("always"));
-        check(scheme == "always" || scheme == "first" || scheme == "never", where,
-              ": Metaspace's prepend_scheme \"", scheme, "\" is not always, first or never");
+        check(scheme == "always" || scheme == "first" || scheme == "never", where, ": Metaspace's prepend_scheme \"",
+              scheme, "\" is not always, first or never");
         s->prepend = scheme == "always" ? Step::Always : scheme == "first" ? Step::First : Step::Never;
         // The older form: add_prefix_space false means never (Hugging Face refuses it with another scheme).
-        if (j.contains("add_prefix_space") && j["add_prefix_space"].is_boolean() && !j["add_prefix_space"].get<bool>()) {
+        if (j.contains("add_prefix_space") && j["add_prefix_space"].is_boolean() &&
+            !j["add_prefix_space"].get<bool>()) {
             check(s->prepend == Step::Never || !j.contains("prepend_scheme"), where,
                   ": Metaspace's add_prefix_space false contradicts its prepend_scheme");
             s->prepend = Step::Never;
@@ -167,8 +175,9 @@ void PreTokenizer::add(const json& j, const std::string& where) {
     } else if (type == "WhitespaceSplit") {
         split(Regex::oniguruma(R"(\s+)", where), Behavior::Removed);
     } else {
-        fail(where, ": the pre-tokenizer \"", type, "\" is not supported (supported: Split, ByteLevel, Metaspace, "
-                    "Digits, Punctuation, Whitespace, WhitespaceSplit, Sequence)");
+        fail(where, ": the pre-tokenizer \"", type,
+             "\" is not supported (supported: Split, ByteLevel, Metaspace, Digits, Punctuation, Whitespace, "
+             "WhitespaceSplit, Sequence)");
     }
 }
 

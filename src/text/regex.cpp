@@ -88,7 +88,7 @@ std::string oniguruma_to_pcre2(std::string_view p, const std::string& where) {
 }
 
 struct Regex::Impl {
-    std::string pattern;       // as compiled (or the literal text)
+    std::string pattern;  // as compiled (or the literal text)
     bool literal = false;
     pcre2_code* code = nullptr;
     bool jit = false;
@@ -139,9 +139,9 @@ void Regex::find_all(std::string_view text, std::vector<std::pair<size_t, size_t
     const auto subject = reinterpret_cast<PCRE2_SPTR>(text.data());
     size_t pos = 0;
     while (pos < text.size()) {
-        const int rc = impl_->jit ? pcre2_jit_match(impl_->code, subject, text.size(), pos, 0, md, nullptr)
-                                  : pcre2_match(impl_->code, subject, text.size(), pos, PCRE2_NO_UTF_CHECK, md,
-                                                nullptr);
+        const int rc = impl_->jit
+                           ? pcre2_jit_match(impl_->code, subject, text.size(), pos, 0, md, nullptr)
+                           : pcre2_match(impl_->code, subject, text.size(), pos, PCRE2_NO_UTF_CHECK, md, nullptr);
         if (rc == PCRE2_ERROR_NOMATCH) break;
         if (rc < 0) {
             pcre2_match_data_free(md);

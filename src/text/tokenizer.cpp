@@ -56,8 +56,10 @@ Tokenizer::Tokenizer(TokenizerFiles& f)
         raw_texts.resize(tokens_.size());
         for (size_t id = 0; id < tokens_.size(); ++id) {
             if (!tokens_[id].exists) continue;
-            if (byte_level) byte_level_to_bytes(tokens_[id].text, raw_texts[id]);
-            else raw_texts[id] = tokens_[id].text;
+            if (byte_level)
+                byte_level_to_bytes(tokens_[id].text, raw_texts[id]);
+            else
+                raw_texts[id] = tokens_[id].text;
             vocab.entries.emplace_back(raw_texts[id], int32_t(id));
         }
     } else if (!byte_level) {
@@ -129,7 +131,8 @@ void Tokenizer::encode_plain(std::string_view text, bool at_origin, std::vector<
         out.push_back(m.id);
         plain = m.end;
     }
-    if (out.size() <= limit) encode_pieces(std::string_view(normalized).substr(plain), at_origin && plain == 0, out, limit);
+    if (out.size() <= limit)
+        encode_pieces(std::string_view(normalized).substr(plain), at_origin && plain == 0, out, limit);
 }
 
 void Tokenizer::encode_pieces(std::string_view normalized, bool at_origin, std::vector<int32_t>& out,

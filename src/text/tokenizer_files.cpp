@@ -19,8 +19,8 @@ namespace {
 constexpr int64_t kMaxId = int64_t(1) << 24;  // far above any real vocabulary; bounds allocation
 
 int32_t vocab_id(const json& id, const std::string& text, const std::string& label) {
-    check(id.is_number_integer() && id.get<int64_t>() >= 0 && id.get<int64_t>() < kMaxId, label,
-          ": vocab entry \"", text, "\" has no valid id");
+    check(id.is_number_integer() && id.get<int64_t>() >= 0 && id.get<int64_t>() < kMaxId, label, ": vocab entry \"",
+          text, "\" has no valid id");
     return id.get<int32_t>();
 }
 
@@ -29,8 +29,8 @@ bool flag(const json& j, const char* key) { return j.contains(key) && j[key].is_
 // One added token, as tokenizer.json's added_tokens and tokenizer_config.json's
 // added_tokens_decoder both write it.
 TokenizerFiles::Added parse_added(const json& j, int64_t id, const std::string& label) {
-    check(j.is_object() && j.contains("content") && j["content"].is_string(), label,
-          ": added token ", id, " has no \"content\" string");
+    check(j.is_object() && j.contains("content") && j["content"].is_string(), label, ": added token ", id,
+          " has no \"content\" string");
     check(id >= 0 && id < kMaxId, label, ": added token id ", id, " is out of range");
     TokenizerFiles::Added a{int32_t(id), j["content"].get<std::string>(), flag(j, "special")};
     check(!a.content.empty(), label, ": added token ", id, " is empty");
@@ -73,8 +73,9 @@ void read_post_processor(const json& p, const std::string& path, TokenizerFiles&
             (k[0] == 'c' ? prefix : suffix).push_back(vocab_id(p[k][1], k, path));
         }
     } else if (type != "ByteLevel") {
-        fail(path, ": the post-processor \"", type, "\" is not supported (supported: TemplateProcessing, "
-                   "BertProcessing, RobertaProcessing, ByteLevel, Sequence)");
+        fail(path, ": the post-processor \"", type,
+             "\" is not supported (supported: TemplateProcessing, BertProcessing, RobertaProcessing, ByteLevel, "
+             "Sequence)");
     }
     // A later processor wraps what the earlier ones made.
     f.prefix_ids.insert(f.prefix_ids.begin(), prefix.begin(), prefix.end());
@@ -109,7 +110,8 @@ void read_model(const json& model, const std::string& path, TokenizerFiles& f) {
     f.byte_fallback = flag(model, "byte_fallback");
     f.ignore_merges = flag(model, "ignore_merges");
     f.fuse_unk = flag(model, "fuse_unk");
-    if (model.contains("unk_token") && model["unk_token"].is_string()) f.unk_token = model["unk_token"].get<std::string>();
+    if (model.contains("unk_token") && model["unk_token"].is_string())
+        f.unk_token = model["unk_token"].get<std::string>();
 }
 
 void read_tokenizer_json(const std::string& path, TokenizerFiles& f) {
@@ -121,8 +123,7 @@ void read_tokenizer_json(const std::string& path, TokenizerFiles& f) {
     f.decoder = Decoder::from_json(j.value("decoder", json()), path);
     read_post_processor(j.value("post_processor", json()), path, f);
     if (j.contains("added_tokens") && j["added_tokens"].is_array())
-        for (const json& a : j["added_tokens"])
-            f.added.push_back(parse_added(a, a.value("id", int64_t(-1)), path));
+        for (const json& a : j["added_tokens"]) f.added.push_back(parse_added(a, a.value("id", int64_t(-1)), path));
 }
 
 void read_vocab_and_merges(const std::string& vocab_path, const std::string& merges_path, TokenizerFiles& f) {
@@ -135,8 +136,7 @@ void read_vocab_and_merges(const std::string& vocab_path, const std::string& mer
         if (!line.empty() && line.back() == '\r') line.pop_back();
         if (line.empty() || (n == 1 && line.rfind("#version", 0) == 0)) continue;
         const size_t sp = line.find(' ');
-        check(sp != std::string::npos && sp > 0 && sp + 1 < line.size() &&
-                  line.find(' ', sp + 1) == std::string::npos,
+        check(sp != std::string::npos && sp > 0 && sp + 1 < line.size() && line.find(' ', sp + 1) == std::string::npos,
               merges_path, ":", n, ": expected two tokens separated by one space");
         f.merges.emplace_back(line.substr(0, sp), line.substr(sp + 1));
     }
@@ -162,8 +162,8 @@ void read_config_added(const std::string& path, TokenizerFiles& f) {
         TokenizerFiles::Added a = parse_added(value, id, path);
         auto it = known.find(a.id);
         if (it != known.end()) {
-            check(it->second == a.content, path, ": added token ", a.id, " is \"", a.content,
-                  "\" here but \"", it->second, "\" in tokenizer.json");
+            check(it->second == a.content, path, ": added token ", a.id, " is \"", a.content, "\" here but \"",
+                  it->second, "\" in tokenizer.json");
             continue;
         }
         known[a.id] = a.content;

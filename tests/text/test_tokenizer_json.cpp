@@ -42,9 +42,17 @@ json char_bpe(const V& tokens, const std::vector<std::pair<std::string, std::str
     for (const std::string& t : tokens) vocab[t] = int(vocab.size());
     json m = json::array();
     for (auto& [l, r] : merges) m.push_back({l, r});
-    return {{"model", {{"type", "BPE"}, {"vocab", vocab}, {"merges", m}, {"byte_fallback", true}, {"unk_token", "<unk>"},
-                       {"fuse_unk", true}}},
-            {"normalizer", nullptr}, {"pre_tokenizer", nullptr}, {"decoder", nullptr}, {"added_tokens", json::array()}};
+    return {{"model",
+             {{"type", "BPE"},
+              {"vocab", vocab},
+              {"merges", m},
+              {"byte_fallback", true},
+              {"unk_token", "<unk>"},
+              {"fuse_unk", true}}},
+            {"normalizer", nullptr},
+            {"pre_tokenizer", nullptr},
+            {"decoder", nullptr},
+            {"added_tokens", json::array()}};
 }
 
 V split(const json& pre, std::string_view text, bool at_origin = true) {
@@ -84,13 +92,17 @@ TEST(TokenizerJson, SplitBehavesAsEachBehaviorSays) {
 TEST(TokenizerJson, OtherPreTokenizersSplitAsHuggingFaces) {
     EXPECT_EQ(split({{"type", "Digits"}, {"individual_digits", true}}, "a12b3"), (V{"a", "1", "2", "b", "3"}));
     EXPECT_EQ(split({{"type", "Digits"}, {"individual_digits", false}}, "a12b3"), (V{"a", "12", "b", "3"}));
-    EXPECT_EQ(split({{"type", "WhitespaceSplit"}}, " a  b\xE3\x80\x80" "c "), (V{"a", "b", "c"}));
+    EXPECT_EQ(split({{"type", "WhitespaceSplit"}},
+                    " a  b\xE3\x80\x80"
+                    "c "),
+              (V{"a", "b", "c"}));
     EXPECT_EQ(split({{"type", "Whitespace"}}, "Hey, friend!"), (V{"Hey", ",", "friend", "!"}));
     EXPECT_EQ(split({{"type", "Punctuation"}}, "a,b!?"), (V{"a", ",", "b", "!", "?"}));
     // ByteLevel with its own regex (GPT-2's) and a space before every piece.
     EXPECT_EQ(split({{"type", "ByteLevel"}, {"add_prefix_space", true}}, "Hello world"), (V{" Hello", " world"}));
-    const json seq = {{"type", "Sequence"},
-                      {"pretokenizers", {{{"type", "WhitespaceSplit"}}, {{"type", "Digits"}, {"individual_digits", true}}}}};
+    const json seq = {
+        {"type", "Sequence"},
+        {"pretokenizers", {{{"type", "WhitespaceSplit"}}, {{"type", "Digits"}, {"individual_digits", true}}}}};
     EXPECT_EQ(split(seq, "ab12 c"), (V{"ab", "1", "2", "c"}));
     const json after = {{"type", "Sequence"}, {"pretokenizers", {{{"type", "ByteLevel"}}, {{"type", "Digits"}}}}};
     EXPECT_THROW(split(after, "x"), Error);  // ByteLevel must be last
@@ -140,7 +152,9 @@ TEST(TokenizerJson, CharacterBpeFallsBackToBytesOrTheUnknownToken) {
     json j = char_bpe({"a", "b", "ab"}, {{"a", "b"}});
     const Tokenizer fb = load(j);
     const int32_t a = fb.token_id("a"), ab = fb.token_id("ab");
-    EXPECT_EQ(fb.encode("ab\xC3\xA9" "a"), (Ids{ab, 0xC3 + 1, 0xA9 + 1, a}));  // é as <0xC3><0xA9>
+    EXPECT_EQ(fb.encode("ab\xC3\xA9"
+                        "a"),
+              (Ids{ab, 0xC3 + 1, 0xA9 + 1, a}));  // é as <0xC3><0xA9>
     j["model"]["byte_fallback"] = false;
     EXPECT_EQ(load(j).encode("zzabqz"), (Ids{0, ab, 0}));  // unknown runs fused into one <unk>
     j["model"]["fuse_unk"] = false;
@@ -190,7 +204,8 @@ TEST(TokenizerJson, NoDecoderJoinsTokensWithSpaces) {
 TEST(TokenizerJson, NormalizersTransformAsHuggingFaces) {
     EXPECT_EQ(normalize({{"type", "Prepend"}, {"prepend", kMeta}}, "a"), kMeta + "a");
     EXPECT_EQ(normalize({{"type", "Prepend"}, {"prepend", kMeta}}, ""), "");
-    EXPECT_EQ(normalize({{"type", "Replace"}, {"pattern", {{"Regex", " {2,}"}}}, {"content", " "}}, "a   b  c"), "a b c");
+    EXPECT_EQ(normalize({{"type", "Replace"}, {"pattern", {{"Regex", " {2,}"}}}, {"content", " "}}, "a   b  c"),
+              "a b c");
     EXPECT_EQ(normalize({{"type", "Strip"}, {"strip_left", true}, {"strip_right", false}}, "\xE3\x80\x80 a "), "a ");
     EXPECT_EQ(normalize({{"type", "NFKC"}}, "\xEF\xAC\x81 \xF0\x9D\x90\x80"), "fi A");  // ligature, bold A
     EXPECT_EQ(normalize({{"type", "NFD"}}, "\xC3\xA9"), "e\xCC\x81");
@@ -203,13 +218,18 @@ TEST(TokenizerJson, NormalizersTransformAsHuggingFaces) {
 }
 
 TEST(TokenizerJson, RegexesAreReadAsOnigurumaReadsThem) {
-    const std::string ws = R"(\t\n\x{0B}\f\r \x{85}\x{A0}\x{1680}\x{2000}-\x{200A}\x{2028}\x{2029}\x{202F}\x{205F}\x{3000})";
+    const std::string ws =
+        R"(\t\n\x{0B}\f\r \x{85}\x{A0}\x{1680}\x{2000}-\x{200A}\x{2028}\x{2029}\x{202F}\x{205F}\x{3000})";
     EXPECT_EQ(oniguruma_to_pcre2(R"(\s+(?!\S))", "t"), "[" + ws + "]+(?![^" + ws + "])");
     EXPECT_EQ(oniguruma_to_pcre2(R"([\h]\u00e9[]a])", "t"), R"([0-9a-fA-F]\x{00e9}[]a])");
     EXPECT_THROW(oniguruma_to_pcre2(R"([^\S])", "t"), Error);
     EXPECT_THROW(oniguruma_to_pcre2(R"([a[b]])", "t"), Error);
     std::vector<std::pair<size_t, size_t>> m;
-    Regex::oniguruma(R"(\w+)", "t").find_all("a\xCC\x81" "b c", m);  // a mark is a word character
+    Regex::oniguruma(R"(\w+)", "t")
+        .find_all(
+            "a\xCC\x81"
+            "b c",
+            m);  // a mark is a word character
     EXPECT_EQ(m, (std::vector<std::pair<size_t, size_t>>{{0, 4}, {5, 6}}));
     EXPECT_THROW(Regex::oniguruma("(", "t"), Error);
 }
@@ -217,10 +237,11 @@ TEST(TokenizerJson, RegexesAreReadAsOnigurumaReadsThem) {
 TEST(TokenizerJson, AddedTokensStripMatchWholeWordsOrAfterNormalizing) {
     json j = char_bpe({"a", "b", " "}, {});
     j["normalizer"] = {{"type", "Lowercase"}};
-    j["added_tokens"] = {{{"id", 300}, {"content", "<l>"}, {"lstrip", true}, {"special", true}, {"normalized", false}},
-                         {{"id", 301}, {"content", "<r>"}, {"rstrip", true}, {"special", true}, {"normalized", false}},
-                         {{"id", 302}, {"content", "ab"}, {"single_word", true}, {"special", false}, {"normalized", false}},
-                         {{"id", 303}, {"content", "<N>"}, {"special", false}, {"normalized", true}}};
+    j["added_tokens"] = {
+        {{"id", 300}, {"content", "<l>"}, {"lstrip", true}, {"special", true}, {"normalized", false}},
+        {{"id", 301}, {"content", "<r>"}, {"rstrip", true}, {"special", true}, {"normalized", false}},
+        {{"id", 302}, {"content", "ab"}, {"single_word", true}, {"special", false}, {"normalized", false}},
+        {{"id", 303}, {"content", "<N>"}, {"special", false}, {"normalized", true}}};
     const Tokenizer t = load(j);
     const int32_t a = t.token_id("a"), b = t.token_id("b"), sp = t.token_id(" ");
     EXPECT_EQ(t.encode("a \t<l> b"), (Ids{a, 300, sp, b}));
@@ -239,9 +260,12 @@ TEST(TokenizerJson, ThePostProcessorsSpecialTokensAreFacts) {
         {"processors",
          {{{"type", "ByteLevel"}},
           {{"type", "TemplateProcessing"},
-           {"single", {{{"SpecialToken", {{"id", "<s>"}, {"type_id", 0}}}}, {{"Sequence", {{"id", "A"}, {"type_id", 0}}}},
-                       {{"SpecialToken", {{"id", "</s>"}, {"type_id", 0}}}}}},
-           {"special_tokens", {{"<s>", {{"id", "<s>"}, {"ids", {257}}}}, {"</s>", {{"id", "</s>"}, {"ids", {258}}}}}}}}}};
+           {"single",
+            {{{"SpecialToken", {{"id", "<s>"}, {"type_id", 0}}}},
+             {{"Sequence", {{"id", "A"}, {"type_id", 0}}}},
+             {{"SpecialToken", {{"id", "</s>"}, {"type_id", 0}}}}}},
+           {"special_tokens",
+            {{"<s>", {{"id", "<s>"}, {"ids", {257}}}}, {"</s>", {{"id", "</s>"}, {"ids", {258}}}}}}}}}};
     const Tokenizer t = load(j);
     EXPECT_EQ(t.special_prefix(), (Ids{257}));
     EXPECT_EQ(t.special_suffix(), (Ids{258}));
