@@ -28,18 +28,20 @@ Tokenizer::Tokenizer(TokenizerFiles& f)
     tokens_.resize(size_t(max_id + 1));
     ids_.reserve(f.vocab.size() + f.added.size());
 
+    // A token's bytes: for byte-level BPE, what its text stands for (what the model matches pieces
+    // with); the decoder's view of it is set below.
     BpeModel::Vocab vocab;
     vocab.entries.reserve(f.vocab.size());
     for (auto& [text, id] : f.vocab) {
         Token& t = tokens_[size_t(id)];
         check(!t.exists, f.source, ": id ", id, " is given to both \"", t.text, "\" and \"", text, "\"");
-        std::string raw;
-        check(!byte_level || byte_level_to_bytes(text, raw), f.source, ": token \"", text,
+        check(!byte_level || byte_level_to_bytes(text, t.bytes), f.source, ": token \"", text,
               "\" is not written in the byte-level alphabet");
         t.text = text;
         t.exists = t.in_model = true;
         ids_.emplace(text, id);
-        max_token_bytes_ = std::max(max_token_bytes_, byte_level ? raw.size() : text.size());
+        max_token_bytes_ = std::max(max_token_bytes_, byte_level ? t.bytes.size() : text.size());
+        if (f.ignore_merges || !byte_level) vocab.entries.emplace_back(byte_level ? t.bytes : t.text, id);
     }
     // The model sees only its own vocabulary, as Hugging Face's does (added tokens are found apart).
     vocab.id = [this](std::string_view text) {
@@ -50,20 +52,6 @@ Tokenizer::Tokenizer(TokenizerFiles& f)
     if (!f.unk_token.empty()) {
         opt.unk_id = vocab.id(f.unk_token);
         check(opt.unk_id >= 0, f.source, ": the unknown token \"", f.unk_token, "\" is not in the vocabulary");
-    }
-    std::vector<std::string> raw_texts;  // the texts ignore_merges compares pieces with
-    if (f.ignore_merges) {
-        raw_texts.resize(tokens_.size());
-        for (size_t id = 0; id < tokens_.size(); ++id) {
-            if (!tokens_[id].exists) continue;
-            if (byte_level)
-                byte_level_to_bytes(tokens_[id].text, raw_texts[id]);
-            else
-                raw_texts[id] = tokens_[id].text;
-            vocab.entries.emplace_back(raw_texts[id], int32_t(id));
-        }
-    } else if (!byte_level) {
-        for (auto& [text, id] : f.vocab) vocab.entries.emplace_back(text, id);
     }
     model_ = BpeModel(opt, vocab, f.merges, f.source);
 
@@ -83,8 +71,11 @@ Tokenizer::Tokenizer(TokenizerFiles& f)
     }
     added_ = AddedTokenMatcher(std::move(raw_added));
     added_normalized_ = AddedTokenMatcher(std::move(normalized_added));
+    // What each token adds in the middle of a decode: for byte-level BPE decoded by ByteLevel alone,
+    // the bytes the vocabulary's tokens already hold.
+    const bool bytes_known = byte_level && decoder_.byte_level_only();
     for (Token& t : tokens_)
-        if (t.exists) t.bytes = decoder_.middle_piece(t.text);
+        if (t.exists && !(bytes_known && t.in_model)) t.bytes = decoder_.middle_piece(t.text);
 
     // Every token stands for at most max_token_bytes_ bytes of a piece, and normalizing divides a
     // text's length by at most shrink_bound(): unless a step deletes text, fuses unknown
