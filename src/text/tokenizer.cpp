@@ -20,7 +20,8 @@ Tokenizer::Tokenizer(TokenizerFiles& f)
       pretokenizer_(std::move(f.pretokenizer)),
       decoder_(std::move(f.decoder)),
       prefix_(std::move(f.prefix_ids)),
-      suffix_(std::move(f.suffix_ids)) {
+      suffix_(std::move(f.suffix_ids)),
+      clean_up_spaces_(f.clean_up_spaces) {
     const bool byte_level = pretokenizer_.byte_level();
     int32_t max_id = -1;
     for (auto& [text, id] : f.vocab) max_id = std::max(max_id, id);
@@ -181,6 +182,22 @@ std::string_view Tokenizer::token_bytes(int32_t id) const {
 }
 
 bool Tokenizer::is_special(int32_t id) const { return id >= 0 && id < vocab_size() && tokens_[size_t(id)].special; }
+
+std::string clean_up_spaces(std::string_view text) {
+    std::string s(text);
+    for (const auto& [from, to] : std::initializer_list<std::pair<std::string_view, std::string_view>>{
+             {" .", "."}, {" ?", "?"}, {" !", "!"}, {" ,", ","}, {" ' ", "'"}, {" n't", "n't"}, {" 'm", "'m"},
+             {" 's", "'s"}, {" 've", "'ve"}, {" 're", "'re"}}) {
+        std::string out;
+        size_t pos = 0;
+        for (size_t at = s.find(from); at != std::string::npos; at = s.find(from, pos)) {
+            out.append(s, pos, at - pos).append(to);
+            pos = at + from.size();
+        }
+        s = out.append(s, pos);
+    }
+    return s;
+}
 
 std::string StreamDecoder::feed(std::span<const int32_t> ids) {
     std::string out;

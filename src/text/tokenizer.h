@@ -61,6 +61,10 @@ public:
     // from tokenizer.json's post-processor: Gemma's [<bos>], none for Qwen2. encode() adds none.
     const std::vector<int32_t>& special_prefix() const { return prefix_; }
     const std::vector<int32_t>& special_suffix() const { return suffix_; }
+    // Whether tokenizer_config.json asks transformers' decode() to clean up spaces before
+    // punctuation (clean_up_spaces() below), which decode() itself, like Hugging Face's tokenizers,
+    // does not do.
+    bool cleans_up_spaces() const { return clean_up_spaces_; }
 
 private:
     struct Token {
@@ -91,6 +95,7 @@ private:
     AddedTokenMatcher added_;             // matched in the raw text
     AddedTokenMatcher added_normalized_;  // matched in the normalized text
     std::vector<int32_t> prefix_, suffix_;
+    bool clean_up_spaces_ = false;
     size_t max_token_bytes_ = 1;  // the most text bytes one token stands for (added tokens included)
     // The most raw-text bytes one token may stand for, for refusing a text far too long from its
     // length alone; 0 where no bound holds (a step may delete text or fuse unknown characters).
@@ -99,6 +104,10 @@ private:
 
     friend class StreamDecoder;
 };
+
+// transformers' clean_up_tokenization: " ." " ?" " !" " ," " ' " " n't" " 'm" " 's" " 've" " 're"
+// lose their space, in that order, for a tokenizer whose config asks (cleans_up_spaces()).
+std::string clean_up_spaces(std::string_view text);
 
 // Turns ids into text as they arrive (a denoising display, server streaming): each call returns
 // the text that became complete, holding back what later tokens may still change (the bytes of an

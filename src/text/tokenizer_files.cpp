@@ -143,9 +143,12 @@ void read_vocab_and_merges(const std::string& vocab_path, const std::string& mer
 }
 
 // tokenizer_config.json's added_tokens_decoder: the slow form's only source of added tokens, and
-// for the fast form a place where a fine-tuned checkpoint may add more (Dream's <|mask|>).
+// for the fast form a place where a fine-tuned checkpoint may add more (Dream's <|mask|>); and its
+// clean_up_tokenization_spaces.
 void read_config_added(const std::string& path, TokenizerFiles& f) {
     const json j = read_json_file(path);
+    if (j.is_object() && j.contains("clean_up_tokenization_spaces") && j["clean_up_tokenization_spaces"].is_boolean())
+        f.clean_up_spaces = j["clean_up_tokenization_spaces"].get<bool>();
     if (!j.is_object() || !j.contains("added_tokens_decoder")) return;
     check(j["added_tokens_decoder"].is_object(), path, ": \"added_tokens_decoder\" is not an object");
     std::map<int32_t, std::string> known;

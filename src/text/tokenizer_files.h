@@ -33,6 +33,9 @@ struct TokenizerFiles {
     // What the post-processor puts around a single text when special tokens are added (Hugging
     // Face's default call): TemplateProcessing's special tokens (Gemma's <bos>), Bert's or Roberta's.
     std::vector<int32_t> prefix_ids, suffix_ids;
+    // tokenizer_config.json's clean_up_tokenization_spaces (absent: false, transformers' default
+    // since 4.45; Llama 3's file sets it).
+    bool clean_up_spaces = false;
     std::string source;  // the file(s) read, for messages
 };
 

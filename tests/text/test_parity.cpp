@@ -244,6 +244,34 @@ TEST(TokenizerParity, SpecialTokensThePostProcessorAddsAreKnown) {
     EXPECT_EQ(Tokenizer::load(dtest::npm_model_dir("gemma3")).special_prefix(), (std::vector<int32_t>{2}));
 }
 
+// transformers' clean-up of spaces before punctuation, which Llama 3's tokenizer_config.json asks for.
+TEST(TokenizerParity, SpacesAreCleanedUpAsTransformersDoes) {
+    DIMPLE_REQUIRE_NPM();
+    const std::string dir = dtest::npm_model_dir("llama3");
+    const Tokenizer t = Tokenizer::load(dir);
+    EXPECT_TRUE(t.cleans_up_spaces());
+    EXPECT_FALSE(Tokenizer::load(dtest::npm_tokenizer_dir()).cleans_up_spaces());
+    EXPECT_FALSE(Tokenizer::load(dtest::npm_model_dir("gemma3")).cleans_up_spaces());
+    std::vector<std::vector<int32_t>> cases;
+    for (const std::string& s : corpus_for("llama3", 20250615)) {
+        if (s.empty()) continue;
+        cases.push_back(t.encode(s + " . ? ! , ' ' n't 'm 's 've 're ."));
+        if (cases.size() == 2000) break;
+    }
+    std::vector<json> requests;
+    for (const auto& c : cases) requests.push_back(json{{"clean", c}});
+    const std::vector<json> expected = dtest::run_reference({dir}, requests);
+    ASSERT_EQ(expected.size(), cases.size());
+    size_t mismatches = 0;
+    for (size_t k = 0; k < cases.size(); ++k) {
+        const std::string got = clean_up_spaces(t.decode(cases[k]));
+        if (got != expected[k][0].get<std::string>() && ++mismatches <= 5)
+            ADD_FAILURE() << "clean-up of " << json(t.decode(cases[k])).dump() << " gives " << json(got).dump();
+    }
+    EXPECT_EQ(mismatches, 0u);
+    EXPECT_EQ(clean_up_spaces("a , b ' c do n't"), "a, b'c don't");
+}
+
 TEST(TokenizerParity, BothFormsAgreeAndDreamTokensHaveTheirIds) {
     DIMPLE_REQUIRE_NPM();
     const Tokenizer fast = Tokenizer::load(dtest::npm_tokenizer_dir());

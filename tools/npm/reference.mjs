@@ -5,9 +5,10 @@
 //   node reference.mjs DIR [DIR...] < requests.jsonl > results.jsonl
 //     Each request line is a JSON string (encode it, no special tokens added), a JSON array of ids
 //     (decode it, as Hugging Face's tokenizers do: without transformers' clean-up of spaces before
-//     punctuation, which tokenizer_config.json may ask for), or {"special": string} (encode it with
-//     the special tokens the post-processor adds). Each result line is a JSON array holding one
-//     result per DIR, in order: the ids for a string, the text for an array of ids.
+//     punctuation, which tokenizer_config.json may ask for), {"special": string} (encode it with
+//     the special tokens the post-processor adds) or {"clean": ids} (decode them with that
+//     clean-up). Each result line is a JSON array holding one result per DIR, in order: the ids
+//     for a string, the text for ids.
 //   node reference.mjs --speed DIR FILE
 //     Encodes every line of FILE (UTF-8 text), single-threaded, three times; prints one JSON
 //     object with the bytes and tokens encoded and the best time.
@@ -90,7 +91,9 @@ async function serve(dirs) {
         ? encode(t, req)
         : Array.isArray(req)
           ? t.decode(req, { clean_up_tokenization_spaces: false })
-          : t.encode(req.special, { add_special_tokens: true }),
+          : "clean" in req
+            ? t.decode(req.clean, { clean_up_tokenization_spaces: true })
+            : t.encode(req.special, { add_special_tokens: true }),
     );
     out.push(JSON.stringify(res));
     if (out.length >= 1024) process.stdout.write(out.splice(0).join("\n") + "\n");
