@@ -1,0 +1,2 @@
+class GenerateOutput:  # name only
+    pass
