@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "core/error.h"
+#include "io/json_fields.h"
 
 namespace dimple {
 
@@ -14,65 +15,7 @@ using nlohmann::json;
 
 namespace {
 
-// Typed field access that names the file and key on every error.
-struct Fields {
-    const json& j;
-    std::string label;
-
-    bool has(const char* key) const { return j.contains(key) && !j[key].is_null(); }
-
-    int64_t integer(const char* key, int64_t lo, int64_t hi) const {
-        check(has(key), label, ": missing required field \"", key, "\"");
-        return integer_or(key, 0, lo, hi);
-    }
-    int64_t integer_or(const char* key, int64_t fallback, int64_t lo, int64_t hi) const {
-        if (!has(key)) return fallback;
-        check(j[key].is_number_integer(), label, ": field \"", key, "\" must be an integer");
-        const int64_t v = j[key].get<int64_t>();
-        check(v >= lo && v <= hi, label, ": field \"", key, "\" = ", v, " is out of range [", lo,
-              ", ", hi, "]");
-        return v;
-    }
-    double number_or(const char* key, double fallback, double lo, double hi) const {
-        if (!has(key)) return fallback;
-        check(j[key].is_number(), label, ": field \"", key, "\" must be a number");
-        const double v = j[key].get<double>();
-        check(v >= lo && v <= hi, label, ": field \"", key, "\" = ", v, " is out of range");
-        return v;
-    }
-    std::string string_or(const char* key, const std::string& fallback) const {
-        if (!has(key)) return fallback;
-        check(j[key].is_string(), label, ": field \"", key, "\" must be a string");
-        return j[key].get<std::string>();
-    }
-    bool boolean_or(const char* key, bool fallback) const {
-        if (!has(key)) return fallback;
-        check(j[key].is_boolean(), label, ": field \"", key, "\" must be true or false");
-        return j[key].get<bool>();
-    }
-    std::vector<int64_t> int_list(const char* key) const {
-        std::vector<int64_t> out;
-        if (!has(key)) return out;
-        check(j[key].is_array(), label, ": field \"", key, "\" must be a list of integers");
-        for (auto& v : j[key]) {
-            check(v.is_number_integer(), label, ": field \"", key, "\" must be a list of integers");
-            out.push_back(v.get<int64_t>());
-        }
-        return out;
-    }
-};
-
 constexpr int64_t kMaxDim = 1 << 20;
-
-json parse_json(const std::string& text, const std::string& label) {
-    try {
-        json j = json::parse(text);
-        check(j.is_object(), label, ": expected a JSON object");
-        return j;
-    } catch (const json::exception& e) {
-        fail(label, ": not valid JSON (", e.what(), ")");
-    }
-}
 
 VisionConfig parse_vision(const json& j, const std::string& label) {
     Fields f{j, label + " (vision_config)"};
@@ -107,6 +50,16 @@ VisionConfig parse_vision(const json& j, const std::string& label) {
 
 }  // namespace
 
+nlohmann::json parse_json_object(const std::string& text, const std::string& label) {
+    try {
+        json j = json::parse(text);
+        check(j.is_object(), label, ": expected a JSON object");
+        return j;
+    } catch (const json::exception& e) {
+        fail(label, ": not valid JSON (", e.what(), ")");
+    }
+}
+
 std::string architecture_name(Architecture a) { return a == Architecture::Dimple ? "dimple" : "Dream"; }
 
 std::string read_text_file(const std::string& path) {
@@ -118,7 +71,7 @@ std::string read_text_file(const std::string& path) {
 }
 
 ModelConfig parse_model_config(const std::string& text, const std::string& label) {
-    const json j = parse_json(text, label);
+    const json j = parse_json_object(text, label);
     Fields f{j, label};
     ModelConfig c;
     c.model_type = f.string_or("model_type", "");
@@ -195,7 +148,7 @@ PreprocessorConfig load_preprocessor_config(const std::string& model_dir) {
     PreprocessorConfig p;
     const std::string path = (fs::path(model_dir) / "preprocessor_config.json").string();
     if (!fs::exists(path)) return p;
-    const json j = parse_json(read_text_file(path), path);
+    const json j = parse_json_object(read_text_file(path), path);
     Fields f{j, path};
     p.min_pixels = f.integer_or("min_pixels", p.min_pixels, 1, int64_t(1) << 40);
     p.max_pixels = f.integer_or("max_pixels", p.max_pixels, 1, int64_t(1) << 40);
