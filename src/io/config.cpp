@@ -60,7 +60,27 @@ nlohmann::json parse_json_object(const std::string& text, const std::string& lab
     }
 }
 
-std::string architecture_name(Architecture a) { return a == Architecture::Dimple ? "dimple" : "Dream"; }
+std::string architecture_name(Architecture a) {
+    switch (a) {
+        case Architecture::Dimple: return "dimple";
+        case Architecture::Dream: return "Dream";
+        case Architecture::Llada: return "LLaDA";
+        case Architecture::LladaV: return "LLaDA-V";
+    }
+    return "?";
+}
+
+void check_language_model(const ModelConfig& c, const std::string& label) {
+    check(c.hidden_size % c.num_heads == 0, label, ": hidden_size ", c.hidden_size,
+          " is not divisible by the ", c.num_heads, " attention heads");
+    check(c.num_heads % c.num_kv_heads == 0, label, ": ", c.num_heads,
+          " attention heads are not a multiple of the ", c.num_kv_heads, " key/value heads");
+    check(c.head_dim() % 2 == 0, label, ": head_dim ", c.head_dim(), " must be even");
+    for (int64_t id : {c.ids.pad, c.ids.bos, c.ids.eos, c.ids.mask})
+        check(id >= -1 && id < c.vocab_size, label, ": special token id ", id, " is outside the vocabulary (",
+              c.vocab_size, ")");
+    check(c.ids.mask >= 0, label, ": missing required field \"mask_token_id\"");
+}
 
 std::string read_text_file(const std::string& path) {
     std::ifstream f(path, std::ios::binary);
@@ -75,13 +95,18 @@ ModelConfig parse_model_config(const std::string& text, const std::string& label
     Fields f{j, label};
     ModelConfig c;
     c.model_type = f.string_or("model_type", "");
+    if (c.model_type == "llada" || c.model_type == "llava_llada") {
+        c = parse_llada_config(j, label);
+        check_language_model(c, label);
+        return c;
+    }
     if (c.model_type == "dimple") {
         c.arch = Architecture::Dimple;
     } else if (c.model_type == "Dream" || c.model_type == "dream") {
         c.arch = Architecture::Dream;
     } else {
         fail(label, ": model_type \"", c.model_type,
-             "\" is not supported (expected \"dimple\" or \"Dream\")");
+             "\" is not supported (expected \"dimple\", \"Dream\", \"llada\" or \"llava_llada\")");
     }
     c.hidden_size = int(f.integer("hidden_size", 1, kMaxDim));
     c.intermediate_size = int(f.integer("intermediate_size", 1, kMaxDim));
@@ -97,9 +122,6 @@ ModelConfig parse_model_config(const std::string& text, const std::string& label
     check(c.hidden_act == "silu", label, ": hidden_act \"", c.hidden_act, "\" is not supported");
     check(c.hidden_size % c.num_heads == 0, label, ": hidden_size ", c.hidden_size,
           " is not divisible by num_attention_heads ", c.num_heads);
-    check(c.num_heads % c.num_kv_heads == 0, label, ": num_attention_heads ", c.num_heads,
-          " is not a multiple of num_key_value_heads ", c.num_kv_heads);
-    check(c.head_dim() % 2 == 0, label, ": head_dim ", c.head_dim(), " must be even");
 
     // M-RoPE sections: top-level (Dimple) or inside rope_scaling (Qwen2-VL style); Dream has none
     // and uses 1-D RoPE, which is M-RoPE with all frequencies on the t id.
@@ -122,7 +144,6 @@ ModelConfig parse_model_config(const std::string& text, const std::string& label
     c.ids.bos = id("bos_token_id", -1);
     c.ids.eos = id("eos_token_id", -1);
     c.ids.mask = id("mask_token_id", -1);
-    check(c.ids.mask >= 0, label, ": missing required field \"mask_token_id\"");
     if (c.arch == Architecture::Dimple) {
         c.ids.image = id("image_token_id", -1);
         c.ids.video = id("video_token_id", -1);
@@ -134,6 +155,7 @@ ModelConfig parse_model_config(const std::string& text, const std::string& label
         check(c.ids.image >= 0, label, ": missing required field \"image_token_id\"");
         c.vision = parse_vision(j["vision_config"], label);
     }
+    check_language_model(c, label);
     return c;
 }
 

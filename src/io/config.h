@@ -1,4 +1,4 @@
-// The model folder's JSON files, parsed and checked: config.json (Dimple or Dream),
+// The model folder's JSON files, parsed and checked: config.json (Dimple, Dream, LLaDA, LLaDA-V),
 // generation_config.json and preprocessor_config.json.
 #pragma once
 
@@ -7,6 +7,8 @@
 #include <optional>
 #include <string>
 #include <vector>
+
+#include <nlohmann/json_fwd.hpp>
 
 namespace dimple {
 
@@ -26,7 +28,18 @@ struct SpecialIds {
     int64_t image = -1, video = -1, vision_start = -1, vision_end = -1, vision = -1;
 };
 
-enum class Architecture { Dimple, Dream };
+enum class Architecture { Dimple, Dream, Llada, LladaV };
+
+// How a family's language model differs, chosen from config.json: the rest of the engine reads
+// these instead of asking which family it runs.
+enum class TensorNaming {
+    HuggingFace,  // model.layers.{i}.self_attn.q_proj, mlp.gate_proj, model.norm, lm_head (Qwen2, LLaMA)
+    Olmo,         // model.transformer.blocks.{i}.q_proj, ff_proj, transformer.ln_f, transformer.ff_out (LLaDA)
+};
+enum class PositionScheme {
+    MRope,       // (t, h, w) ids: image tokens take grid coordinates (Qwen2-VL; text-only = 1-D)
+    Sequential,  // one id per row, 0..T-1, image rows included (LLaDA, LLaDA-V)
+};
 
 struct ModelConfig {
     Architecture arch = Architecture::Dimple;
@@ -38,6 +51,11 @@ struct ModelConfig {
     std::array<int, 3> mrope_section{};  // frequencies per t/h/w id; Dream: all t
     std::string hidden_act = "silu";
     bool tie_word_embeddings = false;
+    bool qkv_bias = true;             // q, k and v projections carry a bias (Qwen2)
+    // Dream/Dimple were AR models: row i-1's logits predict position i. LLaDA's row i scores position i.
+    bool shifted_logits = true;
+    TensorNaming naming = TensorNaming::HuggingFace;
+    PositionScheme positions = PositionScheme::MRope;
     SpecialIds ids;
     std::optional<VisionConfig> vision;
 
@@ -55,6 +73,12 @@ struct PreprocessorConfig {
 // Parses config.json text; `label` names the file in errors. Every field is checked for type,
 // range and consistency (e.g. heads dividing hidden size, mrope_section matching head_dim).
 ModelConfig parse_model_config(const std::string& json_text, const std::string& label);
+// The LLaDA families (config_llada.cpp): "llada" in its published OLMo form (d_model, n_layers, ...)
+// or in LLaDA-V's LLaMA form (hidden_size, ...), and "llava_llada" (LLaDA-V, whose vision part
+// parse_model_config leaves to the caller that knows the folder).
+ModelConfig parse_llada_config(const nlohmann::json& j, const std::string& label);
+// The checks every family's language model passes (heads dividing the width, ids in the vocabulary).
+void check_language_model(const ModelConfig& c, const std::string& label);
 ModelConfig load_model_config(const std::string& model_dir);
 PreprocessorConfig load_preprocessor_config(const std::string& model_dir);  // defaults if absent
 

@@ -7,6 +7,7 @@
 #include "io/stacked_linear.h"
 #include "kernels/attention.h"
 #include "kernels/ops.h"
+#include "model/parameters.h"
 
 namespace dimple {
 
@@ -90,22 +91,21 @@ LanguageModel::LanguageModel(const Checkpoint& ck, const ModelConfig& cfg, Compu
     : cfg_(cfg), compute_(compute) {
     const int64_t H = cfg.hidden_size, I = cfg.intermediate_size, D = cfg.head_dim();
     const int64_t q = int64_t(cfg.num_heads) * D, kv = int64_t(cfg.num_kv_heads) * D;
-    embed_tokens_ = ck.get("model.embed_tokens.weight", {cfg.vocab_size, H});
+    const LmTensorNames names = lm_tensor_names(cfg);
+    embed_tokens_ = ck.get(names.embed + ".weight", {cfg.vocab_size, H});
     for (int i = 0; i < cfg.num_layers; ++i) {
-        const std::string p = "model.layers." + std::to_string(i) + ".";
+        const LayerTensorNames n = names.layer(i);
         Layer l;
-        l.input_norm = ck.get(p + "input_layernorm.weight", {H}).to_f32();
-        l.post_norm = ck.get(p + "post_attention_layernorm.weight", {H}).to_f32();
-        const std::string a = p + "self_attn.";
-        l.qkv = load_linear(ck, {a + "q_proj", a + "k_proj", a + "v_proj"}, {{q, H}, {kv, H}, {kv, H}}, true, compute);
-        l.o = load_linear(ck, p + "self_attn.o_proj", {H, q}, false, compute);
-        l.gate_up = load_linear(ck, {p + "mlp.gate_proj", p + "mlp.up_proj"}, {{I, H}, {I, H}}, false, compute);
-        l.down = load_linear(ck, p + "mlp.down_proj", {H, I}, false, compute);
+        l.input_norm = ck.get(n.attn_norm + ".weight", {H}).to_f32();
+        l.post_norm = ck.get(n.ffn_norm + ".weight", {H}).to_f32();
+        l.qkv = load_linear(ck, {n.q, n.k, n.v}, {{q, H}, {kv, H}, {kv, H}}, cfg.qkv_bias, compute);
+        l.o = load_linear(ck, n.o, {H, q}, false, compute);
+        l.gate_up = load_linear(ck, {n.gate, n.up}, {{I, H}, {I, H}}, false, compute);
+        l.down = load_linear(ck, n.down, {H, I}, false, compute);
         layers_.push_back(std::move(l));
     }
-    final_norm_ = ck.get("model.norm.weight", {H}).to_f32();
-    const std::string head = cfg.tie_word_embeddings ? "model.embed_tokens" : "lm_head";
-    lm_head_ = load_linear(ck, head, {cfg.vocab_size, H}, false, compute);
+    final_norm_ = ck.get(names.final_norm + ".weight", {H}).to_f32();
+    lm_head_ = load_linear(ck, names.head, {cfg.vocab_size, H}, false, compute);
 }
 
 size_t LanguageModel::weight_bytes() const {

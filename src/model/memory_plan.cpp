@@ -31,7 +31,7 @@ WeightFootprint weight_footprint(const Checkpoint& ckpt, const ModelConfig& cfg)
     for (const ParameterSpec& p : expected_parameters(cfg)) {
         const uint64_t numel = uint64_t(shape_numel(p.shape));
         if (!p.linear) {
-            const bool table = p.name == "model.embed_tokens.weight";
+            const bool table = p.name == lm_tensor_names(cfg).embed + ".weight";
             shared += table && ckpt.has(p.name) ? ckpt.get(p.name, p.shape).nbytes() : 4 * numel;
             continue;
         }

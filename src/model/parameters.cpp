@@ -11,36 +11,62 @@ std::string component_name(Component c) {
     return "?";
 }
 
+LmTensorNames lm_tensor_names(const ModelConfig& c) {
+    LmTensorNames n;
+    n.naming = c.naming;
+    if (c.naming == TensorNaming::Olmo) {
+        n.embed = "model.transformer.wte", n.final_norm = "model.transformer.ln_f", n.head = "model.transformer.ff_out";
+    } else {
+        n.embed = "model.embed_tokens", n.final_norm = "model.norm", n.head = "lm_head";
+    }
+    if (c.tie_word_embeddings) n.head = n.embed;
+    return n;
+}
+
+LayerTensorNames LmTensorNames::layer(int i) const {
+    if (naming == TensorNaming::Olmo) {
+        const std::string p = "model.transformer.blocks." + std::to_string(i) + ".";
+        return {p + "attn_norm", p + "q_proj",  p + "k_proj",  p + "v_proj", p + "attn_out",
+                p + "ff_norm",   p + "ff_proj", p + "up_proj", p + "ff_out"};
+    }
+    const std::string p = "model.layers." + std::to_string(i) + ".";
+    return {p + "input_layernorm", p + "self_attn.q_proj", p + "self_attn.k_proj", p + "self_attn.v_proj",
+            p + "self_attn.o_proj", p + "post_attention_layernorm", p + "mlp.gate_proj", p + "mlp.up_proj",
+            p + "mlp.down_proj"};
+}
+
 std::vector<ParameterSpec> expected_parameters(const ModelConfig& c) {
     std::vector<ParameterSpec> out;
+    const std::string embedding = lm_tensor_names(c).embed + ".weight";
     auto add = [&](Component comp, std::string name, Shape shape) {
         // Every 2-D ".weight" except the embedding table is a linear layer's, and the patch
         // embedding's Conv3d is one too (stride == kernel).
-        const bool linear = name.ends_with(".weight") && name != "model.embed_tokens.weight" &&
+        const bool linear = name.ends_with(".weight") && name != embedding &&
                             (shape.size() == 2 || name == "visual.patch_embed.proj.weight");
         out.push_back({std::move(name), std::move(shape), comp, linear});
     };
     const int64_t H = c.hidden_size, I = c.intermediate_size, D = c.head_dim();
     const int64_t q = int64_t(c.num_heads) * D, kv = int64_t(c.num_kv_heads) * D;
     const auto LM = Component::LanguageModel;
-    add(LM, "model.embed_tokens.weight", {c.vocab_size, H});
+    const LmTensorNames names = lm_tensor_names(c);
+    add(LM, names.embed + ".weight", {c.vocab_size, H});
     for (int i = 0; i < c.num_layers; ++i) {
-        const std::string p = "model.layers." + std::to_string(i) + ".";
-        add(LM, p + "input_layernorm.weight", {H});
-        add(LM, p + "self_attn.q_proj.weight", {q, H});
-        add(LM, p + "self_attn.q_proj.bias", {q});
-        add(LM, p + "self_attn.k_proj.weight", {kv, H});
-        add(LM, p + "self_attn.k_proj.bias", {kv});
-        add(LM, p + "self_attn.v_proj.weight", {kv, H});
-        add(LM, p + "self_attn.v_proj.bias", {kv});
-        add(LM, p + "self_attn.o_proj.weight", {H, q});
-        add(LM, p + "post_attention_layernorm.weight", {H});
-        add(LM, p + "mlp.gate_proj.weight", {I, H});
-        add(LM, p + "mlp.up_proj.weight", {I, H});
-        add(LM, p + "mlp.down_proj.weight", {H, I});
+        const LayerTensorNames n = names.layer(i);
+        add(LM, n.attn_norm + ".weight", {H});
+        add(LM, n.q + ".weight", {q, H});
+        if (c.qkv_bias) add(LM, n.q + ".bias", {q});
+        add(LM, n.k + ".weight", {kv, H});
+        if (c.qkv_bias) add(LM, n.k + ".bias", {kv});
+        add(LM, n.v + ".weight", {kv, H});
+        if (c.qkv_bias) add(LM, n.v + ".bias", {kv});
+        add(LM, n.o + ".weight", {H, q});
+        add(LM, n.ffn_norm + ".weight", {H});
+        add(LM, n.gate + ".weight", {I, H});
+        add(LM, n.up + ".weight", {I, H});
+        add(LM, n.down + ".weight", {H, I});
     }
-    add(LM, "model.norm.weight", {H});
-    if (!c.tie_word_embeddings) add(LM, "lm_head.weight", {c.vocab_size, H});
+    add(LM, names.final_norm + ".weight", {H});
+    if (!c.tie_word_embeddings) add(LM, names.head + ".weight", {c.vocab_size, H});
 
     if (c.vision) {
         const VisionConfig& v = *c.vision;

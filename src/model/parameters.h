@@ -20,6 +20,17 @@ struct ParameterSpec {
 };
 
 std::vector<ParameterSpec> expected_parameters(const ModelConfig& c);
+
+// The language model's tensor names (without ".weight"/".bias") under the config's naming.
+struct LayerTensorNames {
+    std::string attn_norm, q, k, v, o, ffn_norm, gate, up, down;
+};
+struct LmTensorNames {
+    std::string embed, final_norm, head;  // head: the embedding table when tied
+    TensorNaming naming = TensorNaming::HuggingFace;
+    LayerTensorNames layer(int i) const;
+};
+LmTensorNames lm_tensor_names(const ModelConfig& c);
 std::string component_name(Component c);
 
 }  // namespace dimple

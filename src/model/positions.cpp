@@ -48,6 +48,12 @@ Positions compute_positions(std::span<const int64_t> ids, std::span<const uint8_
     return p;
 }
 
+Positions sequential_positions(size_t n) {
+    Positions p;
+    for (size_t i = 0; i < n; ++i) p.ids.push_back({int64_t(i), int64_t(i), int64_t(i)});
+    return p;
+}
+
 RopeTable rope_table(std::span<const std::array<int64_t, 3>> ids, int64_t head_dim, double theta,
                      const std::array<int, 3>& mrope_section) {
     const int64_t half = head_dim / 2;

@@ -25,6 +25,10 @@ struct Positions {
 Positions compute_positions(std::span<const int64_t> ids, std::span<const uint8_t> valid,
                             int64_t image_token, std::span<const ImageGrid> grids, int merge);
 
+// One id per row, 0..n-1, all three equal (PositionScheme::Sequential: LLaDA counts image rows and
+// left padding like any other row).
+Positions sequential_positions(size_t n);
+
 // cos/sin [len, head_dim] for the given positions: frequency i (of head_dim/2) uses the t, h or w
 // id as mrope_section assigns it; both rotate-half halves share the angle. Computed in f32 exactly
 // like the reference: inv_freq = 1 / theta^(2i/d) in f32, angle = f32(id) * inv_freq.

@@ -13,7 +13,8 @@ Prompt make_prompt(const LanguageModel& lm, std::span<const int64_t> ids,
     p.ids.assign(ids.begin(), ids.end());
     check(!ids.empty(), "the prompt is empty");
     const int merge = cfg.vision ? cfg.vision->spatial_merge_size : 2;
-    p.positions = compute_positions(ids, {}, cfg.ids.image, grids, merge);
+    p.positions = cfg.positions == PositionScheme::Sequential ? sequential_positions(ids.size())
+                                                              : compute_positions(ids, {}, cfg.ids.image, grids, merge);
     p.embeddings = lm.embed(ids);
     const int64_t pads = std::count(ids.begin(), ids.end(), cfg.ids.image);
     if (pads == 0) return p;
