@@ -56,11 +56,15 @@ std::vector<Tensor> batch_logits(const LanguageModel& lm, std::span<const StepFe
 std::vector<std::exception_ptr> step_together(const LanguageModel& lm, std::span<DecodeState* const> states) {
     const auto t0 = std::chrono::steady_clock::now();
     std::vector<StepFeed> feeds;
-    std::vector<size_t> fed(states.size(), SIZE_MAX);  // each state's feed, if it has one
+    // Each state's feed and unconditional feed (guidance), if it has them.
+    std::vector<size_t> fed(states.size(), SIZE_MAX), unconditional(states.size(), SIZE_MAX);
     for (size_t i = 0; i < states.size(); ++i)
         if (!states[i]->finished() && states[i]->needs_logits()) {
             fed[i] = feeds.size();
             feeds.push_back(states[i]->feed());
+            if (!states[i]->needs_unconditional()) continue;
+            unconditional[i] = feeds.size();
+            feeds.push_back(states[i]->unconditional_feed());
         }
     const std::vector<Tensor> logits = feeds.empty() ? std::vector<Tensor>() : batch_logits(lm, feeds);
     const double forward_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -68,7 +72,8 @@ std::vector<std::exception_ptr> step_together(const LanguageModel& lm, std::span
     for (size_t i = 0; i < states.size(); ++i) {
         if (states[i]->finished()) continue;
         try {
-            states[i]->step(fed[i] == SIZE_MAX ? Tensor() : logits[fed[i]], forward_s);
+            states[i]->step(fed[i] == SIZE_MAX ? Tensor() : logits[fed[i]], forward_s,
+                            unconditional[i] == SIZE_MAX ? nullptr : &logits[unconditional[i]]);
         } catch (...) {
             errors[i] = std::current_exception();
         }

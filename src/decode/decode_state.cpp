@@ -78,6 +78,16 @@ void validate_generate_options(const GenerateOptions& o, const ModelConfig& cfg,
         check(id >= 0 && id < cfg.vocab_size, "fixed token id ", id, " is outside the vocabulary");
     }
     validate_acceleration(o.accel, cfg.num_layers, o.use_cache);
+    const bool llada = o.pipeline == Pipeline::Llada;
+    check(o.cfg_scale >= 0 && o.cfg_scale <= 1e6, "cfg_scale must be >= 0 (got ", o.cfg_scale, ")");
+    check(llada || (o.cfg_scale == 0 && o.banned_ids.empty() && o.stop_ids.empty() &&
+                    o.remasking == Remasking::LowConfidence),
+          "cfg_scale, remasking, banned and stop ids belong to the llada pipeline");
+    check(o.cfg_scale == 0 || !o.use_cache, "classifier-free guidance runs the whole sequence twice: use it without "
+                                            "prefilling (--no-cache)");
+    check(!llada || !o.accel.dual_cache, "the dual cache is not available in the llada pipeline");
+    for (const std::vector<int64_t>* ids : {&o.banned_ids, &o.stop_ids})
+        for (int64_t id : *ids) check(id >= 0 && id < cfg.vocab_size, "token id ", id, " is outside the vocabulary");
 }
 
 DecodeState::DecodeState(const LanguageModel& lm, Prompt prompt, const GenerateOptions& opt, bool collect_debug)
@@ -89,6 +99,14 @@ DecodeState::DecodeState(const LanguageModel& lm, Prompt prompt, const GenerateO
     x.resize(size_t(P + A), lm.config().ids.mask);
     for (const auto& [offset, id] : opt.fixed) x[size_t(P + offset)] = id;  // structure priors
     ts_ = diffusion_timesteps(opt.steps, opt.eps);
+    stop_ = P + A;
+    if (opt.pipeline == Pipeline::Llada) {
+        llada_.emplace(A, opt.accel.block_length, opt.steps);
+        for (int64_t p = 0; p < P; ++p)
+            if (prompt_.ids[size_t(p)] == lm.config().ids.mask) infill_.push_back(p);
+        check(infill_.empty() || !opt.use_cache, "masks inside the prompt (infilling) change the prompt's "
+                                               "keys/values: run it without prefilling (--no-cache)");
+    }
     positions_ = prompt_.positions.ids;
     for (int64_t j = 0; j < A; ++j) {
         const int64_t id = P + j + prompt_.positions.rope_delta;
@@ -104,6 +122,7 @@ DecodeState::DecodeState(const LanguageModel& lm, Prompt prompt, const GenerateO
 }
 
 void DecodeState::find_masks() {
+    if (llada_) return find_llada_masks();
     mask_pos_.clear();
     const std::vector<int64_t>& x = res_.sequence;
     for (int64_t p = prompt_len(); p < int64_t(x.size()); ++p)
@@ -129,6 +148,7 @@ bool DecodeState::text_final() const { return mask_pos_.empty() || mask_pos_.fro
 
 bool DecodeState::finished() const {
     if (opt_.accel.early_stop != EarlyStop::Off && text_final()) return true;
+    if (llada_) return llada_->done() || mask_pos_.empty();
     if (opt_.accel.block_length > 0) return mask_pos_.empty();
     return res_.steps_run >= opt_.steps || (opt_.pipeline == Pipeline::Dim && mask_pos_.empty());
 }
@@ -192,7 +212,8 @@ StepFeed DecodeState::feed() {
     f.positions.assign(positions_.begin() + first, positions_.begin() + end);
     have_cache_ = have_cache_ || opt_.use_cache;
     fed_ = f.sequence.len;
-    for (int64_t p : predict_) f.logit_rows.push_back(std::max<int64_t>(p - 1, 0) - first);
+    const int64_t shift = lm_.config().shifted_logits ? 1 : 0;  // Dream's row p - 1 predicts position p
+    for (int64_t p : predict_) f.logit_rows.push_back(std::max<int64_t>(p - shift, 0) - first);
     if (!a.skip_layers.empty() && res_.steps_run >= a.skip_from_step && !f.sequence.keep_into) {
         f.skip_layers.assign(size_t(lm_.config().num_layers), 0);
         for (int l : a.skip_layers) f.skip_layers[size_t(l)] = 1;
@@ -243,7 +264,7 @@ void DecodeState::apply_pruning() {
     prune_ = VisualPruning{};
 }
 
-void DecodeState::step(const Tensor& logits, double forward_seconds) {
+void DecodeState::step(const Tensor& logits, double forward_seconds, const Tensor* unconditional) {
     const auto t0 = std::chrono::steady_clock::now();
     check(!finished(), "decoding step after the last one");
     std::vector<int64_t>& x = res_.sequence;
@@ -257,16 +278,27 @@ void DecodeState::step(const Tensor& logits, double forward_seconds) {
         check(logits.ndim() == 2, "decoding step: logits must be [masks, vocabulary]");
         check(logits.dim(0) == int64_t(mpos.size()) && logits.dim(1) == V, "decoding step: logits [", logits.dim(0),
               ", ", logits.dim(1), "] for ", mpos.size(), " masks over a vocabulary of ", V);
+        check(!needs_unconditional() || (unconditional && unconditional->dim(0) == logits.dim(0)),
+              "decoding step: guidance needs the unconditional logits");
         // Each mask draws from its own stream (seed, step, position), so the rows run in parallel.
-        choice = choose_tokens(logits.data<float>(), int64_t(mpos.size()), V, opt_.sampling, confidence_kind(opt_.alg),
-                               original_conf, opt_.seed, res_.steps_run, mpos);
+        if (llada_)
+            choice = llada_choices(logits, unconditional);
+        else
+            choice = choose_tokens(logits.data<float>(), int64_t(mpos.size()), V, opt_.sampling,
+                                   confidence_kind(opt_.alg), original_conf, opt_.seed, res_.steps_run, mpos);
         if (collect_debug_) dbg = step_debug(logits, mpos, fed_, V);
     }
     committed_.clear();
     if (!mpos.empty())
-        for (size_t k : commits(choice)) {
+        for (size_t k : llada_ ? llada_commits(choice) : commits(choice)) {
             x[size_t(mpos[k])] = choice[k].token;
-            committed_.push_back(mpos[k] - P);
+            if (mpos[k] >= P) {
+                committed_.push_back(mpos[k] - P);
+            } else {  // a mask inside the prompt (llada infilling): its row is the token's now
+                prompt_.ids[size_t(mpos[k])] = choice[k].token;
+                const Tensor row = lm_.embed({&choice[k].token, 1});
+                std::copy_n(row.data<float>(), row.numel(), prompt_.embeddings.row(mpos[k]));
+            }
         }
     std::sort(committed_.begin(), committed_.end());
     apply_pruning();
@@ -276,6 +308,7 @@ void DecodeState::step(const Tensor& logits, double forward_seconds) {
     if (collect_debug_) res_.debug.push_back(std::move(dbg));
     ++res_.steps_run;
     ++block_steps_;
+    if (llada_) after_llada_step();
     find_masks();
 }
 

@@ -4,9 +4,12 @@
 #pragma once
 
 #include <array>
+#include <functional>
+#include <optional>
 #include <vector>
 
 #include "decode/generate.h"
+#include "decode/llada_schedule.h"
 
 namespace dimple {
 
@@ -32,10 +35,19 @@ public:
     // The model input of the next step (only when needs_logits()); the cache it fills must stay
     // untouched until step() has run.
     StepFeed feed();
+    // Classifier-free guidance (llada, cfg_scale > 0): the step also needs the logits of this feed,
+    // the same rows with every prompt row masked out.
+    bool needs_unconditional() const { return opt_.cfg_scale > 0 && needs_logits(); }
+    StepFeed unconditional_feed();
     // Runs the next step given the logits [predicted masks, vocab] of the feed's logit_rows (empty when
-    // !needs_logits()). `forward_seconds` is what computing the logits took; the result's timing of
-    // the step adds the token choice made here.
-    void step(const Tensor& logits, double forward_seconds = 0);
+    // !needs_logits()) and, with guidance, those of the unconditional feed. `forward_seconds` is what
+    // computing the logits took; the result's timing of the step adds the token choice made here.
+    void step(const Tensor& logits, double forward_seconds = 0, const Tensor* unconditional = nullptr);
+    // llada's random remasking draws one uniform per candidate position and step; a replay of the
+    // original's draws (its torch.rand values, for the golden tests) can stand in for the engine's
+    // own. `step` counts the schedule's steps (block * steps per block + step in block).
+    using UniformSource = std::function<float(int64_t step, int64_t position)>;
+    void replay_uniforms(UniformSource source) { uniforms_ = std::move(source); }
 
     int64_t prompt_len() const { return int64_t(prompt_.ids.size()); }
     // The answer so far, masks still in place.
@@ -55,6 +67,11 @@ private:
     void plan_pruning(StepFeed& f, int64_t first);
     void apply_pruning();
     std::vector<size_t> commits(const std::vector<TokenChoice>& choice);
+    // The llada pipeline (decode_state_llada.cpp).
+    void find_llada_masks();
+    std::vector<TokenChoice> llada_choices(const Tensor& logits, const Tensor* unconditional);
+    std::vector<size_t> llada_commits(const std::vector<TokenChoice>& choice);
+    void after_llada_step();
 
     const LanguageModel& lm_;
     Prompt prompt_;
@@ -85,6 +102,12 @@ private:
     std::vector<int64_t> present_;
     int64_t images_ = 0, images_kept_ = 0;
     bool prune_from_cache_ = false;  // this step's pruning chose among cached keys
+    // llada: the block schedule, the first committed stop id (absolute; the sequence's length while
+    // none), and the replayed uniforms of random remasking.
+    std::optional<LladaSchedule> llada_;
+    int64_t stop_ = 0;
+    std::vector<int64_t> infill_;  // prompt positions that began as masks
+    UniformSource uniforms_;
 };
 
 // The checks generate() makes before decoding; throws dimple::Error naming the option.

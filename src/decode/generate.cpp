@@ -10,8 +10,17 @@ namespace dimple {
 Pipeline parse_pipeline(const std::string& s) {
     if (s == "dim") return Pipeline::Dim;
     if (s == "dream") return Pipeline::Dream;
-    fail("unknown pipeline '", s, "' (expected dim or dream)");
+    if (s == "llada") return Pipeline::Llada;
+    fail("unknown pipeline '", s, "' (expected dim, dream or llada)");
 }
+
+Remasking parse_remasking(const std::string& s) {
+    if (s == "low_confidence" || s == "low-confidence") return Remasking::LowConfidence;
+    if (s == "random") return Remasking::Random;
+    fail("unknown remasking '", s, "' (expected low_confidence or random)");
+}
+
+std::string remasking_name(Remasking r) { return r == Remasking::LowConfidence ? "low_confidence" : "random"; }
 
 Algorithm parse_algorithm(const std::string& s) {
     if (s == "origin") return Algorithm::Origin;
@@ -24,7 +33,14 @@ Algorithm parse_algorithm(const std::string& s) {
          "' (expected origin, origin-ratio, autoregressive, maskgit_plus, topk_margin or entropy)");
 }
 
-std::string pipeline_name(Pipeline p) { return p == Pipeline::Dim ? "dim" : "dream"; }
+std::string pipeline_name(Pipeline p) {
+    switch (p) {
+        case Pipeline::Dim: return "dim";
+        case Pipeline::Dream: return "dream";
+        case Pipeline::Llada: return "llada";
+    }
+    return "?";
+}
 
 std::string algorithm_name(Algorithm a) {
     switch (a) {

@@ -14,12 +14,17 @@
 
 namespace dimple {
 
-enum class Pipeline { Dim, Dream };
+enum class Pipeline { Dim, Dream, Llada };
+// Which masks a llada step commits: the most confident (softmax probability of the chosen token) or
+// random ones.
+enum class Remasking { LowConfidence, Random };
 enum class Algorithm { Origin, OriginRatio, Autoregressive, MaskgitPlus, TopkMargin, Entropy };
 
 Pipeline parse_pipeline(const std::string& s);
 Algorithm parse_algorithm(const std::string& s);
+Remasking parse_remasking(const std::string& s);
 std::string pipeline_name(Pipeline p);
+std::string remasking_name(Remasking r);
 std::string algorithm_name(Algorithm a);
 
 struct GenerateOptions {
@@ -36,6 +41,12 @@ struct GenerateOptions {
     uint64_t seed = 0;
     std::map<int64_t, int64_t> fixed;      // structure priors: answer offset -> token id
     Acceleration accel;                    // opt-in faster decoding (approximations, acceleration.h)
+    // llada pipeline (blocks: accel.block_length, 0 = one block; threshold: Fast-dLLM's parallel
+    // decoding, commits every token above it instead of the fixed counts).
+    Remasking remasking = Remasking::LowConfidence;
+    float cfg_scale = 0.f;              // > 0: classifier-free guidance against the prompt masked out
+    std::vector<int64_t> banned_ids;    // never chosen at a mask (LLaDA-V: eos, bos, header ids)
+    std::vector<int64_t> stop_ids;      // the answer ends before the first committed one of these
 };
 
 // What one step looked at, for tests and the parity tools (like generation.json's step_debug).
