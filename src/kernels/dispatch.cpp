@@ -11,11 +11,13 @@ namespace dimple {
 DIMPLE_ISA_KERNEL(attention)
 DIMPLE_ISA_KERNEL(rms_norm)
 DIMPLE_ISA_KERNEL(rms_norm_row)
+DIMPLE_ISA_KERNEL(layer_norm)
 DIMPLE_ISA_KERNEL(normed_row)
 DIMPLE_ISA_KERNEL(apply_rotary)
 DIMPLE_ISA_KERNEL(softmax)
 DIMPLE_ISA_KERNEL(silu_mul_rows)
 DIMPLE_ISA_KERNEL(gelu_erf_inplace)
+DIMPLE_ISA_KERNEL(gelu_tanh_inplace)
 DIMPLE_ISA_KERNEL(silu_inplace)
 DIMPLE_ISA_KERNEL(add_inplace)
 DIMPLE_ISA_KERNEL(quantize_activation_rows)
@@ -34,6 +36,10 @@ void rms_norm_row(const float* x, const float* w, float* y, int64_t n, float eps
     DIMPLE_DISPATCH(rms_norm_row)(x, w, y, n, eps);
 }
 
+void layer_norm(const float* x, const float* w, const float* b, float* y, int64_t rows, int64_t n, float eps) {
+    DIMPLE_DISPATCH(layer_norm)(x, w, b, y, rows, n, eps);
+}
+
 const float* normed_row(const float* x, int64_t n, RowNorm norm) { return DIMPLE_DISPATCH(normed_row)(x, n, norm); }
 
 void apply_rotary(float* x, int64_t heads, int64_t head_stride, int64_t d, const float* cos, const float* sin) {
@@ -47,6 +53,8 @@ void silu_mul_rows(const float* gate_up, int64_t rows, int64_t n, float* out) {
 }
 
 void gelu_erf_inplace(float* x, int64_t n) { DIMPLE_DISPATCH(gelu_erf_inplace)(x, n); }
+
+void gelu_tanh_inplace(float* x, int64_t n) { DIMPLE_DISPATCH(gelu_tanh_inplace)(x, n); }
 
 void silu_inplace(float* x, int64_t n) { DIMPLE_DISPATCH(silu_inplace)(x, n); }
 

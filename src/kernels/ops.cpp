@@ -32,6 +32,25 @@ void rms_norm(const float* x, const float* w, float* y, int64_t rows, int64_t n,
     for (int64_t r = 0; r < rows; ++r) rms_norm_row(x + r * n, w, y + r * n, n, eps);
 }
 
+// Two passes (the mean, then the centred squares), summed in double: a residual stream whose mean is
+// large against its spread (SigLIP's outlier channels) would otherwise lose the spread's digits.
+void layer_norm(const float* x, const float* w, const float* b, float* y, int64_t rows, int64_t n, float eps) {
+#pragma omp parallel for if (rows * n > 32768)
+    for (int64_t r = 0; r < rows; ++r) {
+        const float* xr = x + r * n;
+        float* yr = y + r * n;
+        double sum = 0;
+#pragma omp simd reduction(+ : sum)
+        for (int64_t i = 0; i < n; ++i) sum += xr[i];
+        const double mean = sum / double(n);
+        double sq = 0;
+#pragma omp simd reduction(+ : sq)
+        for (int64_t i = 0; i < n; ++i) sq += (xr[i] - mean) * (xr[i] - mean);
+        const float m = float(mean), inv = float(1.0 / std::sqrt(sq / double(n) + double(eps)));
+        for (int64_t i = 0; i < n; ++i) yr[i] = (xr[i] - m) * inv * w[i] + b[i];
+    }
+}
+
 void apply_rotary(float* x, int64_t heads, int64_t head_stride, int64_t d, const float* cos,
                   const float* sin) {
     const int64_t half = d / 2;
@@ -73,6 +92,11 @@ void silu_mul_rows(const float* gate_up, int64_t rows, int64_t n, float* out) {
 void gelu_erf_inplace(float* x, int64_t n) {
 #pragma omp parallel for if (n > 65536)
     for (int64_t i = 0; i < n; ++i) x[i] = gelu_erf(x[i]);
+}
+
+void gelu_tanh_inplace(float* x, int64_t n) {
+#pragma omp parallel for if (n > 65536)
+    for (int64_t i = 0; i < n; ++i) x[i] = gelu_tanh(x[i]);
 }
 
 void silu_inplace(float* x, int64_t n) {

@@ -15,6 +15,9 @@ void rms_norm(const float* x, const float* w, float* y, int64_t rows, int64_t n,
 // The same for one row: what rms_norm computes for each, bit for bit.
 void rms_norm_row(const float* x, const float* w, float* y, int64_t n, float eps);
 
+// torch.nn.LayerNorm: y[r] = (x[r] - mean) / sqrt(var + eps) * w + b, the variance biased (/ n).
+void layer_norm(const float* x, const float* w, const float* b, float* y, int64_t rows, int64_t n, float eps);
+
 // An RMSNorm that a kernel applies to its input rows as it reads them (weight null: none), so that
 // the normalised rows are never written out as f32 tensors (Linear::forward, the int8 quantization).
 struct RowNorm {
@@ -36,10 +39,16 @@ void softmax(float* x, int64_t n);
 
 inline float silu(float x) { return x / (1.0f + fast_exp(-x)); }
 inline float gelu_erf(float x) { return 0.5f * x * (1.0f + std::erf(x * float(M_SQRT1_2))); }
+// torch's gelu(approximate="tanh") (SigLIP's gelu_pytorch_tanh).
+inline float gelu_tanh(float x) {
+    const float kSqrt2OverPi = 0.7978845608028654f;
+    return 0.5f * x * (1.0f + std::tanh(kSqrt2OverPi * (x + 0.044715f * x * x * x)));
+}
 
 // out[r, i] = silu(gate_up[r, i]) * gate_up[r, n + i]: rows of [gate | up] from one stacked product.
 void silu_mul_rows(const float* gate_up, int64_t rows, int64_t n, float* out);
 void gelu_erf_inplace(float* x, int64_t n);
+void gelu_tanh_inplace(float* x, int64_t n);
 void silu_inplace(float* x, int64_t n);
 // y[i] += x[i].
 void add_inplace(float* y, const float* x, int64_t n);

@@ -29,6 +29,42 @@ TEST(Ops, RmsNormMatchesDouble) {
     }
 }
 
+// Rows with a large mean against their spread, where a one-pass E[x^2] - E[x]^2 would lose the spread.
+TEST(Ops, LayerNormMatchesDouble) {
+    for (auto [rows, n] : {std::pair{1, 32}, {5, 33}, {9, 1152}}) {
+        auto x = randn(size_t(rows * n), 11, 2.f);
+        for (size_t i = 0; i < x.size(); ++i) x[i] += float(i / size_t(n)) * 40.f;  // row r: mean ~40r
+        const auto w = randn(size_t(n), 12), b = randn(size_t(n), 13);
+        std::vector<float> y(x.size());
+        layer_norm(x.data(), w.data(), b.data(), y.data(), rows, n, 1e-6f);
+        for (int r = 0; r < rows; ++r) {
+            const float* xr = &x[size_t(r * n)];
+            double mean = 0, var = 0;
+            for (int i = 0; i < n; ++i) mean += xr[i];
+            mean /= n;
+            for (int i = 0; i < n; ++i) var += (xr[i] - mean) * (xr[i] - mean);
+            const double inv = 1.0 / std::sqrt(var / n + 1e-6);
+            for (int i = 0; i < n; ++i) {
+                const double ref = (xr[i] - mean) * inv * w[size_t(i)] + b[size_t(i)];
+                // x - mean is taken in float (as torch does): half an ulp of a mean of 320 is 1.5e-5,
+                // against a spread of 2 and weights up to ~3.
+                EXPECT_NEAR(y[size_t(r * n + i)], ref, 3e-5 * (1 + std::abs(ref)));
+            }
+        }
+    }
+}
+
+TEST(Ops, GeluTanhMatchesDouble) {
+    const auto x = randn(1000, 14, 4.f);
+    std::vector<float> y = x;
+    gelu_tanh_inplace(y.data(), int64_t(y.size()));
+    for (size_t i = 0; i < x.size(); ++i) {
+        const double v = x[i];
+        const double ref = 0.5 * v * (1 + std::tanh(std::sqrt(2.0 / M_PI) * (v + 0.044715 * v * v * v)));
+        EXPECT_NEAR(y[i], ref, 1e-6 * (1 + std::abs(ref)));
+    }
+}
+
 TEST(Ops, RotaryRotatesHalves) {
     for (int d : {16, 64, 128}) {
         const int heads = 3;
