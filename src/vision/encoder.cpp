@@ -7,9 +7,9 @@
 #include <string>
 
 #include "core/error.h"
-#include "io/stacked_linear.h"
 #include "kernels/attention.h"
 #include "kernels/ops.h"
+#include "vision/load_linear.h"
 
 namespace dimple {
 
@@ -17,20 +17,6 @@ namespace {
 
 // Qwen2.5-VL fixes the eps of every vision RMSNorm (blocks and merger); config.json has no field.
 constexpr float kVisionEps = 1e-6f;
-
-// A Linear from the checkpoint, with its bias: one layer, or several stacked (io/stacked_linear.h).
-// The packed copy is all that is used from then on, so the mapped pages are released.
-Linear load_linear(const Checkpoint& ck, const std::vector<std::string>& names, const std::vector<Shape>& shapes,
-                   Compute compute) {
-    const StackedLinear s = stacked_linear(ck, names, shapes, true, compute == Compute::Int8);
-    Linear lin(s.weight, s.scale.empty() ? nullptr : &s.scale, &s.bias, compute);
-    release_linear(ck, names);
-    return lin;
-}
-
-Linear load_linear(const Checkpoint& ck, const std::string& name, int64_t out, int64_t in, Compute compute) {
-    return load_linear(ck, std::vector<std::string>{name}, std::vector<Shape>{{out, in}}, compute);
-}
 
 Tensor load_norm(const Checkpoint& ck, const std::string& name, int64_t n) {
     return ck.get(name, {n}).to_f32();
