@@ -40,9 +40,11 @@ std::string identifier(std::string name) {
     return name;
 }
 
+std::string reference_goldens_dir() { return env_or("DIMPLE_GOLDENS_DIR", DIMPLE_GOLDENS_DIR_PATH); }
+
 std::string golden_set_dir(const std::string& name) {
     if (name == "tiny-a") return golden_dir();
-    const std::string d = env_or("DIMPLE_GOLDENS_DIR", DIMPLE_GOLDENS_DIR_PATH) + "/" + name;
+    const std::string d = reference_goldens_dir() + "/" + name;
     return fs::exists(d + "/generation.json") ? d : std::string();
 }
 

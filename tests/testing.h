@@ -31,6 +31,8 @@ struct GoldenSetName {
 };
 // The folder of a golden set, or "" when it is absent.
 std::string golden_set_dir(const std::string& name);
+// Where tools/make_test_goldens.sh writes (DIMPLE_GOLDENS_DIR overrides the build's folder).
+std::string reference_goldens_dir();
 // A fresh empty temporary folder, removed at process exit.
 std::string temp_dir();
 

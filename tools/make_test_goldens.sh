@@ -28,4 +28,38 @@ make_set ref-c --dream --dtype f16 --hidden 128 --intermediate 160 --layers 2 --
 make_set ref-d --dtype f32 --hidden 128 --intermediate 256 --layers 2 --heads 2 --kv-heads 2 --mrope 8,12,12 \
   --vocab 1280 --vision-depth 2 --vision-hidden 64 --vision-heads 2 --vision-intermediate 96 --fullatt 0 \
   --out-hidden 96 --seed 5 -- --image-grid 6x6 --two-grids 4x10,14x8 --text-len 31 --batch-len 14 --batch-pad 6
+# llada-v-tiny: the tiny LLaDA-V whose original-code outputs tests/goldens/llada-v-tiny holds. Its
+# model is not committed (8 MB of random embeddings) but rebuilt (integer-hash weights, numpy only)
+# and checked file by file against the SHA-256 in the goldens' manifest.json; a cached copy is reused
+# while it still matches.
+#   OUT/llada-v-tiny/rebuilt/{model,siglip-tiny}: exactly what make_tiny_llada_v.py writes
+#   OUT/llada-v-tiny/model: the folder the tests load: links to the rebuilt model's files, except
+#     config.json, whose mm_vision_tower ("google/siglip2-so400m-patch14-384" as published) is
+#     replaced by the absolute path of the committed tests/goldens/llada-v-tiny/siglip-tiny
+make_llada_v() {
+  local dir="$OUT/llada-v-tiny" sums f
+  sums=$($PY -c 'import json, sys
+for f, h in sorted(json.load(open(sys.argv[1]))["model_files"].items()): print(h + "  " + f)' \
+    tests/goldens/llada-v-tiny/manifest.json)
+  if ! (cd "$dir/rebuilt" 2>/dev/null && sha256sum --quiet --status -c <<<"$sums"); then
+    rm -rf "$dir"
+    $PY tools/llada/make_tiny_llada_v.py "$dir/rebuilt" >/dev/null
+    if ! (cd "$dir/rebuilt" && sha256sum --quiet -c <<<"$sums" >&2); then
+      echo "make_test_goldens.sh: the rebuilt tiny LLaDA-V in $dir/rebuilt differs from" \
+           "tests/goldens/llada-v-tiny/manifest.json (model_files)" >&2
+      exit 1
+    fi
+  fi
+  rm -rf "$dir/model"
+  mkdir -p "$dir/model"
+  for f in "$dir/rebuilt/model/"*; do
+    [ "${f##*/}" = config.json ] || ln -s "../rebuilt/model/${f##*/}" "$dir/model/${f##*/}"
+  done
+  $PY -c 'import json, sys
+c = json.load(open(sys.argv[1]))
+c["mm_vision_tower"] = sys.argv[3]
+json.dump(c, open(sys.argv[2], "w"), indent=2)' \
+    "$dir/rebuilt/model/config.json" "$dir/model/config.json" "$PWD/tests/goldens/llada-v-tiny/siglip-tiny"
+}
+make_llada_v
 echo "goldens written to $OUT"
