@@ -2,7 +2,7 @@
 
 #include <filesystem>
 #include <nlohmann/json.hpp>
-#include <regex>
+#include <cctype>
 
 #include "core/error.h"
 #include "io/config.h"
@@ -70,6 +70,29 @@ SiglipConfig tower_config(const std::string& name, const std::string& model_dir,
          "folder and set mm_vision_tower to that folder (absolute, or relative to the model folder)");
 }
 
+// Reads 1 to 4 decimal digits of `s` at `pos` (advanced past them); false when there are none or more.
+bool read_number(const std::string& s, size_t& pos, int& value) {
+    const size_t start = pos;
+    value = 0;
+    while (pos < s.size() && std::isdigit(static_cast<unsigned char>(s[pos])) && pos - start < 5)
+        value = value * 10 + (s[pos++] - '0');
+    return pos > start && pos - start <= 4;
+}
+
+// The "(AxB)" groups of `s` in order, as the original's re.findall(r"\((\d+)x(\d+)\)") finds them.
+std::vector<std::pair<int, int>> grid_groups(const std::string& s) {
+    std::vector<std::pair<int, int>> out;
+    for (size_t i = 0; i < s.size(); ++i) {
+        if (s[i] != '(') continue;
+        size_t pos = i + 1;
+        int a = 0, b = 0;
+        if (read_number(s, pos, a) && pos < s.size() && s[pos] == 'x' && read_number(s, ++pos, b) && pos < s.size() &&
+            s[pos] == ')')
+            out.emplace_back(a, b);
+    }
+    return out;
+}
+
 // image_grid_pinpoints: the list of [width, height] pairs config.json normally holds, or the
 // "(1x1),...,(6x6)" form that train.py expands before saving (the same expansion: first to last
 // pair, width factor outer, each factor times the crop size).
@@ -80,12 +103,11 @@ std::vector<std::pair<int, int>> parse_pinpoints(const Fields& f) {
     std::vector<std::pair<int, int>> out;
     if (v.is_string()) {
         const std::string s = v.get<std::string>();
-        static const std::regex pair(R"(\((\d{1,3})x(\d{1,3})\))");
-        std::vector<std::smatch> m(std::sregex_iterator(s.begin(), s.end(), pair), std::sregex_iterator());
-        check(!m.empty(), f.label, ": field \"", key, "\" = \"", s,
+        const std::vector<std::pair<int, int>> groups = grid_groups(s);
+        check(!groups.empty(), f.label, ": field \"", key, "\" = \"", s,
               "\" is neither a list of [width, height] pairs nor of the form \"(1x1),...,(6x6)\"");
-        const int w0 = std::stoi(m.front()[1]), h0 = std::stoi(m.front()[2]);
-        const int w1 = std::stoi(m.back()[1]), h1 = std::stoi(m.back()[2]);
+        const auto [w0, h0] = groups.front();
+        const auto [w1, h1] = groups.back();
         check(w0 > 0 && h0 > 0, f.label, ": field \"", key, "\" = \"", s, "\" starts at an empty grid");
         for (int i = w0; i <= w1; ++i)
             for (int j = h0; j <= h1; ++j) out.emplace_back(i * kLlavaCropSize, j * kLlavaCropSize);
@@ -122,11 +144,12 @@ LlavaVisionConfig parse_llava_vision(const json& config_json, const std::string&
           "\" is not supported (LLaDA-V uses spatial_unpad)");
 
     const std::string aspect = f.string_or("image_aspect_ratio", "square");
-    static const std::regex anyres_max(R"(anyres_max_(\d{1,4}))");
-    std::smatch m;
-    if (std::regex_match(aspect, m, anyres_max) && std::stoi(m[1]) > 0) {
+    const std::string prefix = "anyres_max_";
+    size_t pos = prefix.size();
+    int max_tiles = 0;
+    if (aspect.rfind(prefix, 0) == 0 && read_number(aspect, pos, max_tiles) && pos == aspect.size() && max_tiles > 0) {
         c.aspect = AspectMode::AnyresMax;
-        c.anyres_max = std::stoi(m[1]);
+        c.anyres_max = max_tiles;
         c.grid_pinpoints = parse_pinpoints(f);
     } else if (aspect == "pad") {
         c.aspect = AspectMode::Pad;

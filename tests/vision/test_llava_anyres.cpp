@@ -140,3 +140,21 @@ TEST(LlavaAnyres, BadInputIsAnError) {
     const Image wrong = Image::blank(10, 10);
     EXPECT_THROW(siglip_pixel_values(std::span(&wrong, 1)), Error);
 }
+
+// Degenerate sizes (a pixel, a line) still give consistent crops, geometry and rows, as in the original.
+TEST(LlavaAnyres, ExtremeSizesStayConsistent) {
+    const LlavaVisionConfig config = dtest::llava_tiny_config();
+    for (const auto& [w, h] : {std::pair{1, 1}, {3000, 1}, {1, 3000}, {16384, 2}}) {
+        const AnyresGeometry geo = anyres_geometry(w, h, config);
+        EXPECT_GE(geo.rows(), kLlavaPatches) << w << "x" << h;
+        if (w * h <= 3000) {
+            EXPECT_EQ(int(llava_crops(Image::blank(w, h), config).crops.size()), geo.crops);
+        }
+        const Tensor projected = Tensor::f32({geo.crops, kLlavaPatches, 4});
+        const Tensor newline = Tensor::from(std::vector<float>{1, 2, 3, 4}, {4});
+        const Tensor rows = image_rows(projected, newline, geo);
+        EXPECT_EQ(rows.dim(0), geo.rows()) << w << "x" << h;
+    }
+    const Tensor newline = Tensor::f32({4});
+    EXPECT_THROW(image_rows(Tensor::f32({1, kLlavaPatches, 4}), newline, anyres_geometry(640, 480, config)), Error);
+}
