@@ -2,7 +2,6 @@
 
 #include <cstdio>
 #include <fstream>
-#include <regex>
 
 #include "io/npy.h"
 #include "testing.h"
@@ -49,16 +48,14 @@ static Image synthetic(int w, int h) {
 
 Image llava_case_image(const std::string& name) {
     const std::string source = llava_cases().at(name).at("source").get<std::string>();
-    std::smatch m;
-    if (std::regex_match(source, m, std::regex(R"(synthetic\((\d+), (\d+)\))")))
-        return synthetic(std::stoi(m[1]), std::stoi(m[2]));
-    if (std::regex_match(source, m, std::regex(R"(photo1 \.crop\(\((\d+), (\d+), (\d+), (\d+)\)\))"))) {
-        const int x0 = std::stoi(m[1]), y0 = std::stoi(m[2]), x1 = std::stoi(m[3]), y1 = std::stoi(m[4]);
+    int w = 0, h = 0, x0 = 0, y0 = 0, x1 = 0, y1 = 0;
+    if (std::sscanf(source.c_str(), "synthetic(%d, %d)", &w, &h) == 2) return synthetic(w, h);
+    if (std::sscanf(source.c_str(), "photo1 .crop((%d, %d, %d, %d))", &x0, &y0, &x1, &y1) == 4)
         return crop_image(load_image(images_dir() + "/1_resize.jpg"), x0, y0, x1 - x0, y1 - y0);
-    }
     // "tests/data/images/<file>, convert('RGB')...": load_image drops alpha as convert("RGB") does.
-    if (std::regex_search(source, m, std::regex(R"(^tests/data/images/([^,]+),)")))
-        return load_image(images_dir() + "/" + m[1].str());
+    const std::string prefix = "tests/data/images/";
+    if (source.rfind(prefix, 0) == 0)
+        return load_image(images_dir() + "/" + source.substr(prefix.size(), source.find(',') - prefix.size()));
     throw std::runtime_error("unknown case source: " + source);
 }
 
