@@ -141,18 +141,22 @@ DIMPLE_API dimple_status dimple_apply_chat_template(const dimple_model* model, c
 
 typedef struct dimple_decoding_options {
     size_t size;
-    int32_t max_new_tokens;     /* answer length in tokens (masks); 64 */
-    int32_t steps;              /* diffusion steps at most; 64 */
+    /* Fields marked (*) default to the model family's published call: a negative value or NULL (what
+     * dimple_decoding_options_init sets) leaves them to the model. Dimple: 64 tokens, 64 steps, dim,
+     * threshold 0.95, temperature 0.2, top_p 0.95, top_k 50, cache on, no blocks. LLaDA: 128, 128,
+     * llada, no threshold, greedy, no filters, no cache, blocks of 32 (LLaDA-V: one block). */
+    int32_t max_new_tokens;     /* (*) answer length in tokens (masks); < 0: the model's */
+    int32_t steps;              /* (*) diffusion steps at most; < 0: the model's */
     const char* alg;            /* "origin" | "origin-ratio" | "autoregressive" | "maskgit_plus" |
                                    "topk_margin" | "entropy"; "origin" */
-    const char* pipeline;       /* "dim" (Dimple) | "dream"; "dim" */
-    float threshold;            /* confident decoding: commit every token above it (0: off); 0.95 */
-    float temperature;          /* 0: greedy; 0.2 */
-    float top_p;                /* 1: off; 0.95 */
-    int32_t top_k;              /* 0: off; 50 */
+    const char* pipeline;       /* (*) "dim" (Dimple) | "dream" | "llada"; NULL: the model's */
+    float threshold;            /* (*) commit every token above it (0: off); < 0: the model's */
+    float temperature;          /* (*) 0: greedy; < 0: the model's */
+    float top_p;                /* (*) 1: off; < 0: the model's */
+    int32_t top_k;              /* (*) 0: off; < 0: the model's */
     float alg_temp;             /* > 0: sample positions by softmax(confidence / alg_temp); 0 */
     float eps;                  /* final timestep of the schedule; 1e-3 */
-    int32_t use_cache;          /* prefilling: reuse the prompt's keys/values; 1 */
+    int32_t use_cache;          /* (*) prefilling: reuse the prompt's keys/values; < 0: the model's */
     int32_t original_confidence; /* dim: confidence from the unfiltered softmax; 1 */
     uint64_t seed;              /* 0 */
     /* Structure priors */
@@ -161,7 +165,8 @@ typedef struct dimple_decoding_options {
     const char* fix_ids;        /* "OFFSET:ID,..." raw ids fixed in the answer; NULL: none */
     /* Faster decoding (approximations but early_stop "loop"; BENCHMARKS.md), all off by default */
     const char* early_stop;     /* "off" | "loop" | "rows" */
-    int32_t block_length;       /* semi-autoregressive blocks of this many tokens; 0: off */
+    int32_t block_length;       /* (*) semi-autoregressive blocks of this many tokens (0: off; llada:
+                                   its blocks, 0 = one); < 0: the model's */
     int32_t dual_cache;         /* with blocks: cache the answer's keys/values outside the block */
     int32_t cache_refresh;      /* dual cache: also refresh every N steps; 0: per block */
     const char* skip_layers;    /* decoder layers the answer skips, e.g. "15-27/2"; NULL: none */

@@ -86,4 +86,11 @@ Prompt golden_prompt(const LanguageModel& lm, const std::string& dir, const std:
     return make_prompt(lm, ids, grids, &rows);
 }
 
+nlohmann::json read_python_json(const std::string& path) {
+    std::string text = dimple::read_text_file(path);
+    for (const std::string word : {"-Infinity", "Infinity", "NaN"})
+        for (size_t at = text.find(word); at != std::string::npos; at = text.find(word, at)) text.replace(at, word.size(), "null");
+    return nlohmann::json::parse(text);
+}
+
 }  // namespace dtest

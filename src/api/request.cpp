@@ -54,7 +54,8 @@ dimple_status create(dimple_model* model, const std::function<std::vector<int64_
         require(model != nullptr, "the model is NULL");
         const Engine& engine = model->engine;
         const DecodingOptions d = decoding_options(options);
-        check(d.max_new_tokens <= engine.limits().answer_tokens, "max_new_tokens ", d.max_new_tokens,
+        const int answer = answer_tokens(d, engine.config());
+        check(answer <= engine.limits().answer_tokens, "max_new_tokens ", answer,
               " is more than the ", engine.limits().answer_tokens,
               " the model was loaded for (dimple_model_options.max_answer_tokens)");
         const auto t0 = std::chrono::steady_clock::now();
@@ -135,24 +136,26 @@ DecodingOptions decoding_options(const dimple_decoding_options* in) {
     const dimple_decoding_options c = read_sized(in, dimple_decoding_options_init, "dimple_decoding_options");
     const DecodingOptions& d = defaults();
     DecodingOptions o;
-    o.max_new_tokens = c.max_new_tokens;
-    o.steps = c.steps;
+    // The fields whose default is the model family's: a negative value (NULL for the pipeline) leaves
+    // them to the model.
+    if (c.max_new_tokens >= 0) o.max_new_tokens = c.max_new_tokens;
+    if (c.steps >= 0) o.steps = c.steps;
     o.alg = text_or(c.alg, d.alg);
-    o.pipeline = text_or(c.pipeline, d.pipeline);
-    o.threshold = c.threshold;
-    o.temperature = c.temperature;
-    o.top_p = c.top_p;
-    o.top_k = c.top_k;
+    if (c.pipeline) o.pipeline = c.pipeline;
+    if (c.threshold >= 0 || c.threshold != c.threshold) o.threshold = c.threshold;  // NaN is refused later
+    if (c.temperature >= 0 || c.temperature != c.temperature) o.temperature = c.temperature;
+    if (c.top_p >= 0 || c.top_p != c.top_p) o.top_p = c.top_p;
+    if (c.top_k >= 0) o.top_k = c.top_k;
     o.alg_temp = c.alg_temp;
     o.eps = c.eps;
-    o.cache = c.use_cache != 0;
+    if (c.use_cache >= 0) o.cache = c.use_cache != 0;
     o.original_confidence = c.original_confidence != 0;
     o.seed = c.seed;
     o.answer_template = text_or(c.answer_template, "");
     if (c.length >= 0) o.length = c.length;
     o.fix_ids = text_or(c.fix_ids, "");
     o.early_stop = text_or(c.early_stop, d.early_stop);
-    o.block_length = c.block_length;
+    if (c.block_length >= 0) o.block_length = c.block_length;
     o.dual_cache = c.dual_cache != 0;
     o.cache_refresh = c.cache_refresh;
     o.skip_layers = text_or(c.skip_layers, "");
@@ -190,22 +193,22 @@ void dimple_decoding_options_init(dimple_decoding_options* o) {
     const DecodingOptions& d = defaults();
     *o = {};
     o->size = sizeof *o;
-    o->max_new_tokens = d.max_new_tokens;
-    o->steps = d.steps;
+    o->max_new_tokens = -1;  // these ten: the model family's own (include/dimple.h)
+    o->steps = -1;
     o->alg = d.alg.c_str();
-    o->pipeline = d.pipeline.c_str();
-    o->threshold = d.threshold;
-    o->temperature = d.temperature;
-    o->top_p = d.top_p;
-    o->top_k = d.top_k;
+    o->pipeline = nullptr;
+    o->threshold = -1;
+    o->temperature = -1;
+    o->top_p = -1;
+    o->top_k = -1;
     o->alg_temp = d.alg_temp;
     o->eps = d.eps;
-    o->use_cache = d.cache;
+    o->use_cache = -1;
     o->original_confidence = d.original_confidence;
     o->seed = d.seed;
     o->length = -1;
     o->early_stop = d.early_stop.c_str();
-    o->block_length = d.block_length;
+    o->block_length = -1;
     o->dual_cache = d.dual_cache;
     o->cache_refresh = d.cache_refresh;
     o->skip_from = d.skip_from;

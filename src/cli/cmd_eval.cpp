@@ -32,7 +32,7 @@ void run(const Options& o) {
         check(predictions.good(), o.predictions, ": cannot write the predictions file");
     }
     ModelOptions model = o.model;
-    model.limits.answer_tokens = o.decoding.max_new_tokens;
+    model.limits.answer_tokens = answer_tokens(o.decoding, load_model_config(model_dir(model)));
     model.limits.images = 1;  // one per line
     const Engine engine(dir, engine_options(model));
     engine.tokenizer();  // a model without one cannot read questions: say so once, not per line

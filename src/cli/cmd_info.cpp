@@ -8,6 +8,7 @@
 #include "core/error.h"
 #include "core/isa.h"
 #include "core/memory.h"
+#include "engine/family.h"
 #include "io/checkpoint.h"
 #include "io/config.h"
 #include "model/memory_plan.h"
@@ -90,6 +91,14 @@ void run_info(const Options& o) {
                            {"for", {{"prompt_tokens", limits.prompt_tokens},
                                     {"answer_tokens", limits.answer_tokens},
                                     {"images", limits.images}}}};
+    const GenerateOptions call = model_family(cfg, nullptr).decoding;
+    j["decoding"] = {{"pipeline", pipeline_name(call.pipeline)},
+                     {"max_new_tokens", call.max_new_tokens},
+                     {"steps", call.steps},
+                     {"block_length", call.accel.block_length},
+                     {"threshold", call.threshold.value_or(0.f)},
+                     {"temperature", call.sampling.temperature},
+                     {"cache", call.use_cache}};
     j["special_ids"] = {{"pad", cfg.ids.pad},   {"bos", cfg.ids.bos},
                         {"eos", cfg.ids.eos},   {"mask", cfg.ids.mask},
                         {"image", cfg.ids.image}, {"vision_start", cfg.ids.vision_start},
@@ -104,11 +113,16 @@ void run_info(const Options& o) {
     std::printf("model        %s\n", o.model_dir.c_str());
     std::printf("architecture %s%s\n", architecture_name(cfg.arch).c_str(),
                 cfg.vision ? " (Qwen2.5-VL vision + projector + Dream LM)" : " (text only)");
+    const std::string positions =
+        cfg.positions == PositionScheme::Sequential
+            ? "1-D positions over every row"
+            : "mrope [" + std::to_string(cfg.mrope_section[0]) + "," + std::to_string(cfg.mrope_section[1]) + "," +
+                  std::to_string(cfg.mrope_section[2]) + "]";
     std::printf("language     hidden %d, inter %d, %d layers, %d heads / %d kv heads (head_dim %d), "
-                "vocab %d, rope_theta %g, mrope [%d,%d,%d]\n",
-                cfg.hidden_size, cfg.intermediate_size, cfg.num_layers, cfg.num_heads,
-                cfg.num_kv_heads, cfg.head_dim(), cfg.vocab_size, cfg.rope_theta,
-                cfg.mrope_section[0], cfg.mrope_section[1], cfg.mrope_section[2]);
+                "vocab %d, rope_theta %g, %s, %s logits\n",
+                cfg.hidden_size, cfg.intermediate_size, cfg.num_layers, cfg.num_heads, cfg.num_kv_heads,
+                cfg.head_dim(), cfg.vocab_size, cfg.rope_theta, positions.c_str(),
+                cfg.shifted_logits ? "shifted" : "unshifted");
     if (cfg.vision) {
         std::string full;  // "full attention in blocks 7, 15, 23, 31"
         for (int b : cfg.vision->fullatt_block_indexes) full += (full.empty() ? "" : ", ") + std::to_string(b);
@@ -127,6 +141,12 @@ void run_info(const Options& o) {
                     human_bytes(double(t.disk)).c_str(), dts.c_str());
     }
     std::printf("  %-15s %14lld\n", "total", (long long)total_params);
+    std::printf("decoding     %s pipeline, %d tokens, %d steps, %s, threshold %g, temperature %g, prefilling %s "
+                "(the family's call: what options left unset take)\n",
+                pipeline_name(call.pipeline).c_str(), call.max_new_tokens, call.steps,
+                call.accel.block_length > 0 ? ("blocks of " + std::to_string(call.accel.block_length)).c_str()
+                                            : "the whole answer as one block",
+                double(call.threshold.value_or(0.f)), double(call.sampling.temperature), call.use_cache ? "on" : "off");
     std::printf("on disk      %s\n", human_bytes(double(ckpt.file_bytes())).c_str());
     std::printf("in memory    %s (--compute int8), %s (--compute bf16), %s (--compute f32)%s\n",
                 human_bytes(double(mem.bytes(Compute::Int8))).c_str(), human_bytes(double(mem.bytes(Compute::BF16))).c_str(),

@@ -32,7 +32,7 @@ void run(const Options& o) {
     set_num_threads(o.model.threads);
     const auto t_load = std::chrono::steady_clock::now();
     ModelOptions model = o.model;
-    model.limits.answer_tokens = o.decoding.max_new_tokens;
+    model.limits.answer_tokens = answer_tokens(o.decoding, load_model_config(model_dir(model)));
     model.limits.images = int64_t(o.images.size() + o.pixel_values.grids.size());
     Engine engine(model_dir(model), engine_options(model));
     const double load_s = seconds_since(t_load);

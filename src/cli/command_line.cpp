@@ -42,8 +42,25 @@ Command& Command::option(const std::string& names, std::optional<int64_t>& into,
     last_ = app_->add_option(names, into, help);
     return *this;
 }
+Command& Command::option(const std::string& names, std::optional<int>& into, const std::string& help) {
+    last_ = app_->add_option(names, into, help);
+    return *this;
+}
+Command& Command::option(const std::string& names, std::optional<float>& into, const std::string& help) {
+    last_ = app_->add_option(names, into, help);
+    return *this;
+}
+Command& Command::option(const std::string& names, std::optional<std::string>& into, const std::string& help) {
+    last_ = app_->add_option(names, into, help);
+    return *this;
+}
 Command& Command::option(const std::string& names, std::vector<std::string>& into, const std::string& help) {
     last_ = app_->add_option(names, into, help);
+    return *this;
+}
+Command& Command::flag(const std::string& names, std::optional<bool>& into, const std::string& help) {
+    // CLI11 counts a negated name ("!--no-cache") as -1.
+    last_ = app_->add_flag_function(names, [&into](std::int64_t count) { into = count > 0; }, help);
     return *this;
 }
 Command& Command::flag(const std::string& names, bool& into, const std::string& help) {

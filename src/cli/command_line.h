@@ -38,9 +38,13 @@ public:
     Command& option(const std::string& names, float& into, const std::string& help);
     Command& option(const std::string& names, double& into, const std::string& help);
     Command& option(const std::string& names, std::optional<int64_t>& into, const std::string& help);
+    Command& option(const std::string& names, std::optional<int>& into, const std::string& help);
+    Command& option(const std::string& names, std::optional<float>& into, const std::string& help);
+    Command& option(const std::string& names, std::optional<std::string>& into, const std::string& help);
     Command& option(const std::string& names, std::vector<std::string>& into, const std::string& help);
     // "--cache,!--no-cache": the second name sets false.
     Command& flag(const std::string& names, bool& into, const std::string& help);
+    Command& flag(const std::string& names, std::optional<bool>& into, const std::string& help);
 
     Command& required();
     Command& show_default();  // print the default in --help

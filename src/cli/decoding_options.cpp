@@ -3,20 +3,24 @@
 namespace dimple::cli {
 
 void add_decoding_options(Command& cmd, DecodingOptions& o) {
-    cmd.option("-n,--max-new-tokens", o.max_new_tokens, "Answer length in tokens (masks)").show_default();
-    cmd.option("-s,--steps", o.steps, "Diffusion steps at most").show_default();
+    // Options whose default is the model family's published call say so instead of a number.
+    const std::string own = " (default: the model's own; Dimple ";
+    cmd.option("-n,--max-new-tokens", o.max_new_tokens, "Answer length in tokens (masks)" + own + "64, LLaDA 128)");
+    cmd.option("-s,--steps", o.steps, "Diffusion steps at most" + own + "64, LLaDA 128)");
     cmd.option("--alg", o.alg, "origin | origin-ratio | autoregressive | maskgit_plus | topk_margin | entropy")
         .show_default();
-    cmd.option("--pipeline", o.pipeline, "dim (Dimple) | dream (Dream's original)").show_default();
-    cmd.option("--threshold", o.threshold, "Confident decoding: commit every token above it (0: off)")
-        .show_default();
-    cmd.option("-t,--temperature", o.temperature, "0 = greedy").show_default();
-    cmd.option("--top-p", o.top_p, "Nucleus filter (1: off)").show_default();
-    cmd.option("--top-k", o.top_k, "Top-k filter (0: off)").show_default();
+    cmd.option("--pipeline", o.pipeline, "dim (Dimple) | dream (Dream's original) | llada (LLaDA's)" + own + "dim, LLaDA llada)");
+    cmd.option("--threshold", o.threshold, "Commit every token above it (0: off; Dimple's confident decoding, "
+               "Fast-dLLM's parallel decoding for llada)" + own + "0.95, LLaDA 0)");
+    cmd.option("-t,--temperature", o.temperature, "0 = greedy" + own + "0.2, LLaDA 0)");
+    cmd.option("--top-p", o.top_p, "Nucleus filter (1: off)" + own + "0.95, LLaDA off)");
+    cmd.option("--top-k", o.top_k, "Top-k filter (0: off)" + own + "50, LLaDA off)");
+    cmd.option("--remasking", o.remasking, "llada: low_confidence | random (default low_confidence)");
+    cmd.option("--cfg-scale", o.cfg_scale, "llada: classifier-free guidance scale (default 0: off)");
     cmd.option("--alg-temp", o.alg_temp, "Sample positions by softmax(confidence/alg_temp) (0: top confidences)")
         .show_default();
     cmd.option("--eps", o.eps, "Final timestep of the schedule").show_default();
-    cmd.flag("--cache,!--no-cache", o.cache, "Prefilling: reuse the prompt's keys/values (default on)");
+    cmd.flag("--cache,!--no-cache", o.cache, "Prefilling: reuse the prompt's keys/values" + own + "on, LLaDA off)");
     cmd.flag("--original-confidence,!--processed-confidence", o.original_confidence,
              "dim: confidence from the unfiltered softmax (default on)");
     cmd.option("--seed", o.seed, "Seed of the random choices").show_default();
@@ -30,8 +34,10 @@ void add_decoding_options(Command& cmd, DecodingOptions& o) {
                "off | loop (end once no mask precedes the first eos: exact) | rows (also stop feeding "
                "the rows after it)")
         .show_default().group(fast);
-    cmd.option("--block-length", o.block_length, "Semi-autoregressive blocks of this many tokens (0: off)")
-        .show_default().group(fast);
+    cmd.option("--block-length", o.block_length,
+               "Semi-autoregressive blocks of this many tokens (0: off; llada: its blocks, 0 = one)" + own +
+                   "0, LLaDA 32, LLaDA-V one)")
+        .group(fast);
     cmd.flag("--dual-cache", o.dual_cache, "With blocks: cache the answer's keys/values outside the block")
         .group(fast);
     cmd.option("--cache-refresh", o.cache_refresh, "Dual cache: also refresh every N steps (0: per block)")

@@ -36,13 +36,14 @@ Engine::Engine(const std::string& dir, const EngineOptions& opt)
     if (opt.compute == Compute::Auto && opt.announce_plan) std::fprintf(stderr, "dimple: %s\n", plan_.reason.c_str());
     lm_ = std::make_unique<LanguageModel>(*ckpt_, cfg_, plan_.compute);
     if (cfg_.vision) vision_ = std::make_unique<VisionEncoder>(*ckpt_, cfg_, plan_.compute);
-    if (has_tokenizer_files(dir)) {
-        tokenizer_ = std::make_unique<text::Tokenizer>(text::Tokenizer::load(dir));
-        if (!opt.chat_template.empty() || !text::load_chat_template(dir).empty())
-            chat_kind_ = text::resolve_chat_template(dir, opt.chat_template);
-        else
-            chat_kind_ = cfg_.vision ? text::ChatTemplateKind::Qwen2VL : text::ChatTemplateKind::Qwen2;
-    }
+    if (has_tokenizer_files(dir)) tokenizer_ = std::make_unique<text::Tokenizer>(text::Tokenizer::load(dir));
+    family_ = model_family(cfg_, tokenizer_.get());
+    chat_kind_ = family_.chat;
+    if (tokenizer_ && (!opt.chat_template.empty() || !text::load_chat_template(dir).empty()))
+        chat_kind_ = text::resolve_chat_template(dir, opt.chat_template);
+    // LLaDA-V ships LLaDA's template; its conversation adds the system turn and the image markers.
+    if (chat_kind_ == text::ChatTemplateKind::Llada && family_.chat == text::ChatTemplateKind::LladaV)
+        chat_kind_ = text::ChatTemplateKind::LladaV;
 }
 
 const text::Tokenizer& Engine::tokenizer() const {
@@ -145,16 +146,14 @@ std::map<int64_t, int64_t> Engine::priors(const std::string& answer_template, st
 
 std::string Engine::answer_text(const std::vector<int64_t>& answer) const {
     std::vector<int32_t> ids;
-    for (int64_t id : answer) {
-        if (id == cfg_.ids.eos) break;
-        if (id == cfg_.ids.mask || id == cfg_.ids.pad) continue;
-        ids.push_back(int32_t(id));
-    }
+    for (auto it = answer.begin(); it != answer.begin() + answer_length(answer); ++it)
+        if (*it != cfg_.ids.mask && *it != cfg_.ids.pad) ids.push_back(int32_t(*it));
     return tokenizer_ ? tokenizer_->decode(ids, true) : std::string();
 }
 
 int64_t Engine::answer_length(const std::vector<int64_t>& answer) const {
-    return int64_t(std::find(answer.begin(), answer.end(), cfg_.ids.eos) - answer.begin());
+    const std::vector<int64_t>& end = family_.end_ids;
+    return int64_t(std::find_first_of(answer.begin(), answer.end(), end.begin(), end.end()) - answer.begin());
 }
 
 }  // namespace dimple

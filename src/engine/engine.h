@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "decode/generate.h"
+#include "engine/family.h"
 #include "io/checkpoint.h"
 #include "io/config.h"
 #include "model/language_model.h"
@@ -34,6 +35,8 @@ public:
     Engine(const std::string& model_dir, const EngineOptions& opt);
 
     const ModelConfig& config() const { return cfg_; }
+    // The family's published decoding call, chat template and answer end ids (engine/family.h).
+    const Family& family() const { return family_; }
     // The compute mode the model was loaded in, and why (what `auto` chose, with the figures).
     const ComputePlan& compute_plan() const { return plan_; }
     const RequestLimits& limits() const { return limits_; }
@@ -69,9 +72,10 @@ public:
     std::map<int64_t, int64_t> priors(const std::string& answer_template, std::optional<int64_t> length,
                                       int64_t max_new_tokens) const;
 
-    // The answer's text: tokens up to the first eos, special tokens skipped.
+    // The answer's text: tokens up to the first end id (eos; LLaDA: also <|eot_id|>), special tokens
+    // skipped.
     std::string answer_text(const std::vector<int64_t>& answer) const;
-    // How many answer tokens come before the first eos (the answer's length).
+    // How many answer tokens come before the first end id (the answer's length).
     int64_t answer_length(const std::vector<int64_t>& answer) const;
 
 private:
@@ -84,6 +88,7 @@ private:
     std::unique_ptr<VisionEncoder> vision_;
     std::unique_ptr<text::Tokenizer> tokenizer_;
     text::ChatTemplateKind chat_kind_ = text::ChatTemplateKind::Qwen2VL;
+    Family family_;
 };
 
 }  // namespace dimple

@@ -71,10 +71,14 @@ std::string architecture_name(Architecture a) {
 }
 
 void check_language_model(const ModelConfig& c, const std::string& label) {
-    check(c.hidden_size % c.num_heads == 0, label, ": hidden_size ", c.hidden_size,
-          " is not divisible by the ", c.num_heads, " attention heads");
-    check(c.num_heads % c.num_kv_heads == 0, label, ": ", c.num_heads,
-          " attention heads are not a multiple of the ", c.num_kv_heads, " key/value heads");
+    const bool olmo = c.naming == TensorNaming::Olmo;
+    const char* width = olmo ? "d_model" : "hidden_size";
+    const char* heads = olmo ? "n_heads" : "num_attention_heads";
+    const char* kv_heads = olmo ? "n_kv_heads" : "num_key_value_heads";
+    check(c.hidden_size % c.num_heads == 0, label, ": ", width, " ", c.hidden_size, " is not divisible by ", heads,
+          " ", c.num_heads);
+    check(c.num_heads % c.num_kv_heads == 0, label, ": ", heads, " ", c.num_heads, " is not a multiple of ",
+          kv_heads, " ", c.num_kv_heads);
     check(c.head_dim() % 2 == 0, label, ": head_dim ", c.head_dim(), " must be even");
     for (int64_t id : {c.ids.pad, c.ids.bos, c.ids.eos, c.ids.mask})
         check(id >= -1 && id < c.vocab_size, label, ": special token id ", id, " is outside the vocabulary (",
@@ -121,7 +125,7 @@ ModelConfig parse_model_config(const std::string& text, const std::string& label
     c.tie_word_embeddings = f.boolean_or("tie_word_embeddings", false);
     check(c.hidden_act == "silu", label, ": hidden_act \"", c.hidden_act, "\" is not supported");
     check(c.hidden_size % c.num_heads == 0, label, ": hidden_size ", c.hidden_size,
-          " is not divisible by num_attention_heads ", c.num_heads);
+          " is not divisible by num_attention_heads ", c.num_heads);  // before head_dim() is used below
 
     // M-RoPE sections: top-level (Dimple) or inside rope_scaling (Qwen2-VL style); Dream has none
     // and uses 1-D RoPE, which is M-RoPE with all frequencies on the t id.

@@ -167,7 +167,7 @@ void parse_acceleration(const json& b, Acceleration& a) {
     if (has("prune_step")) a.prune_step = int(get_int(b["prune_step"], "prune_step", 1, 1 << 16));
 }
 
-// Sampling and diffusion options; absent fields keep `dimple run`'s defaults.
+// Sampling and diffusion options; absent fields keep the model's defaults (those of `dimple run`).
 void parse_options(const json& b, ChatRequest& req, const Limits& lim) {
     GenerateOptions& o = req.options;
     auto has = [&](const char* k) { return b.contains(k) && !b[k].is_null(); };
@@ -191,6 +191,7 @@ void parse_options(const json& b, ChatRequest& req, const Limits& lim) {
         const double t = get_number(b["threshold"], "threshold", 0, 1);
         o.threshold = t > 0 ? std::optional<float>(float(t)) : std::nullopt;
     }
+    if (has("cfg_scale")) o.cfg_scale = float(get_number(b["cfg_scale"], "cfg_scale", 0, 100));
     if (has("alg_temp")) o.alg_temp = float(get_number(b["alg_temp"], "alg_temp", 0, 100));
     if (has("cache")) o.use_cache = get_bool(b["cache"], "cache");
     // Seeds are 64-bit unsigned; negative ones are taken modulo 2^64.
@@ -206,6 +207,11 @@ void parse_options(const json& b, ChatRequest& req, const Limits& lim) {
         if (has("pipeline")) o.pipeline = parse_pipeline(get_string(b["pipeline"], "pipeline"));
     } catch (const Error& e) {
         bad_request("pipeline", e.what());
+    }
+    try {
+        if (has("remasking")) o.remasking = parse_remasking(get_string(b["remasking"], "remasking"));
+    } catch (const Error& e) {
+        bad_request("remasking", e.what());
     }
     if (has("template")) req.answer_template = get_string(b["template"], "template");
     if (has("length")) req.length = get_int(b["length"], "length", 0, o.max_new_tokens - 1);
@@ -261,6 +267,8 @@ ChatRequest parse_chat_request(std::string_view body, const ParseContext& ctx) {
                                     ctx.model_id + "'", "model", "model_not_found");
     }
     refuse_unsupported(b);
+    req.options = ctx.defaults;
+    req.options.max_new_tokens = std::min(req.options.max_new_tokens, int(ctx.limits.max_tokens));
     parse_options(b, req, ctx.limits);
     if (b.contains("stop")) req.stop = parse_stop(b["stop"], ctx.limits.max_stop);
     if (b.contains("stream") && !b["stream"].is_null()) req.stream = get_bool(b["stream"], "stream");

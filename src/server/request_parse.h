@@ -20,6 +20,8 @@ struct ParseContext {
     // Called with an image's declared size before it is decoded (ImageLimits::before_decode), and
     // with its size once decoded.
     std::function<void(int64_t width, int64_t height)> before_image_decode, after_image_decode;
+    // What a request's absent fields keep: the model family's published call (engine/family.h).
+    GenerateOptions defaults;
 };
 
 ChatRequest parse_chat_request(std::string_view body, const ParseContext& ctx);

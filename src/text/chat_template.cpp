@@ -28,16 +28,55 @@ std::string template_from(const json& v, const std::string& label) {
     fail(label, ": \"chat_template\" is neither a string nor a list holding a \"default\" template");
 }
 
+constexpr std::string_view kLladaVSystem =
+    "You are a helpful language and vision assistant. You are able to understand the visual content that the "
+    "user provides, and assist the user with a variety of tasks using natural language.";
+
+bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
+
+// Jinja's `trim`: surrounding whitespace removed.
+std::string_view trimmed(std::string_view s) {
+    while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
+    while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
+    return s;
+}
+
+// LLaDA's tokenizer_config.json template (spec llada.md section 2): the bos text once, then each turn
+// as a LLaMA-3 header and its trimmed content, and the assistant header ALWAYS appended (the
+// template ignores add_generation_prompt). LLaDA-V's conversation adds its system turn and puts each
+// image as "<image>\n" before the text.
+std::string render_llada(const std::vector<ChatMessage>& messages, ChatTemplateKind kind) {
+    std::string out = "<|startoftext|>";
+    auto turn = [&](std::string_view role, std::string_view content) {
+        out.append("<|start_header_id|>").append(role).append("<|end_header_id|>\n\n");
+        out.append(trimmed(content)).append("<|eot_id|>");
+    };
+    if (kind == ChatTemplateKind::LladaV && (messages.empty() || messages.front().role != "system"))
+        turn("system", kLladaVSystem);
+    for (const ChatMessage& m : messages) {
+        std::string content;
+        for (int k = 0; k < m.images; ++k) content.append(kLladaImageMarker).append("\n");
+        turn(m.role, content + m.text);
+    }
+    out.append("<|start_header_id|>assistant<|end_header_id|>\n\n");
+    return out;
+}
+
 }  // namespace
 
 std::string render_chat(const std::vector<ChatMessage>& messages, bool add_generation_prompt,
                         ChatTemplateKind kind) {
+    const bool llada = kind == ChatTemplateKind::Llada || kind == ChatTemplateKind::LladaV;
+    for (size_t i = 0; i < messages.size(); ++i) {
+        check(messages[i].images >= 0, "chat message ", i, ": negative image count");
+        check(messages[i].images == 0 || kind == ChatTemplateKind::Qwen2VL || kind == ChatTemplateKind::LladaV,
+              "chat message ", i, " has images, but the ", chat_template_name(kind),
+              " chat template has no image placeholder");
+    }
+    if (llada) return render_llada(messages, kind);
     std::string out;
     for (size_t i = 0; i < messages.size(); ++i) {
         const ChatMessage& m = messages[i];
-        check(m.images >= 0, "chat message ", i, ": negative image count");
-        check(m.images == 0 || kind == ChatTemplateKind::Qwen2VL, "chat message ", i, " has images, but the ",
-              chat_template_name(kind), " chat template has no image placeholder");
         if (i == 0 && m.role != "system") out.append("<|im_start|>system\n").append(kDefaultSystem).append("<|im_end|>\n");
         out.append("<|im_start|>").append(m.role).append("\n");
         for (int k = 0; k < m.images; ++k) out.append(kImage);
@@ -57,18 +96,28 @@ ChatTemplateKind detect_chat_template(const std::string& t) {
         return ChatTemplateKind::Qwen2VL;
     // Qwen2.5's text template defaults to another system prompt that merely ends like this one.
     if (chatml && !has("<|image_pad|>") && !has("You are Qwen")) return ChatTemplateKind::Qwen2;
+    if (has("<|startoftext|>") && has("<|start_header_id|>") && has("<|end_header_id|>") && has("<|eot_id|>"))
+        return ChatTemplateKind::Llada;
     fail("the checkpoint's chat template is not one dimple renders (known: qwen2-vl for Qwen2-VL, "
-         "Qwen2.5-VL and Dimple; qwen2 for Qwen2 and Dream); name one with --chat-template");
+         "Qwen2.5-VL and Dimple; qwen2 for Qwen2 and Dream; llada and llada-v); name one with --chat-template");
 }
 
 ChatTemplateKind chat_template_by_name(std::string_view name) {
     if (name == "qwen2-vl") return ChatTemplateKind::Qwen2VL;
     if (name == "qwen2") return ChatTemplateKind::Qwen2;
-    fail("unknown chat template \"", name, "\" (known: qwen2-vl, qwen2)");
+    if (name == "llada") return ChatTemplateKind::Llada;
+    if (name == "llada-v") return ChatTemplateKind::LladaV;
+    fail("unknown chat template \"", name, "\" (known: qwen2-vl, qwen2, llada, llada-v)");
 }
 
 std::string_view chat_template_name(ChatTemplateKind kind) {
-    return kind == ChatTemplateKind::Qwen2VL ? "qwen2-vl" : "qwen2";
+    switch (kind) {
+        case ChatTemplateKind::Qwen2VL: return "qwen2-vl";
+        case ChatTemplateKind::Qwen2: return "qwen2";
+        case ChatTemplateKind::Llada: return "llada";
+        case ChatTemplateKind::LladaV: return "llada-v";
+    }
+    return "?";
 }
 
 std::string load_chat_template(const std::string& dir) {

@@ -13,7 +13,12 @@ namespace dimple::text {
 enum class ChatTemplateKind {
     Qwen2,    // ChatML with the default system turn "You are a helpful assistant." (Qwen2, Dream)
     Qwen2VL,  // the same with image placeholders in turns (Qwen2-VL, Qwen2.5-VL, Dimple)
+    Llada,    // LLaMA-3 headers after <|startoftext|>, turns ending <|eot_id|>, no default system (LLaDA)
+    LladaV,   // the same with LLaDA-V's default system turn and "<image>\n" per image (LLaDA-V)
 };
+
+// The text LLaDA-V's prompt holds in place of each image: the engine splits the prompt there.
+inline constexpr std::string_view kLladaImageMarker = "<image>";
 
 struct ChatMessage {
     std::string role;  // "system", "user", "assistant"
@@ -34,7 +39,7 @@ std::string render_chat(const std::vector<ChatMessage>& messages, bool add_gener
 // families and the --chat-template option when it is none of them.
 ChatTemplateKind detect_chat_template(const std::string& template_text);
 
-// "qwen2" / "qwen2-vl" and back; throws for an unknown name.
+// "qwen2" / "qwen2-vl" / "llada" / "llada-v" and back; throws for an unknown name.
 ChatTemplateKind chat_template_by_name(std::string_view name);
 std::string_view chat_template_name(ChatTemplateKind kind);
 

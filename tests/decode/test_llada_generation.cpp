@@ -9,6 +9,7 @@
 
 #include "decode/batch_forward.h"
 #include "decode/decode_state.h"
+#include "golden_runs.h"
 #include "io/config.h"
 #include "io/npy.h"
 #include "model/prompt.h"
@@ -20,18 +21,6 @@ using nlohmann::json;
 namespace {
 
 std::string llada_dir() { return dtest::source_dir() + "/tests/goldens/llada-tiny"; }
-
-// generation.json as Python wrote it: margins of steps without a runner-up are -Infinity, which JSON
-// lacks; those fields are not read here.
-json read_python_json(const std::string& path) {
-    std::string text = read_text_file(path);
-    for (size_t at = text.find("Infinity"); at != std::string::npos; at = text.find("Infinity", at)) {
-        const size_t from = at > 0 && text[at - 1] == '-' ? at - 1 : at;
-        text.replace(from, at + 8 - from, "null");
-        at = from + 4;
-    }
-    return json::parse(text);
-}
 
 GenerateOptions options_of(const json& o) {
     GenerateOptions g;
@@ -76,7 +65,7 @@ std::vector<std::vector<int64_t>> distinct(std::vector<std::vector<int64_t>> h) 
 }  // namespace
 
 TEST(LladaGeneration, EveryUsableRunMatchesTheOriginalTokenForToken) {
-    const json gen = read_python_json(llada_dir() + "/generation.json");
+    const json gen = dtest::read_python_json(llada_dir() + "/generation.json");
     const Checkpoint ck(llada_dir() + "/model");
     const LanguageModel lm(ck, load_model_config(llada_dir() + "/model"), Compute::F32);
     int usable = 0, matched = 0;

@@ -207,7 +207,7 @@ TEST(RequestParse, RefusesMalformedRequestsNamingTheProblem) {
         {R"({"alg_temp": -0.5, "messages": [{"role": "user", "content": "hi"}]})", 400, "alg_temp", "[0, 100]"},
         {R"({"alg": "fastest", "messages": [{"role": "user", "content": "hi"}]})", 400, "alg", "unknown decoding algorithm"},
         {R"({"alg": 1, "messages": [{"role": "user", "content": "hi"}]})", 400, "alg", "must be a string"},
-        {R"({"pipeline": "llada", "messages": [{"role": "user", "content": "hi"}]})", 400, "pipeline", "unknown pipeline"},
+        {R"({"pipeline": "mdlm", "messages": [{"role": "user", "content": "hi"}]})", 400, "pipeline", "unknown pipeline"},
         {R"({"cache": "yes", "messages": [{"role": "user", "content": "hi"}]})", 400, "cache", "true or false"},
         {R"({"seed": 1.5, "messages": [{"role": "user", "content": "hi"}]})", 400, "seed", "must be an integer"},
         {R"({"n": 2, "messages": [{"role": "user", "content": "hi"}]})", 400, "n", "only n = 1"},
