@@ -8,6 +8,7 @@
 #include "core/block_cache.h"
 #include "core/error.h"
 #include "decode/priors.h"
+#include "text/image_tokens.h"
 #include "vision/preprocess.h"
 
 namespace dimple {
@@ -36,6 +37,7 @@ Engine::Engine(const std::string& dir, const EngineOptions& opt)
     if (opt.compute == Compute::Auto && opt.announce_plan) std::fprintf(stderr, "dimple: %s\n", plan_.reason.c_str());
     lm_ = std::make_unique<LanguageModel>(*ckpt_, cfg_, plan_.compute);
     if (cfg_.vision) vision_ = std::make_unique<VisionEncoder>(*ckpt_, cfg_, plan_.compute);
+    if (cfg_.llava) llava_ = std::make_unique<LlavaVisionEncoder>(*ckpt_, *cfg_.llava, cfg_.hidden_size, plan_.compute);
     if (has_tokenizer_files(dir)) tokenizer_ = std::make_unique<text::Tokenizer>(text::Tokenizer::load(dir));
     family_ = model_family(cfg_, tokenizer_.get());
     chat_kind_ = family_.chat;
@@ -57,11 +59,47 @@ std::string Engine::chat_text(const std::vector<text::ChatMessage>& messages) co
 }
 
 std::vector<int64_t> Engine::chat_ids(const std::vector<text::ChatMessage>& messages, size_t max_tokens) const {
+    if (chat_kind_ == text::ChatTemplateKind::LladaV)
+        return text::tokenize_with_images(tokenizer(), chat_text(messages), text::kLladaImageMarker, cfg_.ids.image,
+                                          tokenizer().token_id("<|startoftext|>"), max_tokens);
     const std::vector<int32_t> ids = tokenizer().encode(chat_text(messages), max_tokens);
     return {ids.begin(), ids.end()};
 }
 
+void Engine::check_prompt_limits(size_t tokens, size_t images) const {
+    check(int64_t(images) <= limits_.images, "the prompt has ", images, " images, more than the ", limits_.images,
+          " the memory plan was made for");
+    check(int64_t(tokens) <= limits_.prompt_tokens, "the prompt has ", tokens,
+          " tokens (image tokens included), more than the ", limits_.prompt_tokens,
+          " the memory plan was made for (--max-prompt-tokens)");
+}
+
+// LLaDA-V: each image id in turn becomes its image's rows (anyres crops through the tower).
+Prompt Engine::llava_prompt(const std::vector<int64_t>& ids, const std::vector<Image>& images) const {
+    const size_t placeholders = size_t(std::count(ids.begin(), ids.end(), cfg_.ids.image));
+    check(placeholders == images.size(), "the prompt has ", placeholders, " image places but ", images.size(),
+          " images were given");
+    std::vector<int64_t> expanded;
+    size_t image = 0;
+    for (int64_t id : ids) {
+        if (id != cfg_.ids.image) {
+            expanded.push_back(id);
+            continue;
+        }
+        const Image& im = images[image++];
+        const int64_t n = llava_->rows_for(im.width, im.height);
+        expanded.insert(expanded.end(), size_t(n), id);
+    }
+    check_prompt_limits(expanded.size(), images.size());  // before the tower runs
+    if (images.empty()) return make_prompt(*lm_, expanded);
+    std::vector<Tensor> parts;
+    for (const Image& im : images) parts.push_back(llava_->encode(im));
+    const Tensor image_rows = Tensor::concat_rows(parts);
+    return make_prompt(*lm_, expanded, {}, &image_rows);
+}
+
 Prompt Engine::prompt(std::vector<int64_t> ids, const std::vector<Image>& images) const {
+    if (llava_) return llava_prompt(ids, images);
     if (images.empty()) return prompt(ids, Tensor(), {});
     std::vector<PixelValues> pixels;
     std::vector<ImageGrid> grids;
@@ -81,6 +119,8 @@ Prompt Engine::prompt(std::vector<int64_t> ids, const std::vector<Image>& images
 }
 
 Prompt Engine::prompt(const std::vector<int64_t>& ids, const Tensor& pixels, std::span<const ImageGrid> grids) const {
+    check(!llava_ || grids.empty(), "this model takes images as pictures (its anyres crops), not as pixel rows");
+    if (llava_) return llava_prompt(ids, {});
     const int64_t pad = cfg_.ids.image;
     const int64_t merge = cfg_.vision ? cfg_.vision->spatial_merge_size : 2;
     // Each image's tokens: one placeholder, or a run already as long as the image's merged patches.
@@ -104,11 +144,7 @@ Prompt Engine::prompt(const std::vector<int64_t>& ids, const Tensor& pixels, std
     }
     check(image == grids.size(), "the prompt has ", image, " image placeholders but ", grids.size(),
           " images were given");
-    check(int64_t(grids.size()) <= limits_.images, "the prompt has ", grids.size(), " images, more than the ",
-          limits_.images, " the memory plan was made for");
-    check(int64_t(expanded.size()) <= limits_.prompt_tokens, "the prompt has ", expanded.size(),
-          " tokens (image tokens included), more than the ", limits_.prompt_tokens,
-          " the memory plan was made for (--max-prompt-tokens)");
+    check_prompt_limits(expanded.size(), grids.size());
     if (grids.empty()) return make_prompt(*lm_, expanded);
     const Tensor image_rows = encode_images(pixels, grids);
     return make_prompt(*lm_, expanded, grids, &image_rows);
@@ -126,7 +162,8 @@ Tensor Engine::logits(const Prompt& prompt) const {
 }
 
 Tensor Engine::encode_images(const Tensor& pixels, std::span<const ImageGrid> grids) const {
-    check(vision_ != nullptr, "this model has no vision tower: it cannot take images");
+    check(vision_ != nullptr, llava_ ? "this model takes images as pictures, not as pixel rows"
+                                     : "this model has no vision tower: it cannot take images");
     return vision_->encode(pixels, grids);
 }
 

@@ -18,6 +18,7 @@
 #include "text/chat_template.h"
 #include "text/tokenizer.h"
 #include "vision/encoder.h"
+#include "vision/llava_encoder.h"
 #include "vision/image.h"
 
 namespace dimple {
@@ -41,7 +42,7 @@ public:
     const ComputePlan& compute_plan() const { return plan_; }
     const RequestLimits& limits() const { return limits_; }
     const LanguageModel& language_model() const { return *lm_; }
-    bool has_vision() const { return vision_ != nullptr; }
+    bool has_vision() const { return vision_ != nullptr || llava_ != nullptr; }
     // The tokenizer, or an error saying the folder has none.
     const text::Tokenizer& tokenizer() const;
     bool has_tokenizer() const { return tokenizer_ != nullptr; }
@@ -49,13 +50,15 @@ public:
     // The prompt text the chat template makes of the messages (images as placeholders), ending
     // with the opening of the assistant's turn.
     std::string chat_text(const std::vector<text::ChatMessage>& messages) const;
-    // Renders the chat template over the messages (images as placeholders) and tokenizes it. With
+    // Renders the chat template over the messages (images as placeholders: image-pad tokens, or the
+    // image id where LLaDA-V's text holds "<image>") and tokenizes it. With
     // `max_tokens`, a prompt of more tokens stops being encoded past them (Tokenizer::encode) and
     // holds more than max_tokens ids, not its own.
     std::vector<int64_t> chat_ids(const std::vector<text::ChatMessage>& messages, size_t max_tokens = SIZE_MAX - 1) const;
     // Expands each image-pad token to its image's merged patch count, encodes the images once,
     // and returns the prompt with their rows in place. One image per image-pad token, in order.
     // A prompt longer than limits().prompt_tokens, or with more images, is refused (Error).
+    // LLaDA-V: each image id becomes the image's anyres rows.
     Prompt prompt(std::vector<int64_t> ids, const std::vector<Image>& images) const;
     // The same from images already preprocessed: `pixels` holds their processor rows one image
     // after the other, `grids` their t,h,w. An image may also appear as a run of exactly its
@@ -79,6 +82,9 @@ public:
     int64_t answer_length(const std::vector<int64_t>& answer) const;
 
 private:
+    Prompt llava_prompt(const std::vector<int64_t>& ids, const std::vector<Image>& images) const;
+    void check_prompt_limits(size_t tokens, size_t images) const;
+
     ModelConfig cfg_;
     PreprocessorConfig pre_;
     std::unique_ptr<Checkpoint> ckpt_;
@@ -86,6 +92,7 @@ private:
     RequestLimits limits_;
     std::unique_ptr<LanguageModel> lm_;
     std::unique_ptr<VisionEncoder> vision_;
+    std::unique_ptr<LlavaVisionEncoder> llava_;
     std::unique_ptr<text::Tokenizer> tokenizer_;
     text::ChatTemplateKind chat_kind_ = text::ChatTemplateKind::Qwen2VL;
     Family family_;

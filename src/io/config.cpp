@@ -94,13 +94,13 @@ std::string read_text_file(const std::string& path) {
     return ss.str();
 }
 
-ModelConfig parse_model_config(const std::string& text, const std::string& label) {
+ModelConfig parse_model_config(const std::string& text, const std::string& label, const std::string& model_dir) {
     const json j = parse_json_object(text, label);
     Fields f{j, label};
     ModelConfig c;
     c.model_type = f.string_or("model_type", "");
     if (c.model_type == "llada" || c.model_type == "llava_llada") {
-        c = parse_llada_config(j, label);
+        c = parse_llada_config(j, label, model_dir);
         check_language_model(c, label);
         return c;
     }
@@ -167,7 +167,7 @@ ModelConfig load_model_config(const std::string& model_dir) {
     const std::string path = (fs::path(model_dir) / "config.json").string();
     check(fs::is_directory(model_dir), model_dir, ": not a model folder");
     check(fs::exists(path), model_dir, ": no config.json (is this a Hugging Face model folder?)");
-    return parse_model_config(read_text_file(path), path);
+    return parse_model_config(read_text_file(path), path, model_dir);
 }
 
 PreprocessorConfig load_preprocessor_config(const std::string& model_dir) {

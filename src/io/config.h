@@ -10,6 +10,8 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "io/llava_config.h"
+
 namespace dimple {
 
 struct VisionConfig {
@@ -57,7 +59,8 @@ struct ModelConfig {
     TensorNaming naming = TensorNaming::HuggingFace;
     PositionScheme positions = PositionScheme::MRope;
     SpecialIds ids;
-    std::optional<VisionConfig> vision;
+    std::optional<VisionConfig> vision;        // Qwen2.5-VL tower + Dimple's projector
+    std::optional<LlavaVisionConfig> llava;    // SigLIP tower + mlp2x_gelu + anyres layout (LLaDA-V)
 
     int head_dim() const { return hidden_size / num_heads; }
 };
@@ -72,11 +75,12 @@ struct PreprocessorConfig {
 
 // Parses config.json text; `label` names the file in errors. Every field is checked for type,
 // range and consistency (e.g. heads dividing hidden size, mrope_section matching head_dim).
-ModelConfig parse_model_config(const std::string& json_text, const std::string& label);
+// `model_dir` is where a vision tower folder named by the config is looked for (LLaDA-V).
+ModelConfig parse_model_config(const std::string& json_text, const std::string& label,
+                               const std::string& model_dir = ".");
 // The LLaDA families (config_llada.cpp): "llada" in its published OLMo form (d_model, n_layers, ...)
-// or in LLaDA-V's LLaMA form (hidden_size, ...), and "llava_llada" (LLaDA-V, whose vision part
-// parse_model_config leaves to the caller that knows the folder).
-ModelConfig parse_llada_config(const nlohmann::json& j, const std::string& label);
+// or in LLaDA-V's LLaMA form (hidden_size, ...), and "llava_llada" (LLaDA-V, with its vision path).
+ModelConfig parse_llada_config(const nlohmann::json& j, const std::string& label, const std::string& model_dir);
 // The checks every family's language model passes (heads dividing the width, ids in the vocabulary).
 void check_language_model(const ModelConfig& c, const std::string& label);
 ModelConfig load_model_config(const std::string& model_dir);

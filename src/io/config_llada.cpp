@@ -71,7 +71,7 @@ void parse_llama(const Fields& f, ModelConfig& c) {
 
 }  // namespace
 
-ModelConfig parse_llada_config(const nlohmann::json& j, const std::string& label) {
+ModelConfig parse_llada_config(const nlohmann::json& j, const std::string& label, const std::string& model_dir) {
     const Fields f{j, label};
     ModelConfig c;
     c.model_type = f.string_or("model_type", "");
@@ -96,6 +96,11 @@ ModelConfig parse_llada_config(const nlohmann::json& j, const std::string& label
     c.ids.bos = id("bos_token_id", -1);
     // The mask id is a LLaDA constant (126336) that only the OLMo config states.
     c.ids.mask = f.integer_or("mask_token_id", 126336, 0, c.vocab_size - 1);
+    if (c.arch == Architecture::LladaV) {
+        c.llava = parse_llava_vision(j, model_dir, label);
+        // LLaVA's IMAGE_TOKEN_INDEX: the prompt holds it where an image's rows go (no vocabulary id).
+        c.ids.image = -200;
+    }
     return c;
 }
 

@@ -1,5 +1,7 @@
 #include "model/parameters.h"
 
+#include "model/llava_parameters.h"
+
 namespace dimple {
 
 std::string component_name(Component c) {
@@ -68,6 +70,11 @@ std::vector<ParameterSpec> expected_parameters(const ModelConfig& c) {
     add(LM, names.final_norm + ".weight", {H});
     if (!c.tie_word_embeddings) add(LM, names.head + ".weight", {c.vocab_size, H});
 
+    if (c.llava) {
+        // The original's loader deletes the published tower's last layer before training.
+        for (ParameterSpec& p : llava_vision_parameters(*c.llava, H, c.llava->tower.num_hidden_layers - 1))
+            out.push_back(std::move(p));
+    }
     if (c.vision) {
         const VisionConfig& v = *c.vision;
         const int64_t vh = v.hidden_size, vi = v.intermediate_size;

@@ -1,0 +1,171 @@
+// LLaDA-V through the engine against the ORIGINAL code's outputs (tests/goldens/llada-v-tiny): the
+// prompt rows (text embeddings and photo 3's anyres image rows spliced at -200), the language
+// model's hidden states and logits, and every usable generate_with_embeds run token for token, step
+// by step: low-confidence and random remasking (the original's uniforms replayed), cfg with the image
+// rows masked out, stop strings. The tiny model is rebuilt before the tests (make_test_goldens.sh).
+// Tolerances (goldens README): embeddings/hidden 1e-3 + 1e-4|g| (image rows 1e-4), logits 2e-3 + 1e-4|g|.
+#include <gtest/gtest.h>
+
+#include <map>
+
+#include "decode/batch_forward.h"
+#include "decode/decode_state.h"
+#include "engine/engine.h"
+#include "golden_runs.h"
+#include "io/npy.h"
+#include "testing.h"
+
+using namespace dimple;
+using nlohmann::json;
+
+namespace {
+
+std::string goldens() { return dtest::source_dir() + "/tests/goldens/llada-v-tiny"; }
+std::string model_dir() { return dtest::reference_goldens_dir() + "/llada-v-tiny/model"; }
+
+const Engine& engine() {
+    static const Engine e(model_dir(), EngineOptions{Compute::F32, "", 0, {}, false});
+    return e;
+}
+
+std::vector<int64_t> ids_of(const Tensor& t) { return {t.data<int64_t>(), t.data<int64_t>() + t.numel()}; }
+
+Image photo3() { return load_image(dtest::images_dir() + "/3_resize.jpg"); }
+
+// The prompt as the engine builds it, and its forward: hidden states and logits of every row.
+struct Forward {
+    Prompt prompt;
+    std::vector<Tensor> trace;
+    Tensor logits;
+};
+
+Forward run_forward(const std::string& name, bool image) {
+    Forward f;
+    const std::vector<int64_t> ids = ids_of(read_npy(goldens() + "/lm_" + name + "_input_ids.npy"));
+    f.prompt = engine().prompt(ids, image ? std::vector<Image>{photo3()} : std::vector<Image>{});
+    ForwardInput in;
+    in.batch = 1;
+    in.len = int64_t(f.prompt.ids.size());
+    in.embeddings = f.prompt.embeddings;
+    in.positions = f.prompt.positions.ids;
+    in.trace = &f.trace;
+    const LanguageModel& lm = engine().language_model();
+    std::vector<int64_t> rows(static_cast<size_t>(in.len));
+    for (int64_t i = 0; i < in.len; ++i) rows[size_t(i)] = i;
+    f.logits = lm.logits(lm.forward(in), rows);
+    return f;
+}
+
+void check_forward(const std::string& name, bool image, double embed_atol) {
+    SCOPED_TRACE(name);
+    const Forward f = run_forward(name, image);
+    const std::string g = goldens() + "/lm_" + name;
+    EXPECT_TRUE(dtest::all_close(f.prompt.embeddings, read_npy(g + "_inputs_embeds.npy"), embed_atol, 1e-4));
+    const Tensor hidden = read_npy(g + "_hidden_states.npy");  // inputs, layer 0, final norm
+    const int64_t L = hidden.dim(1), H = hidden.dim(2);
+    ASSERT_EQ(f.trace.size(), 3u);
+    for (int64_t k = 0; k < 3; ++k)
+        EXPECT_TRUE(dtest::all_close(f.trace[size_t(k)], hidden.reshape({3 * L, H}).slice_rows(k * L, (k + 1) * L), 1e-3,
+                                     1e-4))
+            << "hidden state " << k;
+    const Tensor top_ids = read_npy(g + "_top8_ids.npy"), top = read_npy(g + "_top8_logits.npy");
+    Tensor ours = Tensor::f32({top.dim(0), 8});
+    for (int64_t r = 0; r < top.dim(0); ++r)
+        for (int64_t k = 0; k < 8; ++k) ours.row(r)[k] = f.logits.row(r)[top_ids.data<int64_t>()[r * 8 + k]];
+    EXPECT_TRUE(dtest::all_close(ours, top, 2e-3, 1e-4));
+    const Tensor last = read_npy(g + "_logits_last_row.npy");
+    EXPECT_TRUE(dtest::all_close(f.logits.slice_rows(L - 1, L).reshape({last.numel()}), last, 2e-3, 1e-4));
+}
+
+// A run's options over the family's call (LLaDA-V's: eos/bos/headers banned at masks).
+GenerateOptions run_options(const json& run) {
+    const json& o = run["options"];
+    GenerateOptions g = engine().family().decoding;
+    g.steps = o["steps"].get<int>();
+    g.max_new_tokens = o["gen_length"].get<int>();
+    g.accel.block_length = o["block_length"].get<int>();
+    g.remasking = parse_remasking(o.value("remasking", "low_confidence"));
+    g.cfg_scale = o.value("cfg_scale", 0.f);
+    g.stop_ids.clear();
+    for (const json& s : o.value("stopping_criteria", json::array())) g.stop_ids.push_back(run["tokenizer_table"][s.get<std::string>()][0]);
+    return g;
+}
+
+// Whether the engine can run it: suffixes and stop strings of several tokens are not options of ours.
+bool supported(const json& run) {
+    if (run["options"].contains("generation_suffix")) return false;
+    for (const json& s : run["options"].value("stopping_criteria", json::array()))
+        if (run["tokenizer_table"][s.get<std::string>()].size() != 1) return false;
+    return true;
+}
+
+}  // namespace
+
+TEST(LladaV, ConfigAndFamily) {
+    const ModelConfig& c = engine().config();
+    EXPECT_EQ(c.arch, Architecture::LladaV);
+    ASSERT_TRUE(c.llava.has_value());
+    EXPECT_EQ(c.ids.image, -200);
+    EXPECT_TRUE(engine().has_vision());
+    const Family& f = engine().family();
+    EXPECT_EQ(f.decoding.pipeline, Pipeline::Llada);
+    EXPECT_EQ(f.decoding.stop_ids, std::vector<int64_t>{126348});
+    EXPECT_EQ(f.decoding.banned_ids, (std::vector<int64_t>{126081, 126080, 126346, 126347}));
+}
+
+TEST(LladaV, TextPromptForwardMatchesTheOriginal) { check_forward("text", false, 1e-6); }
+
+TEST(LladaV, ImagePromptForwardMatchesTheOriginal) { check_forward("image", true, 1e-4); }
+
+TEST(LladaV, EveryUsableGenerationRunMatchesTokenForToken) {
+    const json gen = dtest::read_python_json(goldens() + "/generation.json");
+    int usable = 0, ran = 0, matched = 0;
+    for (const json& run : gen["runs"]) {
+        if (!run["usable"].get<bool>()) continue;
+        ++usable;
+        if (!supported(run)) continue;
+        ++ran;
+        const std::string name = run["name"].get<std::string>();
+        SCOPED_TRACE(name);
+        const bool image = !run["image"].is_null();
+        const Prompt prompt =
+            engine().prompt(run["prompt_ids"].get<std::vector<int64_t>>(), image ? std::vector<Image>{photo3()}
+                                                                                 : std::vector<Image>{});
+        ASSERT_EQ(int64_t(prompt.ids.size()), run["prompt_rows"].get<int64_t>());
+        const GenerateOptions opt = run_options(run);
+        DecodeState state(engine().language_model(), prompt, opt);
+        // The original's forwards by (block, step in block), for its uniforms.
+        std::map<std::pair<int64_t, int64_t>, int64_t> forward;
+        for (size_t k = 0; k < run["steps"].size(); ++k)
+            forward[{run["steps"][k]["block"].get<int64_t>(), run["steps"][k]["step_in_block"].get<int64_t>()}] = int64_t(k);
+        Tensor uniforms;
+        if (opt.remasking == Remasking::Random) {
+            uniforms = read_npy(goldens() + "/gen_" + name + "_uniforms.npy");
+            const int64_t per_block = opt.steps / (opt.max_new_tokens / opt.accel.block_length);
+            state.replay_uniforms([&, per_block](int64_t step, int64_t position) {
+                const int64_t k = forward.at({step / per_block, step % per_block});
+                return uniforms.data<float>()[k * uniforms.dim(uniforms.ndim() - 1) + position];
+            });
+        }
+        std::vector<std::vector<int64_t>> ours, golden;
+        DecodeState* const one = &state;
+        while (!state.finished()) {
+            if (const std::exception_ptr e = step_together(engine().language_model(), {&one, 1}).front())
+                std::rethrow_exception(e);
+            ours.push_back(state.answer());
+        }
+        for (const json& s : run["steps"]) golden.push_back(s["answer_after"].get<std::vector<int64_t>>());
+        // The answer ends before the first stop id (the original returns ids [L, stop)).
+        std::vector<int64_t> returned = state.answer();
+        const auto stop = std::find_first_of(returned.begin(), returned.end(), opt.stop_ids.begin(), opt.stop_ids.end());
+        returned.erase(stop, returned.end());
+        EXPECT_EQ(returned, run["returned"].get<std::vector<int64_t>>());
+        ours.erase(std::unique(ours.begin(), ours.end()), ours.end());
+        golden.erase(std::unique(golden.begin(), golden.end()), golden.end());
+        EXPECT_EQ(ours, golden) << "the answers step by step";
+        matched += returned == run["returned"].get<std::vector<int64_t>>() && ours == golden;
+    }
+    EXPECT_EQ(usable, 25);
+    EXPECT_EQ(ran, 22);  // the three runs with a generation_suffix are not an option of the engine
+    EXPECT_EQ(matched, ran);
+}
