@@ -9,6 +9,7 @@
 #include "reference.h"
 #include "testing.h"
 #include "text/chat_template.h"
+#include "text/image_tokens.h"
 #include "text/tokenizer.h"
 
 using namespace dimple;
@@ -101,4 +102,62 @@ TEST(ChatTemplate, RenderedPromptTokenizesToTheSpecialIds) {
     EXPECT_EQ(std::vector<int32_t>(ids.end() - 3, ids.end()),
               (std::vector<int32_t>{151644, tok.token_id("assistant"), tok.token_id("\xC4\x8A")}));  // "Ċ" = \n
     EXPECT_EQ(tok.decode(ids), prompt);
+}
+
+// LLaDA's template (spec llada.md section 2): the bos text once, LLaMA-3 headers, trimmed contents,
+// the assistant header always appended.
+TEST(ChatTemplate, RendersLladaConversations) {
+    EXPECT_EQ(render_chat({{"user", "  Q \n", 0}}, true, ChatTemplateKind::Llada),
+              "<|startoftext|><|start_header_id|>user<|end_header_id|>\n\nQ<|eot_id|>"
+              "<|start_header_id|>assistant<|end_header_id|>\n\n");
+    EXPECT_EQ(render_chat({{"system", "S", 0}, {"user", "Q", 0}}, false, ChatTemplateKind::Llada),
+              "<|startoftext|><|start_header_id|>system<|end_header_id|>\n\nS<|eot_id|>"
+              "<|start_header_id|>user<|end_header_id|>\n\nQ<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n");
+    EXPECT_THROW(render_chat({{"user", "Q", 1}}, true, ChatTemplateKind::Llada), Error);
+}
+
+// LLaDA-V's demo prompt, with its default system turn and the image marker before the question.
+TEST(ChatTemplate, RendersTheLladaVDemoPrompt) {
+    EXPECT_EQ(render_chat({{"user", "Please describe the image in detail.", 1}}, true, ChatTemplateKind::LladaV),
+              "<|startoftext|><|start_header_id|>system<|end_header_id|>\n\nYou are a helpful language and vision "
+              "assistant. You are able to understand the visual content that the user provides, and assist the user "
+              "with a variety of tasks using natural language.<|eot_id|><|start_header_id|>user<|end_header_id|>\n\n"
+              "<image>\nPlease describe the image in detail.<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n");
+    EXPECT_EQ(chat_template_by_name("llada-v"), ChatTemplateKind::LladaV);
+    EXPECT_EQ(chat_template_name(ChatTemplateKind::Llada), "llada");
+}
+
+TEST(ChatTemplate, RecognisesLladasTemplate) {
+    const std::string llada =
+        "{% set loop_messages = messages %}{% for message in loop_messages %}{% set content = "
+        "'<|start_header_id|>' + message['role'] + '<|end_header_id|>\n\n'+ message['content'] | trim + "
+        "'<|eot_id|>' %}{% if loop.index0 == 0 %}{% set content = bos_token + content %}{% endif %}{{ content }}"
+        "{% endfor %}{{ '<|start_header_id|>assistant<|end_header_id|>\n\n' }}";
+    EXPECT_THROW(detect_chat_template(llada), Error);  // bos only as bos_token: not enough to tell
+    EXPECT_EQ(detect_chat_template("<|startoftext|>" + llada), ChatTemplateKind::Llada);
+}
+
+// tokenizer_image_token's rule: the first piece's leading bos kept once, every piece's first id
+// dropped, the pieces joined with the image id.
+TEST(ImageTokens, FollowLlavasTokenizerImageToken) {
+    DIMPLE_REQUIRE_NPM();
+    const Tokenizer tok = Tokenizer::load(dtest::dimple_tokenizer_dir());
+    const int32_t bos = tok.token_id("<|im_start|>");
+    auto ids = [&](std::string_view s) {
+        const std::vector<int32_t> v = tok.encode(s);
+        return std::vector<int64_t>(v.begin(), v.end());
+    };
+    const std::vector<int64_t> first = ids("<|im_start|>user\n"), second = ids("\nWhat is it?"), third = ids(" x");
+    std::vector<int64_t> expected = first;
+    expected.push_back(-200);
+    expected.insert(expected.end(), second.begin() + 1, second.end());  // its first id ("\n") dropped
+    expected.push_back(-200);
+    expected.insert(expected.end(), third.begin() + 1, third.end());
+    EXPECT_EQ(tokenize_with_images(tok, "<|im_start|>user\n<image>\nWhat is it?<image> x", "<image>", -200, bos),
+              expected);
+    // Without a leading bos nothing is dropped.
+    std::vector<int64_t> intact = ids("user\n");
+    intact.push_back(-200);
+    intact.insert(intact.end(), second.begin(), second.end());
+    EXPECT_EQ(tokenize_with_images(tok, "user\n<image>\nWhat is it?", "<image>", -200, bos), intact);
 }
