@@ -62,4 +62,15 @@ json.dump(c, open(sys.argv[2], "w"), indent=2)' \
     "$dir/rebuilt/model/config.json" "$dir/model/config.json" "$PWD/tests/goldens/llada-v-tiny/siglip-tiny"
 }
 make_llada_v
+# llada-tiny-chat: the committed tiny LLaDA (tests/goldens/llada-tiny/model, linked) with a
+# LLaDA-style tokenizer and chat template of our own (tools/llada/make_llada_tokenizer.py; LLaDA's
+# tokenizer.json cannot be fetched here), for the commands and the server with text prompts.
+make_llada_chat() {
+  local dir="$OUT/llada-tiny-chat" f
+  rm -rf "$dir"
+  mkdir -p "$dir"
+  for f in tests/goldens/llada-tiny/model/*; do ln -s "$PWD/$f" "$dir/${f##*/}"; done
+  $PY tools/llada/make_llada_tokenizer.py "$dir" >/dev/null
+}
+make_llada_chat
 echo "goldens written to $OUT"

@@ -1,5 +1,7 @@
 #include "decode/llada_schedule.h"
 
+#include <algorithm>
+
 #include "core/error.h"
 
 namespace dimple {
@@ -10,14 +12,11 @@ std::vector<int64_t> llada_transfer_counts(int64_t masks, int steps) {
     return counts;
 }
 
-LladaSchedule::LladaSchedule(int64_t answer_len, int block_length, int steps) {
-    length_ = block_length > 0 ? block_length : answer_len;
-    check(length_ >= 1 && answer_len % length_ == 0, "the llada pipeline needs the answer length (", answer_len,
-          ") to be a multiple of the block length (", length_, ")");
-    blocks_ = answer_len / length_;
-    check(steps % blocks_ == 0, "the llada pipeline needs the steps (", steps, ") to be a multiple of the ",
-          blocks_, " blocks (answer length ", answer_len, " / block length ", length_, ")");
-    steps_per_block_ = int(steps / blocks_);
+LladaSchedule::LladaSchedule(int64_t answer_len, int block_length, int steps)
+    : answer_len_(answer_len), length_(block_length > 0 ? std::min<int64_t>(block_length, answer_len) : answer_len) {
+    check(answer_len >= 1 && steps >= 1, "the llada pipeline needs an answer and a step");
+    blocks_ = (answer_len + length_ - 1) / length_;
+    steps_per_block_ = int(std::max<int64_t>(1, steps / blocks_));
 }
 
 void LladaSchedule::begin_block(int64_t masks) { counts_ = llada_transfer_counts(masks, steps_per_block_); }

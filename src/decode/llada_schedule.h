@@ -1,9 +1,13 @@
 // LLaDA's sampler (`generate` of ML-GSAI/LLaDA generate.py; spec llada.md section 6): the answer is
 // cut into blocks of `block_length` decoded left to right, each block gets steps / blocks steps, and
 // step i of a block commits a fixed count of its masks: floor(n / s) + (i < n mod s), where n is the
-// number of masks the block held when it began.
+// number of masks the block held when it began. The original asserts that blocks divide the answer
+// and the steps; where they do not, the last block is shorter and each block gets floor(steps /
+// blocks) steps (at least one), so that any length and step count run, exactly as the original
+// wherever it runs.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -16,8 +20,7 @@ std::vector<int64_t> llada_transfer_counts(int64_t masks, int steps);
 // Where the sampler stands: which block, which of its steps, and that step's count.
 class LladaSchedule {
 public:
-    // Checks the original's asserts (answer_len % block_length == 0, steps % blocks == 0); throws
-    // dimple::Error naming the options. block_length 0 means one block over the whole answer.
+    // block_length 0 means one block over the whole answer.
     LladaSchedule(int64_t answer_len, int block_length, int steps);
 
     int64_t blocks() const { return blocks_; }
@@ -26,7 +29,7 @@ public:
     bool done() const { return block_ >= blocks_; }
     // Answer offsets [first, last) of the current block.
     int64_t first() const { return block_ * length_; }
-    int64_t last() const { return (block_ + 1) * length_; }
+    int64_t last() const { return std::min((block_ + 1) * length_, answer_len_); }
     // Called when a block begins, with the masks it holds then.
     void begin_block(int64_t masks);
     bool block_begun() const { return !counts_.empty(); }
@@ -38,7 +41,7 @@ public:
     void end_block();
 
 private:
-    int64_t length_ = 0, blocks_ = 0, block_ = 0;
+    int64_t answer_len_ = 0, length_ = 0, blocks_ = 0, block_ = 0;
     int steps_per_block_ = 0, step_ = 0;
     std::vector<int64_t> counts_;
 };

@@ -182,10 +182,14 @@ std::map<int64_t, int64_t> Engine::priors(const std::string& answer_template, st
 }
 
 std::string Engine::answer_text(const std::vector<int64_t>& answer) const {
+    if (!tokenizer_) return {};
     std::vector<int32_t> ids;
+    // A model's vocabulary may be larger than its tokenizer's (LLaDA: 126464 rows, 126349 tokens):
+    // ids that name no token add no text, as in the server's answers.
     for (auto it = answer.begin(); it != answer.begin() + answer_length(answer); ++it)
-        if (*it != cfg_.ids.mask && *it != cfg_.ids.pad) ids.push_back(int32_t(*it));
-    return tokenizer_ ? tokenizer_->decode(ids, true) : std::string();
+        if (*it != cfg_.ids.mask && *it != cfg_.ids.pad && !tokenizer_->token_text(int32_t(*it)).empty())
+            ids.push_back(int32_t(*it));
+    return tokenizer_->decode(ids, true);
 }
 
 int64_t Engine::answer_length(const std::vector<int64_t>& answer) const {

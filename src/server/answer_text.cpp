@@ -4,13 +4,16 @@
 
 namespace dimple::server {
 
-AnswerText::AnswerText(const text::Tokenizer& tokenizer, const SpecialIds& ids, std::vector<std::string> stop)
-    : tok_(&tokenizer), decoder_(tokenizer, true), ids_(ids), stop_(std::move(stop)) {}
+AnswerText::AnswerText(const text::Tokenizer& tokenizer, const SpecialIds& ids, std::vector<std::string> stop,
+                       std::vector<int64_t> end_ids)
+    : tok_(&tokenizer), decoder_(tokenizer, true), ids_(ids), stop_(std::move(stop)), end_(std::move(end_ids)) {
+    if (end_.empty()) end_.push_back(ids.eos);
+}
 
 std::string AnswerText::update(const std::vector<int64_t>& answer) {
     while (!ended() && consumed_ < answer.size() && answer[consumed_] != ids_.mask) {
         const int64_t id = answer[consumed_++];
-        if (id == ids_.eos) {
+        if (std::find(end_.begin(), end_.end(), id) != end_.end()) {
             eos_ = true;
             break;
         }

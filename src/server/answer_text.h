@@ -1,6 +1,6 @@
 // The answer's text as it becomes final during decoding: the longest prefix of the answer whose
 // positions are all committed is final (committed tokens never change), so its text can be sent.
-// Text stops at eos or at the first stop string; the bytes of an incomplete UTF-8 sequence and a
+// Text stops at an end id (eos) or at the first stop string; the bytes of an incomplete UTF-8 sequence and a
 // tail that may be the start of a stop string are held back until they are decided. Streaming and
 // non-streaming responses both take their text from here, so the two are the same text.
 #pragma once
@@ -15,7 +15,9 @@ namespace dimple::server {
 
 class AnswerText {
 public:
-    AnswerText(const text::Tokenizer& tokenizer, const SpecialIds& ids, std::vector<std::string> stop);
+    // `end_ids`: the ids an answer ends at (the model family's: eos; LLaDA also <|eot_id|>); empty: eos.
+    AnswerText(const text::Tokenizer& tokenizer, const SpecialIds& ids, std::vector<std::string> stop,
+               std::vector<int64_t> end_ids = {});
 
     // Reads the answer after a step (masks in place); returns the text that became final.
     std::string update(const std::vector<int64_t>& answer);
@@ -37,6 +39,7 @@ private:
     text::StreamDecoder decoder_;
     SpecialIds ids_;
     std::vector<std::string> stop_;
+    std::vector<int64_t> end_;
     size_t consumed_ = 0, sent_ = 0;
     int64_t tokens_ = 0;
     bool eos_ = false, stopped_ = false, padded_ = false;

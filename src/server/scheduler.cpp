@@ -128,7 +128,7 @@ void Scheduler::admit(std::shared_ptr<Job> job) {
         std::vector<Image>().swap(job->input.images);
         job->release_memory(pictures);
         auto state = std::make_unique<DecodeState>(engine_.language_model(), std::move(prompt), job->input.options);
-        AnswerText text(engine_.tokenizer(), engine_.config().ids, job->input.stop);
+        AnswerText text(engine_.tokenizer(), engine_.config().ids, job->input.stop, engine_.family().end_ids);
         active_.push_back(std::unique_ptr<Active>(new Active{std::move(job), std::move(state), std::move(text)}));
     } catch (const Error& e) {
         fail(*job, ApiError(400, e.what(), "messages", "invalid_request"));

@@ -96,7 +96,8 @@ ChatTemplateKind detect_chat_template(const std::string& t) {
         return ChatTemplateKind::Qwen2VL;
     // Qwen2.5's text template defaults to another system prompt that merely ends like this one.
     if (chatml && !has("<|image_pad|>") && !has("You are Qwen")) return ChatTemplateKind::Qwen2;
-    if (has("<|startoftext|>") && has("<|start_header_id|>") && has("<|end_header_id|>") && has("<|eot_id|>"))
+    // LLaDA's is LLaMA 3's template with its own bos token (named as bos_token, not written out).
+    if (has("<|start_header_id|>") && has("<|end_header_id|>") && has("<|eot_id|>") && !has("<|begin_of_text|>"))
         return ChatTemplateKind::Llada;
     fail("the checkpoint's chat template is not one dimple renders (known: qwen2-vl for Qwen2-VL, "
          "Qwen2.5-VL and Dimple; qwen2 for Qwen2 and Dream; llada and llada-v); name one with --chat-template");

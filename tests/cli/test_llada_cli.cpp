@@ -2,6 +2,7 @@
 // decoding call when no option is given, and the original generate()'s answers with options.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "golden_runs.h"
@@ -71,8 +72,6 @@ TEST(LladaCli, OptionsTheSamplerRefusesAreClearErrors) {
         EXPECT_EQ(r.exit_code, 2) << args;
         EXPECT_NE(r.out.find(message), std::string::npos) << args << ": " << r.out;
     };
-    refused("-n 20 --block-length 8", "multiple of the block length");
-    refused("-n 16 --block-length 8 -s 5", "multiple of the 2 blocks");
     refused("--remasking lowest", "unknown remasking");
     refused("--cfg-scale 1 --cache", "without prefilling");
 }
@@ -86,4 +85,25 @@ TEST(LladaCli, InfoDescribesTheFamily) {
     EXPECT_EQ(j["decoding"]["pipeline"], "llada");
     EXPECT_EQ(j["decoding"]["block_length"], 32);
     EXPECT_EQ(j["parameters"]["total"], 368960);
+}
+
+// With a tokenizer (ours, LLaDA-style: tools/llada/make_llada_tokenizer.py): the prompt goes through
+// LLaDA's chat template, and the text ends at <|eot_id|> or <|endoftext|>.
+TEST(LladaCli, PromptsGoThroughLladasChatTemplate) {
+    const std::string model = dtest::reference_goldens_dir() + "/llada-tiny-chat";
+    const dtest::CommandResult ids = dtest::run_cli("tokenize --model " + model + " --chat --text 'Name a colour.'");
+    ASSERT_EQ(ids.exit_code, 0) << ids.out;
+    const std::vector<int64_t> chat = json::parse(ids.out).get<std::vector<int64_t>>();
+    ASSERT_GE(chat.size(), 8u);
+    EXPECT_EQ(std::vector<int64_t>(chat.begin(), chat.begin() + 2), (std::vector<int64_t>{1664, 1930}));  // bos, header
+    EXPECT_EQ(std::count(chat.begin(), chat.end(), 1932), 1);  // one <|eot_id|>: the user turn's
+    EXPECT_EQ(chat[chat.size() - 3], 1931);                    // ... <|end_header_id|> \n \n
+    const dtest::CommandResult r =
+        dtest::run_cli("run --model " + model + " --compute f32 --json --prompt 'Name a colour.' 2>/dev/null");
+    ASSERT_EQ(r.exit_code, 0) << r.out;
+    const json out = json::parse(r.out);
+    EXPECT_EQ(out["prompt_tokens"], chat.size());
+    const std::vector<int64_t> answer = out["answer_ids"].get<std::vector<int64_t>>();
+    const auto end = std::find_if(answer.begin(), answer.end(), [](int64_t id) { return id == 1665 || id == 1932; });
+    EXPECT_EQ(out["answer_tokens"], end - answer.begin());
 }

@@ -92,3 +92,38 @@ TEST(LladaGeneration, EveryUsableRunMatchesTheOriginalTokenForToken) {
     EXPECT_EQ(usable, 52);
     EXPECT_EQ(matched, usable);
 }
+
+TEST(LladaSchedule, SplitsEachBlocksMasksAsTheOriginal) {
+    const std::vector<int64_t> five_over_three = {2, 2, 1}, two_over_four = {1, 1, 0, 0};
+    EXPECT_EQ(llada_transfer_counts(5, 3), five_over_three);
+    EXPECT_EQ(llada_transfer_counts(2, 4), two_over_four);
+    LladaSchedule s(32, 8, 8);  // 4 blocks of 2 steps
+    EXPECT_EQ(s.blocks(), 4);
+    s.begin_block(8);
+    EXPECT_EQ(s.count(), 4);
+    s.advance();
+    s.advance();
+    EXPECT_EQ(s.block(), 1);
+    EXPECT_EQ(s.first(), 8);
+    EXPECT_EQ(s.last(), 16);
+}
+
+// Where the original asserts (blocks not dividing the answer or the steps), the last block is
+// shorter and each block gets floor(steps / blocks) steps: every mask is still decided.
+TEST(LladaSchedule, LayoutsTheOriginalRefusesStillDecideEveryMask) {
+    LladaSchedule s(20, 8, 7);  // blocks of 8, 8, 4; 2 steps each
+    EXPECT_EQ(s.blocks(), 3);
+    s.advance();
+    s.advance();
+    s.advance();
+    s.advance();
+    EXPECT_EQ(s.first(), 16);
+    EXPECT_EQ(s.last(), 20);
+    const Checkpoint ck(llada_dir() + "/model");
+    const LanguageModel lm(ck, load_model_config(llada_dir() + "/model"), Compute::F32);
+    GenerateOptions o = options_of(json{{"steps", 7}, {"gen_length", 20}, {"block_length", 8},
+                                        {"remasking", "low_confidence"}, {"cfg_scale", 0.0}});
+    const GenerateResult r = generate(lm, make_prompt(lm, std::vector<int64_t>{1664, 1930, 101, 1931, 102}), o);
+    EXPECT_EQ(std::count(r.sequence.begin() + 5, r.sequence.end(), 1920), 0);
+    EXPECT_EQ(r.steps_run, 6);
+}

@@ -47,7 +47,19 @@ TestServer::TestServer(dimple::server::Limits limits, std::string api_key, uint6
     o.api_key = std::move(api_key);
     o.memory_limit = memory_limit;
     o.limits = limits;
-    server_ = std::make_unique<dimple::server::Server>(engine(), o);
+    start(engine(), o);
+}
+
+TestServer::TestServer(const dimple::Engine& engine, const std::string& model_dir) {
+    dimple::server::ServerOptions o;
+    o.port = 0;
+    o.model_dir = model_dir;
+    o.model_id = std::filesystem::path(model_dir).filename().string();
+    start(engine, o);
+}
+
+void TestServer::start(const dimple::Engine& engine, const dimple::server::ServerOptions& options) {
+    server_ = std::make_unique<dimple::server::Server>(engine, options);
     port_ = server_->bind();
     thread_ = std::thread([this] { server_->run(); });
 }

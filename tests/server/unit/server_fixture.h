@@ -26,6 +26,8 @@ dimple::Image photo();
 class TestServer {
 public:
     explicit TestServer(dimple::server::Limits limits = {}, std::string api_key = {}, uint64_t memory_limit = 0);
+    // A server of another model, named after its folder's last part.
+    TestServer(const dimple::Engine& engine, const std::string& model_dir);
     ~TestServer();
     int port() const { return port_; }
     Client client() const;
@@ -37,6 +39,8 @@ public:
     double metric(const std::string& name) const;
 
 private:
+    void start(const dimple::Engine& engine, const dimple::server::ServerOptions& options);
+
     std::unique_ptr<dimple::server::Server> server_;
     std::thread thread_;
     int port_ = 0;
