@@ -12,76 +12,25 @@
 // full width; the accuracy it costs is measured on a trained model, tools/faster_decoding.py).
 // Fewer --layers / --vision-depth keep every tensor's full width (a quick check of the same shapes).
 #include <sys/resource.h>
-#include <sys/wait.h>
 
 #include <CLI/CLI.hpp>
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 #include <string>
 #include <vector>
 
-#include "model/synthetic.h"
+#include "dimple_runs.h"
+#include "model/synthetic_published.h"
 
 using namespace dimple;
+using namespace dimple::bench;
 namespace fs = std::filesystem;
 using nlohmann::json;
 
 namespace {
-
-double now() {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
-
-// rp-yu/Dimple-7B's config.json, with fewer layers or vision blocks on request (full width always).
-std::string dimple7b_config(int layers, int vision_depth) {
-    json fullatt = json::array();
-    for (int b : {7, 15, 23, 31})
-        if (b < vision_depth) fullatt.push_back(b);
-    if (fullatt.empty()) fullatt.push_back(vision_depth - 1);  // keep one full-attention block
-    const json vision = {{"depth", vision_depth}, {"fullatt_block_indexes", fullatt}, {"hidden_act", "silu"},
-                         {"hidden_size", 1280}, {"in_channels", 3}, {"intermediate_size", 3420},
-                         {"model_type", "dimple"}, {"num_heads", 16}, {"out_hidden_size", 3584},
-                         {"patch_size", 14}, {"spatial_merge_size", 2}, {"temporal_patch_size", 2},
-                         {"tokens_per_second", 2}, {"window_size", 112}};
-    const json c = {{"architectures", {"DimpleModel"}}, {"attention_dropout", 0.0}, {"hidden_act", "silu"},
-                    {"hidden_size", 3584}, {"initializer_range", 0.02}, {"intermediate_size", 18944},
-                    {"max_position_embeddings", 131072}, {"max_window_layers", 28}, {"model_type", "dimple"},
-                    {"num_attention_heads", 28}, {"num_hidden_layers", layers}, {"num_key_value_heads", 4},
-                    {"rms_norm_eps", 1e-6}, {"rope_scaling", nullptr}, {"rope_theta", 1000000.0},
-                    {"sliding_window", nullptr}, {"tie_word_embeddings", false}, {"torch_dtype", "bfloat16"},
-                    {"use_cache", false}, {"use_sliding_window", false}, {"vocab_size", 152064},
-                    {"mrope_section", {16, 24, 24}}, {"full_attn_mask", true},
-                    {"pad_token_id", 151643}, {"bos_token_id", 151644}, {"eos_token_id", 151645},
-                    {"vision_start_token_id", 151652}, {"vision_end_token_id", 151653},
-                    {"vision_token_id", 151654}, {"image_token_id", 151655}, {"video_token_id", 151656},
-                    {"mask_token_id", 151666}, {"vision_config", vision}};
-    return c.dump(2);
-}
-
-// Qwen2.5-VL's image processor settings.
-std::string preprocessor_config() {
-    const json c = {{"do_convert_rgb", true}, {"do_normalize", true}, {"do_rescale", true}, {"do_resize", true},
-                    {"image_mean", {0.48145466, 0.4578275, 0.40821073}},
-                    {"image_std", {0.26862954, 0.26130258, 0.27577711}},
-                    {"image_processor_type", "Qwen2VLImageProcessor"}, {"min_pixels", 3136},
-                    {"max_pixels", 12845056}, {"merge_size", 2}, {"patch_size", 14}, {"resample", 3},
-                    {"rescale_factor", 1.0 / 255}, {"temporal_patch_size", 2}};
-    return c.dump(2);
-}
-
-std::string shell_quoted(const std::string& s) { return "'" + s + "'"; }
-
-uint64_t folder_weight_bytes(const fs::path& dir) {
-    uint64_t n = 0;
-    for (const auto& e : fs::directory_iterator(dir))
-        if (e.path().extension() == ".safetensors") n += e.file_size();
-    return n;
-}
 
 // Writes the folder beside `dir` and renames it into place, so an interrupted write is not reused.
 void write_checkpoint(const std::string& dir, int layers, int vision_depth) {
@@ -101,9 +50,8 @@ void write_checkpoint(const std::string& dir, int layers, int vision_depth) {
         std::printf("\r  %.2f / %.2f GB, %.0f s", double(done) * 1e-9, double(total) * 1e-9, last - t0);
         std::fflush(stdout);
     };
-    write_synthetic_checkpoint(tmp, dimple7b_config(layers, vision_depth), {DType::BF16, 4, 7, 0.02f}, progress);
+    write_synthetic_model(tmp, dimple7b_model(layers, vision_depth), {DType::BF16, 4, 7, 0.02f}, progress);
     std::printf("\n");
-    std::ofstream(fs::path(tmp) / "preprocessor_config.json") << preprocessor_config();
     const std::string cmd = "/usr/bin/python3 " DIMPLE_SOURCE_DIR "/tools/make_dimple_tokenizer.py " +
                             shell_quoted(tokenizer) + " " + shell_quoted(tmp);
     if (std::system(cmd.c_str()) != 0) {
@@ -115,62 +63,6 @@ void write_checkpoint(const std::string& dir, int layers, int vision_depth) {
     getrusage(RUSAGE_SELF, &ru);
     std::printf("wrote %.2f GB of weights in %.0f s; peak resident memory of the writer %.0f MiB\n",
                 double(folder_weight_bytes(dir)) * 1e-9, now() - t0, double(ru.ru_maxrss) / 1024);
-}
-
-struct Measured {
-    int rc = 0;
-    json out;             // the command's --json answer (run) or empty
-    std::string stderr_;  // what it said (the compute plan, errors)
-    double wall_s = 0, peak_rss_gib = 0;
-};
-
-// Runs the dimple binary under /usr/bin/time -v, its stdout and stderr kept apart.
-Measured measure(const std::string& dimple, const std::string& args) {
-    const fs::path tmp = fs::temp_directory_path();
-    const std::string time_file = (tmp / "bench_7b.time").string(), err_file = (tmp / "bench_7b.err").string();
-    const std::string cmd = "/usr/bin/time -v -o " + time_file + " " + shell_quoted(dimple) + " " + args + " 2>" + err_file;
-    std::printf("$ dimple %s\n", args.c_str());
-    std::fflush(stdout);
-    Measured m;
-    const double t0 = now();
-    FILE* p = popen(cmd.c_str(), "r");
-    std::string out;
-    char buf[65536];
-    size_t n;
-    while (p && (n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-    const int status = p ? pclose(p) : -1;
-    m.rc = status != -1 && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    m.wall_s = now() - t0;
-    std::stringstream err, time_text;
-    err << std::ifstream(err_file).rdbuf();
-    time_text << std::ifstream(time_file).rdbuf();
-    m.stderr_ = err.str();
-    const std::string key = "Maximum resident set size (kbytes): ";
-    const size_t at = time_text.str().find(key);
-    if (at != std::string::npos) m.peak_rss_gib = std::atof(time_text.str().c_str() + at + key.size()) / (1 << 20);
-    if (!out.empty() && out.front() == '{') m.out = json::parse(out, nullptr, false);
-    if (m.rc != 0) std::printf("  exit status %d; stderr:\n%s\n", m.rc, m.stderr_.c_str());
-    return m;
-}
-
-// The line `dimple` prints on stderr under --compute auto: what it picked and why.
-std::string plan_line(const std::string& err) {
-    std::istringstream in(err);
-    for (std::string line; std::getline(in, line);)
-        if (line.rfind("dimple: compute ", 0) == 0) return line.substr(8);
-    return "";
-}
-
-// The first step (with prefilling it also fills the prompt's cache) and the mean of the others.
-struct StepTimes {
-    double first = 0, later = 0;
-};
-StepTimes step_times(const json& run) {
-    const std::vector<double> s = run["timing"]["step_s"];
-    StepTimes t;
-    if (!s.empty()) t.first = s[0];
-    for (size_t i = 1; i < s.size(); ++i) t.later += s[i] / double(s.size() - 1);
-    return t;
 }
 
 struct Row {
@@ -216,7 +108,7 @@ int main(int argc, char** argv) {
         dir = "/tmp/dimple-7b-synthetic" + (layers == 28 && vision_depth == 32
                                                 ? std::string()
                                                 : "-L" + std::to_string(layers) + "-V" + std::to_string(vision_depth));
-    if (dimple.empty()) dimple = (fs::read_symlink("/proc/self/exe").parent_path().parent_path() / "dimple").string();
+    if (dimple.empty()) dimple = default_dimple_binary();
     if (!fs::exists(fs::path(dir) / "config.json")) write_checkpoint(dir, layers, vision_depth);
     std::printf("%s: %.2f GB of weights\n", dir.c_str(), double(folder_weight_bytes(dir)) * 1e-9);
 

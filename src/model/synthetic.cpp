@@ -47,8 +47,9 @@ void write_random_tensor(std::ofstream& out, const ParameterSpec& p, DType dtype
 
 void write_synthetic_checkpoint(const std::string& dir, const std::string& config_json,
                                 const SyntheticOptions& opt, const SyntheticProgress& progress) {
-    const ModelConfig cfg = parse_model_config(config_json, "synthetic config");
     fs::create_directories(dir);
+    // Read against the folder: a tower folder config.json names (LLaDA-V) is looked up there.
+    const ModelConfig cfg = parse_model_config(config_json, "synthetic config", dir);
     std::ofstream(fs::path(dir) / "config.json") << config_json;
     nlohmann::json gen = {{"bos_token_id", cfg.ids.bos}, {"eos_token_id", cfg.ids.eos},
                           {"pad_token_id", cfg.ids.pad}, {"mask_token_id", cfg.ids.mask}};

@@ -1,0 +1,77 @@
+#include "dimple_runs.h"
+
+#include <sys/wait.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <vector>
+
+namespace dimple::bench {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+double now() {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+std::string shell_quoted(const std::string& s) { return "'" + s + "'"; }
+
+uint64_t folder_weight_bytes(const fs::path& dir) {
+    uint64_t n = 0;
+    for (const auto& e : fs::directory_iterator(dir))
+        if (e.path().extension() == ".safetensors") n += e.file_size();
+    return n;
+}
+
+Measured measure(const std::string& dimple, const std::string& args) {
+    const fs::path tmp = fs::temp_directory_path();
+    const std::string time_file = (tmp / "bench_dimple_run.time").string(), err_file = (tmp / "bench_dimple_run.err").string();
+    const std::string cmd = "/usr/bin/time -v -o " + time_file + " " + shell_quoted(dimple) + " " + args + " 2>" + err_file;
+    std::printf("$ dimple %s\n", args.c_str());
+    std::fflush(stdout);
+    Measured m;
+    const double t0 = now();
+    FILE* p = popen(cmd.c_str(), "r");
+    std::string out;
+    char buf[65536];
+    size_t n;
+    while (p && (n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+    const int status = p ? pclose(p) : -1;
+    m.rc = status != -1 && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    m.wall_s = now() - t0;
+    std::stringstream err, time_text;
+    err << std::ifstream(err_file).rdbuf();
+    time_text << std::ifstream(time_file).rdbuf();
+    m.stderr_ = err.str();
+    const std::string key = "Maximum resident set size (kbytes): ";
+    const size_t at = time_text.str().find(key);
+    if (at != std::string::npos) m.peak_rss_gib = std::atof(time_text.str().c_str() + at + key.size()) / (1 << 20);
+    if (!out.empty() && out.front() == '{') m.out = json::parse(out, nullptr, false);
+    if (m.rc != 0) std::printf("  exit status %d; stderr:\n%s\n", m.rc, m.stderr_.c_str());
+    return m;
+}
+
+std::string plan_line(const std::string& err) {
+    std::istringstream in(err);
+    for (std::string line; std::getline(in, line);)
+        if (line.rfind("dimple: compute ", 0) == 0) return line.substr(8);
+    return "";
+}
+
+StepTimes step_times(const json& run) {
+    const std::vector<double> s = run["timing"]["step_s"];
+    StepTimes t;
+    if (!s.empty()) t.first = s[0];
+    for (size_t i = 1; i < s.size(); ++i) t.later += s[i] / double(s.size() - 1);
+    return t;
+}
+
+std::string default_dimple_binary() {
+    return (fs::read_symlink("/proc/self/exe").parent_path().parent_path() / "dimple").string();
+}
+
+}  // namespace dimple::bench
