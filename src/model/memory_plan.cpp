@@ -50,6 +50,36 @@ WeightFootprint weight_footprint(const Checkpoint& ckpt, const ModelConfig& cfg)
     return f;
 }
 
+namespace {
+
+// LLaDA-V (LlavaVisionEncoder::encode, one image at a time): the image with the most crops (base view
+// plus the largest pinpoint's tiles; "pad": one crop) through the SigLIP tower in one batch, then the
+// projector, then the anyres layout; the rows of the images encoded before it wait in the prompt,
+// and every image's rows are prompt rows (the engine refuses more before the tower runs).
+uint64_t llava_vision_bytes(const LlavaVisionConfig& c, uint64_t lm_hidden, const RequestLimits& r) {
+    if (r.images <= 0) return 0;
+    const uint64_t f = sizeof(float);
+    uint64_t tiles = 1;
+    if (c.aspect == AspectMode::AnyresMax)
+        for (const auto& [w, h] : c.grid_pinpoints)
+            tiles = std::max(tiles, uint64_t(w / kLlavaCropSize) * uint64_t(h / kLlavaCropSize));
+    const uint64_t crops = c.aspect == AspectMode::AnyresMax ? 1 + tiles : 1;
+    const uint64_t N = crops * kLlavaPatches, H = uint64_t(c.tower.hidden_size), I = uint64_t(c.tower.intermediate_size);
+    const uint64_t pixels = f * crops * 3 * kLlavaCropSize * kLlavaCropSize;  // held for the whole encode
+    // Tower (SiglipTower::forward): residual, normed, q/k/v, attention output, branch, fc1's output,
+    // the products' converted input (at most f32), and one crop's attention scores.
+    const uint64_t heads = uint64_t(c.tower.num_heads);
+    const uint64_t tower = f * N * (7 * H + I + std::max(H, I)) + f * heads * kLlavaPatches * kLlavaPatches;
+    // Projector: the tower's feature, the middle rows, proj2's converted input and its output; the
+    // layout then holds the projected crops, the tile map and the image rows (at most the prompt).
+    const uint64_t projector = f * N * (H + 3 * lm_hidden);
+    const uint64_t layout = f * lm_hidden * (2 * N + uint64_t(r.prompt_tokens));
+    const uint64_t earlier_images = f * lm_hidden * uint64_t(r.prompt_tokens);
+    return earlier_images + pixels + std::max({tower, projector, layout});
+}
+
+}  // namespace
+
 WorkingMemory working_memory(const ModelConfig& cfg, const PreprocessorConfig& pre, const RequestLimits& r) {
     const uint64_t f = sizeof(float);
     const uint64_t H = uint64_t(cfg.hidden_size), I = uint64_t(cfg.intermediate_size), D = uint64_t(cfg.head_dim());
@@ -60,7 +90,13 @@ WorkingMemory working_memory(const ModelConfig& cfg, const PreprocessorConfig& p
     // products' converted input (bf16 or int8 codes: at most as large as f32).
     const uint64_t pass = f * rows * (H + (q + 2 * kv) + q + H + 2 * I + I + 2 * kv + std::max(H, I));
     const uint64_t caches = f * uint64_t(cfg.num_layers) * rows * 2 * kv;
-    const uint64_t logits = 2 * f * uint64_t(r.answer_tokens) * uint64_t(cfg.vocab_size);
+    // The prompt's embedding rows (image rows included), kept for the whole answer: every step
+    // without prefilling feeds them again (LLaDA's pipeline by default).
+    const uint64_t prompt_rows = f * uint64_t(r.prompt_tokens) * H;
+    // The answer's logits and the sampler's probabilities beside them; LLaDA's step rule also edits
+    // a copy (the family's banned ids, guidance) before choosing.
+    const bool llada = cfg.arch == Architecture::Llada || cfg.arch == Architecture::LladaV;
+    const uint64_t logits = (llada ? 3 : 2) * f * uint64_t(r.answer_tokens) * uint64_t(cfg.vocab_size);
     uint64_t vision = 0;
     if (cfg.vision) {  // VisionEncoder::encode over every patch of the prompt's images at once
         const VisionConfig& v = *cfg.vision;
@@ -72,9 +108,10 @@ WorkingMemory working_memory(const ModelConfig& cfg, const PreprocessorConfig& p
         vision = f * patches * (uint64_t(v.patch_dim()) + vh + vh + 3 * vd + vh + 3 * vh + vh + vh +
                                 3 * uint64_t(v.intermediate_size) + std::max(vh, uint64_t(v.intermediate_size)));
     }
+    if (cfg.llava) vision = llava_vision_bytes(*cfg.llava, H, r);
     WorkingMemory w;
     w.vision = vision;  // projected into the prompt before the language model runs
-    w.language = pass + caches + logits;
+    w.language = pass + caches + prompt_rows + logits;
     w.kept_buffers = std::min<uint64_t>(w.activations(), block_cache::kDefaultMaxBytes);
     w.program = kProgramBytes;
     return w;

@@ -35,9 +35,11 @@ struct RequestLimits {
 
 // Working memory of the largest request, in every compute mode alike:
 //  - activations: the largest of the vision tower over the most patches the prompt may hold (each
-//    image at most the processor's max_pixels) and a language-model pass over every prompt and
-//    answer row (the first step, or every step without prefilling) with the prompt's key/value
-//    caches, and the answer's logits with the sampler's probabilities beside them;
+//    image at most the processor's max_pixels; LLaDA-V: the image with the most anyres crops, 1 +
+//    36 tiles of 729 patches, through SigLIP and the projector) and a language-model pass over
+//    every prompt and answer row (the first step, or every step without prefilling) with the
+//    prompt's key/value caches and embedding rows, and the answer's logits with the sampler's
+//    probabilities beside them (and LLaDA's edited copy);
 //  - kept buffers: freed tensor blocks kept for reuse (core/block_cache), capped to the activations
 //    (and its own 512 MiB bound): the engine sets that cap;
 //  - program: the code and libraries (oneDNN's is most of it) and the threads' stacks.

@@ -1,10 +1,14 @@
 // Which compute mode `auto` picks, and the failure before loading when nothing fits.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
 #include "core/error.h"
 #include "model/memory_plan.h"
 #include "io/config.h"
 #include "model/synthetic.h"
+#include "model/synthetic_published.h"
 #include "testing.h"
 
 using namespace dimple;
@@ -136,4 +140,36 @@ TEST(MemoryPlan, ASmallModelGetsASmallFigure) {
     const WorkingMemory w = working_memory(c, load_preprocessor_config(dir), RequestLimits{});
     EXPECT_LT(w.total(), uint64_t(128) << 20);
     EXPECT_GT(w.total(), uint64_t(22) << 20);
+}
+
+// LLaDA-V at its published size: the vision path is the image with the most anyres crops (base +
+// the 6 x 6 pinpoint's 36 tiles = 37 crops of 729 patches) through SigLIP in one batch, the
+// projector, the layout; the language pass has LLaDA's edited logits and the prompt's embedding rows.
+TEST(MemoryPlan, LladaVVisionPathAndLanguageRows) {
+    const ModelConfig c = parse_model_config(llada_v_model().config_json, "llada-v");
+    ASSERT_TRUE(c.llava.has_value());
+    const PreprocessorConfig pre;
+    const uint64_t f = 4, N = 37 * 729, H = 1152, I = 4304, L = 4096, P = 4096;
+    const uint64_t tower = f * N * (7 * H + 2 * I) + f * 16 * 729 * 729;  // larger than projector and layout
+    const uint64_t one_image = f * L * P /* earlier images' rows */ + f * 37 * 3 * 384 * 384 /* pixels */ + tower;
+    const WorkingMemory w = working_memory(c, pre, {int64_t(P), 128, 1});
+    EXPECT_EQ(w.vision, one_image);
+    EXPECT_GT(w.vision, 3 * G / 2);  // ~1.8 GiB: the [26973, 4304] fc1 rows and their converted copy
+    EXPECT_LT(w.vision, 2 * G);
+    EXPECT_EQ(working_memory(c, pre, {int64_t(P), 128, 0}).vision, 0u);
+    // At bench_llada_v's limits (1600 prompt rows, 8 answer rows) the language stage is still the
+    // larger: 32 layers of caches over 1608 rows (1.57 GiB) and the pass (0.49 GiB).
+    const WorkingMemory bench = working_memory(c, pre, {1600, 8, 1});
+    const uint64_t rows = 1608, Hl = 4096, Il = 12288;
+    const uint64_t language = f * rows * (8 * Hl + 4 * Il) + f * 32 * rows * 2 * Hl + f * 1600 * Hl +
+                              3 * f * 8 * 126464;
+    EXPECT_EQ(bench.language, language);
+    EXPECT_GT(bench.language, bench.vision);
+    // One crop in "pad" mode.
+    nlohmann::json j = nlohmann::json::parse(llada_v_model().config_json);
+    j["image_aspect_ratio"] = "pad";
+    const ModelConfig pad = parse_model_config(j.dump(), "llada-v pad");
+    const uint64_t pad_tower = f * 729 * (7 * H + 2 * I) + f * 16 * 729 * 729;
+    EXPECT_EQ(working_memory(pad, pre, {int64_t(P), 128, 1}).vision,
+              f * L * P + f * 3 * 384 * 384 + std::max({pad_tower, f * 729 * (H + 3 * L), f * L * (2 * 729 + P)}));
 }
