@@ -454,57 +454,84 @@ def gen_specs():
     return S
 
 
-def run_generation(V, model, model64, img, out):
-    proc = model.get_vision_tower().image_processor
-    images = [t for t in V.mm_utils.process_images([img], proc, model.config)]
-    q = [791, 2217, 315, 420, 2217, 30]
-    prompts = {"text": [IDS["bos"], IDS["start_header"], 882, IDS["end_header"], 271] + q +
-               [IDS["eot"], IDS["start_header"], IDS["assistant"], IDS["end_header"], 271],
-               "image": prompt_with_image(q)}
-    tok = IdTokenizer(TOKENS)
-    calls = []
-    lay0 = model.get_model().layers[0]
-    cur = {"L0": None}
+PROMPT_Q = [791, 2217, 315, 420, 2217, 30]
 
-    def on_layer0(mod, i, o):
-        x = i[0].detach()
-        if cur["first"] is None:
-            cur["first"] = x[:, :cur["L0"]].clone()
-        elif not torch.equal(x[:1, :cur["L0"]], cur["first"][:1]):
-            raise SystemExit("prompt rows changed between forwards")
-        cur["x"] = x[:, cur["L0"]:].clone()
-    h1 = lay0.register_forward_hook(on_layer0)
-    h2 = model.lm_head.register_forward_hook(
-        lambda mod, i, o: calls.append((cur["x"], o.detach()[:, cur["L0"]:].clone())))
-    with torch.no_grad():
-        _, _, _, _, e_img, _ = model.prepare_inputs_labels_for_multimodal(
-            torch.tensor([prompts["image"]]), None, None, None, None, images, ["image"], image_sizes=[img.size])
-    rows = {"text": len(prompts["text"]), "image": int(e_img.shape[1])}
-    m_emb = model.get_model().embed_tokens.weight[IDS["mask"]].detach()
-    if torch.all(torch.abs(e_img[0] - m_emb) < 1e-5, dim=1).any():
-        raise SystemExit("an image row equals the mask embedding")
-    runs = []
-    emb_w = model.get_model().embed_tokens.weight.detach()
-    for name, pk, opts, seed in gen_specs():
-        ids = torch.tensor([prompts[pk]])
+
+class Generation:
+    """Runs the original generate on the float32 model (and its float64 twin for the check) and
+    records each forward's answer input rows (layer 0's input) and logits (lm_head's output)."""
+
+    def __init__(self, V, model, model64, img):
+        self.model, self.model64, self.img = model, model64, img
+        proc = model.get_vision_tower().image_processor
+        self.images = [t for t in V.mm_utils.process_images([img], proc, model.config)]
+        self.prompts = {"text": [IDS["bos"], IDS["start_header"], 882, IDS["end_header"], 271] + PROMPT_Q +
+                        [IDS["eot"], IDS["start_header"], IDS["assistant"], IDS["end_header"], 271],
+                        "image": prompt_with_image(PROMPT_Q)}
+        self.tok = IdTokenizer(TOKENS)
+        self.calls = []
+        self.cur = {"L0": None}
+        with torch.no_grad():
+            _, _, _, _, e_img, _ = model.prepare_inputs_labels_for_multimodal(
+                torch.tensor([self.prompts["image"]]), None, None, None, None, self.images, ["image"],
+                image_sizes=[img.size])
+        self.rows = {"text": len(self.prompts["text"]), "image": int(e_img.shape[1])}
+        m_emb = model.get_model().embed_tokens.weight[IDS["mask"]].detach()
+        if torch.all(torch.abs(e_img[0] - m_emb) < 1e-5, dim=1).any():
+            raise SystemExit("an image row equals the mask embedding")
+        self.emb_w = model.get_model().embed_tokens.weight.detach()
+        self.V = V
+
+    def __enter__(self):
+        cur, calls = self.cur, self.calls
+
+        def on_layer0(mod, i, o):
+            if cur["L0"] is None:
+                return
+            x = i[0].detach()
+            if cur["first"] is None:
+                cur["first"] = x[:, :cur["L0"]].clone()
+            elif not torch.equal(x[:1, :cur["L0"]], cur["first"][:1]):
+                raise SystemExit("prompt rows changed between forwards")
+            cur["x"] = x[:, cur["L0"]:].clone()
+
+        def on_head(mod, i, o):
+            if cur["L0"] is not None:
+                calls.append((cur["x"], o.detach()[:, cur["L0"]:].clone()))
+        self.hooks = [self.model.get_model().layers[0].register_forward_hook(on_layer0),
+                      self.model.lm_head.register_forward_hook(on_head)]
+        return self
+
+    def __exit__(self, *exc):
+        for h in self.hooks:
+            h.remove()
+
+    def generate(self, model, pk, opts, seed, double=False):
         kw = dict(opts)
         if "stopping_criteria" in kw or "generation_suffix" in kw:
-            kw["tokenizer"] = tok
-        calls.clear()
-        cur["L0"], cur["first"] = rows[pk], None
+            kw["tokenizer"] = self.tok
         torch.manual_seed(seed)
+        ids = torch.tensor([self.prompts[pk]])
         with torch.no_grad():
-            if pk == "image":
-                ret = model.generate(ids, images=images, image_sizes=[img.size], **kw)
-            else:
-                ret = model.generate(ids, **kw)
-        L0 = rows[pk]
-        info, (mm, where), unif = replay(V.modeling.LLaDAModelLM, emb_w, list(calls), ret, L0, opts, seed)
-        run = {"name": name, "prompt": pk, "prompt_ids": prompts[pk], "prompt_rows": L0,
+            if pk != "image":
+                return model.generate(ids, **kw)
+            images = [t.double() for t in self.images] if double else self.images
+            return model.generate(ids, images=images, image_sizes=[self.img.size], **kw)
+
+    def run(self, name, pk, opts, seed, out):
+        """One run: the original's answer, the replayed steps and margins, the float64 check."""
+        self.calls.clear()
+        L0 = self.cur["L0"] = self.rows[pk]
+        self.cur["first"] = None
+        ret = self.generate(self.model, pk, opts, seed)
+        self.cur["L0"] = None  # the float64 twin is not recorded
+        info, (mm, where), unif = replay(self.V.modeling.LLaDAModelLM, self.emb_w, list(self.calls), ret, L0,
+                                         opts, seed)
+        run = {"name": name, "prompt": pk, "prompt_ids": self.prompts[pk], "prompt_rows": L0,
                "image": "photo3" if pk == "image" else None, "options": dict(opts, mask_id=IDS["mask"]),
                "tokenizer_table": {k: TOKENS[k] for k in (opts.get("stopping_criteria") or []) +
                                    ([opts["generation_suffix"]] if opts.get("generation_suffix") else [])},
-               "seed": seed, "returned": ret[0].tolist(), "n_forward": len(calls), "steps": info,
+               "seed": seed, "returned": ret[0].tolist(), "n_forward": len(self.calls), "steps": info,
                "min_margin": mm, "min_margin_at": where}
         if unif:
             fn = f"gen_{name}_uniforms.npy"
@@ -513,24 +540,19 @@ def run_generation(V, model, model64, img, out):
                               "meaning": f"run {name}: the [1, L] uniforms of each forward"}
             run["uniforms_file"] = fn
         if opts.get("temperature", 0) == 0:
-            cur["L0"] = None  # hooks are on the float32 model only
-            torch.manual_seed(seed)
-            with torch.no_grad():
-                if pk == "image":
-                    r64 = model64.generate(ids, images=[t.double() for t in images], image_sizes=[img.size], **kw)
-                else:
-                    r64 = model64.generate(ids, **kw)
-            run["f64_identical"] = bool(torch.equal(r64, ret))
+            run["f64_identical"] = bool(torch.equal(self.generate(self.model64, pk, opts, seed, double=True), ret))
         else:
             run["f64_identical"] = None
         run["contract"] = opts.get("temperature", 0) == 0
         run["usable"] = bool(run["contract"] and run["f64_identical"] and mm >= MARGIN)
-        runs.append(run)
-        print(f"{name:34s} fwd {len(calls):3d} ret {len(ret[0]):2d} margin {mm:.3g} f64 {run['f64_identical']} "
-              f"usable {run['usable']}", flush=True)
-    h1.remove()
-    h2.remove()
-    return runs
+        print(f"{name:34s} fwd {len(self.calls):3d} ret {len(ret[0]):2d} margin {mm:.3g} "
+              f"f64 {run['f64_identical']} usable {run['usable']}", flush=True)
+        return run
+
+
+def run_generation(V, model, model64, img, out):
+    with Generation(V, model, model64, img) as g:
+        return [g.run(name, pk, opts, seed, out) for name, pk, opts, seed in gen_specs()]
 
 
 def main():

@@ -4,6 +4,7 @@ The originals are extracted, unchanged, by tools/llada/get_originals.sh into a f
 repository (default /tmp/llada-orig):
   Fast-dLLM/llada/model/{__init__,configuration_llada,modeling_llada}.py   (NVlabs/Fast-dLLM 24cc59e)
   LLaDA/generate.py                                                        (ML-GSAI/LLaDA b7e6c35)
+  LLaDA-V/train/llava/...  (ML-GSAI/LLaDA-V 2252769; cache/ and hooks/ are its dLLM-Cache)
 Their SHA-256 are checked against ORIGINAL_FILES before import.
 """
 import hashlib
@@ -42,6 +43,8 @@ ORIGINAL_FILES = {
     "LLaDA-V/train/llava/cache/__init__.py": ("ML-GSAI/LLaDA-V", "train/llava/cache/__init__.py", "d6d8f2ec6708bba0e57d7bfca7d0f7fc3a1c3f548cdba7be890e5c3f56f0b9c0"),
     "LLaDA-V/train/llava/cache/Cache.py": ("ML-GSAI/LLaDA-V", "train/llava/cache/Cache.py", "ac61103985bd78e3a7bd58c5f84cf6fd1599b7a2d0acbf5ccf30c5834af6968b"),
     "LLaDA-V/train/llava/cache/Config.py": ("ML-GSAI/LLaDA-V", "train/llava/cache/Config.py", "9a003fd0f6c5399e36d5a74825ad57acf55393be59e301adc5de65da47bca67d"),
+    "LLaDA-V/train/llava/hooks/__init__.py": ("ML-GSAI/LLaDA-V", "train/llava/hooks/__init__.py", "689785356e1552b3ef1dcea40c41db688928beb16c630d55997c8b54b3173f40"),
+    "LLaDA-V/train/llava/hooks/cache_hook_LLaDA_V.py": ("ML-GSAI/LLaDA-V", "train/llava/hooks/cache_hook_LLaDA_V.py", "aacb59315b1c7f8d8ae5f2ff33bab51736bc03f3acd853cbc46881118977909f"),
     "LLaDA-V/train/llava/model/__init__.py": ("ML-GSAI/LLaDA-V", "train/llava/model/__init__.py", "dc03afbb3b6b6e1f6f370eaf6dd384d05673df63ab81d4a74fe9d9c1ea4e938b"),
     "LLaDA-V/train/llava/model/llava_arch.py": ("ML-GSAI/LLaDA-V", "train/llava/model/llava_arch.py", "f8685055106a1b57a422c6c039ea802889e7c2c08091b097a4425e52f31cb6e3"),
     "LLaDA-V/train/llava/model/language_model/llava_llada.py": ("ML-GSAI/LLaDA-V", "train/llava/model/language_model/llava_llada.py", "f7b61e5f741637b455efc8f411431a007043e2b7a70b59ca2a4e169d46f66384"),
@@ -134,8 +137,11 @@ def load_v(orig_dir):
     import llava.model.multimodal_encoder.siglip_encoder as siglip
     import llava.model.language_model.modeling_llada as modeling_v
     import llava.constants as constants
+    import llava.cache as cache
+    import llava.hooks.cache_hook_LLaDA_V as cache_hook
     return types.SimpleNamespace(llava_llada=llava_llada, llava_arch=llava_arch, mm_utils=mm_utils,
-                                 siglip=siglip, modeling=modeling_v, constants=constants)
+                                 siglip=siglip, modeling=modeling_v, constants=constants, cache=cache,
+                                 cache_hook=cache_hook)
 
 
 def _unused(self, *args, **kwargs):
