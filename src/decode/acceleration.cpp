@@ -70,6 +70,13 @@ std::vector<int> parse_layer_list(const std::string& s) {
 }
 
 void validate_acceleration(const Acceleration& a, int layers, bool use_cache) {
+    if (a.dllm_cache.enabled()) {  // first: what it rules out would otherwise fail on prefilling
+        validate_dllm_cache(a.dllm_cache);
+        check(!use_cache, "dLLM-Cache recomputes rows of the whole sequence: run it without prefilling (--no-cache)");
+        check(!a.dual_cache && a.skip_layers.empty() && !a.prunes() && a.early_stop != EarlyStop::Rows,
+              "dLLM-Cache does not combine with the dual cache, layer skipping, visual-token pruning or early stop "
+              "by rows");
+    }
     check(a.block_length >= 0, "block length must be >= 0 (got ", a.block_length, ")");
     check(!a.dual_cache || a.block_length > 0, "the dual cache needs blocks (--block-length)");
     check(!a.dual_cache || use_cache, "the dual cache needs prefilling (it is off)");

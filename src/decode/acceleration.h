@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "model/dllm_cache.h"
+
 namespace dimple {
 
 enum class EarlyStop {
@@ -43,6 +45,9 @@ struct Acceleration {
     float prune_keep = 1.f;
     PruneWhen prune_when = PruneWhen::Prefill;
     int prune_step = 4;
+    // dLLM-Cache (llada pipeline, without prefilling): rows refreshed at intervals, the others'
+    // layer outputs reused; off unless its intervals are set.
+    DllmCacheSettings dllm_cache;
 
     bool prunes() const { return prune_layer >= 0 && prune_keep < 1.f; }
 };

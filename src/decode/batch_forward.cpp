@@ -7,9 +7,13 @@ namespace dimple {
 
 namespace {
 
-// One forward call over feeds that run the same layers.
+// One forward call over feeds that run the same layers (a dLLM-Cache feed alone, on its cache).
 void run_group(const LanguageModel& lm, std::span<const StepFeed> feeds, const std::vector<size_t>& group,
                std::vector<Tensor>& out) {
+    if (const StepFeed& f = feeds[group.front()]; f.dllm) {
+        out[group.front()] = lm.logits(lm.forward_dllm(f.embeddings, f.positions, *f.dllm), f.logit_rows);
+        return;
+    }
     const int64_t H = lm.config().hidden_size;
     ForwardInput in;
     in.batch = 1;
@@ -38,10 +42,14 @@ void run_group(const LanguageModel& lm, std::span<const StepFeed> feeds, const s
 }  // namespace
 
 std::vector<Tensor> batch_logits(const LanguageModel& lm, std::span<const StepFeed> feeds) {
-    // Feeds that skip different layers (an opt-in of some requests) cannot share a call.
+    // Feeds that skip different layers (an opt-in of some requests) cannot share a call, nor can a
+    // dLLM-Cache feed share one with any other.
     std::vector<std::vector<size_t>> groups;
     for (size_t i = 0; i < feeds.size(); ++i) {
-        auto same = [&](const std::vector<size_t>& g) { return feeds[g.front()].skip_layers == feeds[i].skip_layers; };
+        auto same = [&](const std::vector<size_t>& g) {
+            const StepFeed& f = feeds[g.front()];
+            return !f.dllm && !feeds[i].dllm && f.skip_layers == feeds[i].skip_layers;
+        };
         const auto it = std::find_if(groups.begin(), groups.end(), same);
         if (it == groups.end())
             groups.push_back({i});

@@ -1,7 +1,7 @@
 // One forward pass for the next step of several requests at once (continuous batching): their
 // feeds are packed one after another into a single call, each on its own prefill cache and with
 // its own length, and the logits of all their masks come from one language-model head product
-// (feeds that skip different layers run as separate calls).
+// (feeds that skip different layers run as separate calls, a dLLM-Cache feed on its own).
 #pragma once
 
 #include <exception>

@@ -79,6 +79,8 @@ void validate_generate_options(const GenerateOptions& o, const ModelConfig& cfg,
     }
     validate_acceleration(o.accel, cfg.num_layers, o.use_cache);
     const bool llada = o.pipeline == Pipeline::Llada;
+    check(!o.accel.dllm_cache.enabled() || (llada && o.cfg_scale == 0),
+          "dLLM-Cache belongs to the llada pipeline (LLaDA, LLaDA-V), without classifier-free guidance");
     check(o.cfg_scale >= 0 && o.cfg_scale <= 1e6, "cfg_scale must be >= 0 (got ", o.cfg_scale, ")");
     check(llada || (o.cfg_scale == 0 && o.banned_ids.empty() && o.stop_ids.empty() &&
                     o.remasking == Remasking::LowConfidence),
@@ -117,6 +119,7 @@ DecodeState::DecodeState(const LanguageModel& lm, Prompt prompt, const GenerateO
         images_ += prompt_.ids[size_t(p)] == lm.config().ids.image;
     }
     images_kept_ = images_;
+    dllm_ = DllmCache(opt.accel.dllm_cache, P);
     find_masks();
     initial_masks_ = int64_t(mask_pos_.size());
 }
@@ -218,6 +221,7 @@ StepFeed DecodeState::feed() {
         f.skip_layers.assign(size_t(lm_.config().num_layers), 0);
         for (int l : a.skip_layers) f.skip_layers[size_t(l)] = 1;
     }
+    if (opt_.accel.dllm_cache.enabled()) f.dllm = &dllm_;
     plan_pruning(f, first);
     return f;
 }

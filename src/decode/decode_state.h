@@ -20,6 +20,7 @@ struct StepFeed {
     PackedSequence sequence;                        // length, cache to read or to fill
     std::vector<int64_t> logit_rows;                // the feed's row that predicts each mask
     std::vector<uint8_t> skip_layers;               // decoder layers this feed skips (empty: none)
+    DllmCache* dllm = nullptr;                      // dLLM-Cache: a whole sequence run on its own
 };
 
 class DecodeState {
@@ -56,6 +57,8 @@ public:
     const std::vector<int64_t>& committed() const { return committed_; }
     int64_t masks_left() const { return int64_t(mask_pos_.size()); }
     const GenerateResult& result() const { return res_; }
+    // dLLM-Cache's state after the last forward (null when off): which rows it recomputed.
+    const DllmCache* dllm_cache() const { return opt_.accel.dllm_cache.enabled() ? &dllm_ : nullptr; }
     GenerateResult take_result() { return std::move(res_); }
 
 private:
@@ -108,6 +111,7 @@ private:
     int64_t stop_ = 0;
     std::vector<int64_t> infill_;  // prompt positions that began as masks
     UniformSource uniforms_;
+    DllmCache dllm_;  // dLLM-Cache: reset with each DecodeState (one generation)
 };
 
 // The checks generate() makes before decoding; throws dimple::Error naming the option.

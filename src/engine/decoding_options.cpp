@@ -19,6 +19,7 @@ Acceleration acceleration(const DecodingOptions& o, Acceleration a) {
     a.prune_keep = o.prune_keep;
     a.prune_when = parse_prune_when(o.prune_when);
     a.prune_step = o.prune_step;
+    if (!o.dllm_cache.empty()) a.dllm_cache = parse_dllm_cache(o.dllm_cache);
     return a;
 }
 

@@ -29,6 +29,7 @@ struct DecodingOptions {
     int cache_refresh = 0, skip_from = 1, prune_layer = -1, prune_step = 4;
     bool dual_cache = false;
     float prune_keep = 1.f;
+    std::string dllm_cache;  // LLaDA-V's dLLM-Cache, "P,G,R" (model/dllm_cache.h); empty: off
 };
 
 // The options for generate() over the engine's family call; structure priors are tokenized with the

@@ -16,6 +16,8 @@
 
 namespace dimple {
 
+struct DllmCache;
+
 // One sequence of a packed batch (continuous batching): `len` rows of the input, attending to its
 // own cache `past` (batch 1, may be null) and to its own rows only.
 struct PackedSequence {
@@ -56,6 +58,11 @@ public:
     Tensor embed(std::span<const int64_t> ids) const;
     // Final-normed hidden states [batch*len, hidden].
     Tensor forward(const ForwardInput& in) const;
+    // dLLM-Cache (model/dllm_cache.h, language_model_dllm.cpp): one forward of a whole sequence
+    // (batch 1) whose layers recompute only the rows the cache's schedule picks and take the other
+    // rows' attention and MLP outputs from `cache`. Final-normed hidden states [rows, hidden].
+    Tensor forward_dllm(const Tensor& embeddings, std::span<const std::array<int64_t, 3>> positions,
+                        DllmCache& cache) const;
     // Logits [rows.size(), vocab] of the selected rows of `hidden` only.
     Tensor logits(const Tensor& hidden, std::span<const int64_t> rows) const;
 

@@ -6,11 +6,8 @@
 // Tolerances (goldens README): embeddings/hidden 1e-3 + 1e-4|g| (image rows 1e-4), logits 2e-3 + 1e-4|g|.
 #include <gtest/gtest.h>
 
-#include <map>
-
-#include "decode/batch_forward.h"
-#include "decode/decode_state.h"
 #include "engine/engine.h"
+#include "engine/llada_v_runs.h"
 #include "golden_runs.h"
 #include "io/npy.h"
 #include "testing.h"
@@ -20,13 +17,8 @@ using nlohmann::json;
 
 namespace {
 
-std::string goldens() { return dtest::source_dir() + "/tests/goldens/llada-v-tiny"; }
-std::string model_dir() { return dtest::reference_goldens_dir() + "/llada-v-tiny/model"; }
-
-const Engine& engine() {
-    static const Engine e(model_dir(), EngineOptions{Compute::F32, "", 0, {}, false});
-    return e;
-}
+using dtest::llada_v::engine;
+using dtest::llada_v::goldens;
 
 std::vector<int64_t> ids_of(const Tensor& t) { return {t.data<int64_t>(), t.data<int64_t>() + t.numel()}; }
 
@@ -77,28 +69,6 @@ void check_forward(const std::string& name, bool image, double embed_atol) {
     EXPECT_TRUE(dtest::all_close(f.logits.slice_rows(L - 1, L).reshape({last.numel()}), last, 2e-3, 1e-4));
 }
 
-// A run's options over the family's call (LLaDA-V's: eos/bos/headers banned at masks).
-GenerateOptions run_options(const json& run) {
-    const json& o = run["options"];
-    GenerateOptions g = engine().family().decoding;
-    g.steps = o["steps"].get<int>();
-    g.max_new_tokens = o["gen_length"].get<int>();
-    g.accel.block_length = o["block_length"].get<int>();
-    g.remasking = parse_remasking(o.value("remasking", "low_confidence"));
-    g.cfg_scale = o.value("cfg_scale", 0.f);
-    g.stop_ids.clear();
-    for (const json& s : o.value("stopping_criteria", json::array())) g.stop_ids.push_back(run["tokenizer_table"][s.get<std::string>()][0]);
-    return g;
-}
-
-// Whether the engine can run it: suffixes and stop strings of several tokens are not options of ours.
-bool supported(const json& run) {
-    if (run["options"].contains("generation_suffix")) return false;
-    for (const json& s : run["options"].value("stopping_criteria", json::array()))
-        if (run["tokenizer_table"][s.get<std::string>()].size() != 1) return false;
-    return true;
-}
-
 }  // namespace
 
 TEST(LladaV, ConfigAndFamily) {
@@ -123,47 +93,13 @@ TEST(LladaV, EveryUsableGenerationRunMatchesTokenForToken) {
     for (const json& run : gen["runs"]) {
         if (!run["usable"].get<bool>()) continue;
         ++usable;
-        if (!supported(run)) continue;
+        if (!dtest::llada_v::supported(run)) continue;
         ++ran;
         const std::string name = run["name"].get<std::string>();
         SCOPED_TRACE(name);
-        const bool image = !run["image"].is_null();
-        const Prompt prompt =
-            engine().prompt(run["prompt_ids"].get<std::vector<int64_t>>(), image ? std::vector<Image>{photo3()}
-                                                                                 : std::vector<Image>{});
-        ASSERT_EQ(int64_t(prompt.ids.size()), run["prompt_rows"].get<int64_t>());
-        const GenerateOptions opt = run_options(run);
-        DecodeState state(engine().language_model(), prompt, opt);
-        // The original's forwards by (block, step in block), for its uniforms.
-        std::map<std::pair<int64_t, int64_t>, int64_t> forward;
-        for (size_t k = 0; k < run["steps"].size(); ++k)
-            forward[{run["steps"][k]["block"].get<int64_t>(), run["steps"][k]["step_in_block"].get<int64_t>()}] = int64_t(k);
-        Tensor uniforms;
-        if (opt.remasking == Remasking::Random) {
-            uniforms = read_npy(goldens() + "/gen_" + name + "_uniforms.npy");
-            const int64_t per_block = opt.steps / (opt.max_new_tokens / opt.accel.block_length);
-            state.replay_uniforms([&, per_block](int64_t step, int64_t position) {
-                const int64_t k = forward.at({step / per_block, step % per_block});
-                return uniforms.data<float>()[k * uniforms.dim(uniforms.ndim() - 1) + position];
-            });
-        }
-        std::vector<std::vector<int64_t>> ours, golden;
-        DecodeState* const one = &state;
-        while (!state.finished()) {
-            if (const std::exception_ptr e = step_together(engine().language_model(), {&one, 1}).front())
-                std::rethrow_exception(e);
-            ours.push_back(state.answer());
-        }
-        for (const json& s : run["steps"]) golden.push_back(s["answer_after"].get<std::vector<int64_t>>());
-        // The answer ends before the first stop id (the original returns ids [L, stop)).
-        std::vector<int64_t> returned = state.answer();
-        const auto stop = std::find_first_of(returned.begin(), returned.end(), opt.stop_ids.begin(), opt.stop_ids.end());
-        returned.erase(stop, returned.end());
-        EXPECT_EQ(returned, run["returned"].get<std::vector<int64_t>>());
-        ours.erase(std::unique(ours.begin(), ours.end()), ours.end());
-        golden.erase(std::unique(golden.begin(), golden.end()), golden.end());
-        EXPECT_EQ(ours, golden) << "the answers step by step";
-        matched += returned == run["returned"].get<std::vector<int64_t>>() && ours == golden;
+        const std::string diff = dtest::llada_v::replay(run, dtest::llada_v::run_options(run));
+        EXPECT_EQ(diff, "");
+        matched += diff.empty();
     }
     EXPECT_EQ(usable, 25);
     EXPECT_EQ(ran, 22);  // the three runs with a generation_suffix are not an option of the engine
