@@ -70,6 +70,17 @@ std::string architecture_name(Architecture a) {
     return "?";
 }
 
+void read_huggingface_sizes(const json& j, const std::string& label, ModelConfig& c) {
+    const Fields f{j, label};
+    c.hidden_size = int(f.integer("hidden_size", 1, kMaxDim));
+    c.intermediate_size = int(f.integer("intermediate_size", 1, kMaxDim));
+    c.num_layers = int(f.integer("num_hidden_layers", 1, 1024));
+    c.num_heads = int(f.integer("num_attention_heads", 1, 4096));
+    c.num_kv_heads = int(f.integer_or("num_key_value_heads", c.num_heads, 1, 4096));
+    c.vocab_size = int(f.integer("vocab_size", 1, 1 << 24));
+    c.max_positions = f.integer_or("max_position_embeddings", c.max_positions, 1, int64_t(1) << 24);
+}
+
 void check_language_model(const ModelConfig& c, const std::string& label) {
     const bool olmo = c.naming == TensorNaming::Olmo;
     const char* width = olmo ? "d_model" : "hidden_size";
@@ -112,13 +123,7 @@ ModelConfig parse_model_config(const std::string& text, const std::string& label
         fail(label, ": model_type \"", c.model_type,
              "\" is not supported (expected \"dimple\", \"Dream\", \"llada\" or \"llava_llada\")");
     }
-    c.hidden_size = int(f.integer("hidden_size", 1, kMaxDim));
-    c.intermediate_size = int(f.integer("intermediate_size", 1, kMaxDim));
-    c.num_layers = int(f.integer("num_hidden_layers", 1, 1024));
-    c.num_heads = int(f.integer("num_attention_heads", 1, 4096));
-    c.num_kv_heads = int(f.integer_or("num_key_value_heads", c.num_heads, 1, 4096));
-    c.vocab_size = int(f.integer("vocab_size", 1, 1 << 24));
-    c.max_positions = f.integer_or("max_position_embeddings", c.max_positions, 1, int64_t(1) << 24);
+    read_huggingface_sizes(j, label, c);
     c.rms_norm_eps = f.number_or("rms_norm_eps", 1e-6, 0, 1);
     c.rope_theta = f.number_or("rope_theta", 10000.0, 1, 1e12);
     c.hidden_act = f.string_or("hidden_act", "silu");

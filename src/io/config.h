@@ -83,6 +83,9 @@ ModelConfig parse_model_config(const std::string& json_text, const std::string& 
 ModelConfig parse_llada_config(const nlohmann::json& j, const std::string& label, const std::string& model_dir);
 // The checks every family's language model passes (heads dividing the width, ids in the vocabulary).
 void check_language_model(const ModelConfig& c, const std::string& label);
+// The language model's sizes under Hugging Face's keys (hidden_size, num_hidden_layers, ...), the
+// same for Qwen2, Dream and LLaDA-V's LLaMA form; `c.max_positions` is the default of its key.
+void read_huggingface_sizes(const nlohmann::json& j, const std::string& label, ModelConfig& c);
 ModelConfig load_model_config(const std::string& model_dir);
 PreprocessorConfig load_preprocessor_config(const std::string& model_dir);  // defaults if absent
 

@@ -55,13 +55,8 @@ void parse_olmo(const Fields& f, ModelConfig& c) {
 
 void parse_llama(const Fields& f, ModelConfig& c) {
     c.naming = TensorNaming::HuggingFace;
-    c.hidden_size = int(f.integer("hidden_size", 1, kMaxDim));
-    c.intermediate_size = int(f.integer("intermediate_size", 1, kMaxDim));
-    c.num_layers = int(f.integer("num_hidden_layers", 1, 1024));
-    c.num_heads = int(f.integer("num_attention_heads", 1, 4096));
-    c.num_kv_heads = int(f.integer_or("num_key_value_heads", c.num_heads, 1, 4096));
-    c.vocab_size = int(f.integer("vocab_size", 1, 1 << 24));
-    c.max_positions = f.integer_or("max_position_embeddings", 16384, 1, int64_t(1) << 24);
+    c.max_positions = 16384;  // LLaDA-V's, when the key is absent
+    read_huggingface_sizes(f.j, f.label, c);
     c.tie_word_embeddings = f.boolean_or("tie_word_embeddings", false);
     c.qkv_bias = f.boolean_or("attention_bias", false);
     c.hidden_act = f.string_or("hidden_act", "silu");

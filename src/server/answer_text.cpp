@@ -11,8 +11,11 @@ AnswerText::AnswerText(const text::Tokenizer& tokenizer, const SpecialIds& ids, 
 }
 
 std::string AnswerText::update(const std::vector<int64_t>& answer) {
-    while (!ended() && consumed_ < answer.size() && answer[consumed_] != ids_.mask) {
+    // While decoding, a mask is a position not decided yet; once finished, a mask left in the answer
+    // (LLaDA can commit the mask id itself, which stays a mask) adds no text.
+    while (!ended() && consumed_ < answer.size() && (finished_ || answer[consumed_] != ids_.mask)) {
         const int64_t id = answer[consumed_++];
+        if (id == ids_.mask) continue;
         if (std::find(end_.begin(), end_.end(), id) != end_.end()) {
             eos_ = true;
             break;
@@ -34,6 +37,7 @@ std::string AnswerText::update(const std::vector<int64_t>& answer) {
 }
 
 std::string AnswerText::finish(const std::vector<int64_t>& answer) {
+    finished_ = true;
     std::string out = update(answer);
     if (!stopped_) text_ += decoder_.finish();
     return out + release(true);

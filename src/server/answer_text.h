@@ -42,7 +42,7 @@ private:
     std::vector<int64_t> end_;
     size_t consumed_ = 0, sent_ = 0;
     int64_t tokens_ = 0;
-    bool eos_ = false, stopped_ = false, padded_ = false;
+    bool eos_ = false, stopped_ = false, padded_ = false, finished_ = false;
     std::string text_;
 };
 

