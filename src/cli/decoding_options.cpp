@@ -50,6 +50,10 @@ void add_decoding_options(Command& cmd, DecodingOptions& o) {
     cmd.option("--prune-when", o.prune_when, "prefill | late (from --prune-step) | progressive (until it)")
         .show_default().group(fast);
     cmd.option("--prune-step", o.prune_step, "Step of late / progressive pruning").show_default().group(fast);
+    cmd.option("--dllm-cache", o.dllm_cache,
+               "llada: LLaDA-V's dLLM-Cache PROMPT_INTERVAL,GEN_INTERVAL,TRANSFER_RATIO (the demo's: 25,7,0.25; "
+               "needs --no-cache, LLaDA's default)")
+        .group(fast);
 }
 
 }  // namespace dimple::cli

@@ -145,6 +145,21 @@ std::vector<std::string> parse_stop(const json& j, int max_stop) {
     return stop;
 }
 
+// dLLM-Cache: [prompt_interval, gen_interval, transfer_ratio] or the CLI's "P,G,R".
+DllmCacheSettings parse_dllm_cache_field(const json& j) {
+    if (j.is_string()) {
+        try {
+            return parse_dllm_cache(j.get<std::string>());
+        } catch (const Error& e) {
+            bad_request("dllm_cache", e.what());
+        }
+    }
+    if (!j.is_array() || j.size() != 3)
+        wrong_type("dllm_cache", "[prompt_interval, gen_interval, transfer_ratio] or \"P,G,R\"", j);
+    return {int(get_int(j[0], "dllm_cache[0]", 1, 1 << 16)), int(get_int(j[1], "dllm_cache[1]", 1, 1 << 16)),
+            get_number(j[2], "dllm_cache[2]", 0, 1)};
+}
+
 // The faster-decoding options of `dimple run` (decode/acceleration.h), under the same names.
 void parse_acceleration(const json& b, Acceleration& a) {
     auto has = [&](const char* k) { return b.contains(k) && !b[k].is_null(); };
@@ -165,6 +180,7 @@ void parse_acceleration(const json& b, Acceleration& a) {
     if (has("prune_keep")) a.prune_keep = float(get_number(b["prune_keep"], "prune_keep", 0, 1));
     if (has("prune_when")) a.prune_when = named("prune_when", parse_prune_when);
     if (has("prune_step")) a.prune_step = int(get_int(b["prune_step"], "prune_step", 1, 1 << 16));
+    if (has("dllm_cache")) a.dllm_cache = parse_dllm_cache_field(b["dllm_cache"]);
 }
 
 // Sampling and diffusion options; absent fields keep the model's defaults (those of `dimple run`).

@@ -108,6 +108,20 @@ TEST(RequestParse, TakesTheFasterDecodingFields) {
     EXPECT_EQ(a.prune_step, 6);
 }
 
+// LLaDA-V's dLLM-Cache: [prompt_interval, gen_interval, transfer_ratio] or `dimple run`'s "P,G,R".
+TEST(RequestParse, TakesTheDllmCacheField) {
+    EXPECT_FALSE(parse(R"({"messages": [{"role": "user", "content": "Hi"}]})").options.accel.dllm_cache.enabled());
+    DllmCacheSettings c =
+        parse(R"({"dllm_cache": [25, 7, 0.25], "messages": [{"role": "user", "content": "Hi"}]})").options.accel.dllm_cache;
+    EXPECT_EQ(c.prompt_interval, 25);
+    EXPECT_EQ(c.gen_interval, 7);
+    EXPECT_EQ(c.transfer_ratio, 0.25);
+    c = parse(R"({"dllm_cache": "3,2,0", "messages": [{"role": "user", "content": "Hi"}]})").options.accel.dllm_cache;
+    EXPECT_EQ(c.prompt_interval, 3);
+    EXPECT_EQ(c.gen_interval, 2);
+    EXPECT_EQ(c.transfer_ratio, 0.0);
+}
+
 // Values at the edges of their ranges are taken as what they mean, not refused by a later check
 // that sees them rounded to a float (top_p 1e-300 was a 400 naming max_tokens) or cast to a signed
 // integer (seeds of 2^63 and more were refused).
@@ -235,6 +249,13 @@ TEST(RequestParse, RefusesMalformedRequestsNamingTheProblem) {
         {R"({"skip_layers": [1], "messages": [{"role": "user", "content": "hi"}]})", 400, "skip_layers", "must be a string"},
         {R"({"prune_keep": 2, "messages": [{"role": "user", "content": "hi"}]})", 400, "prune_keep", "[0, 1]"},
         {R"({"prune_when": "soon", "messages": [{"role": "user", "content": "hi"}]})", 400, "prune_when", "unknown pruning"},
+        {R"({"dllm_cache": 5, "messages": [{"role": "user", "content": "hi"}]})", 400, "dllm_cache", "must be [prompt_interval"},
+        {R"({"dllm_cache": [25, 7], "messages": [{"role": "user", "content": "hi"}]})", 400, "dllm_cache", "must be [prompt_interval"},
+        {R"({"dllm_cache": [0, 7, 0.25], "messages": [{"role": "user", "content": "hi"}]})", 400, "dllm_cache[0]", "must be in"},
+        {R"({"dllm_cache": [25, 7.5, 0.25], "messages": [{"role": "user", "content": "hi"}]})", 400, "dllm_cache[1]", "an integer"},
+        {R"({"dllm_cache": [25, 7, 1.5], "messages": [{"role": "user", "content": "hi"}]})", 400, "dllm_cache[2]", "[0, 1]"},
+        {R"({"dllm_cache": "25,7", "messages": [{"role": "user", "content": "hi"}]})", 400, "dllm_cache", "expected PROMPT"},
+        {R"({"dllm_cache": "25,7,x", "messages": [{"role": "user", "content": "hi"}]})", 400, "dllm_cache", "not a number"},
     };
     for (const BadCase& c : cases) {
         try {
