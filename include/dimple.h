@@ -175,6 +175,9 @@ typedef struct dimple_decoding_options {
     float prune_keep;           /* share of image tokens kept; 1 */
     const char* prune_when;     /* "prefill" | "late" | "progressive" */
     int32_t prune_step;         /* step of late / progressive pruning; 4 */
+    /* appended last: a caller built before it passes a smaller `size`, which leaves it NULL */
+    const char* dllm_cache;     /* llada: LLaDA-V's dLLM-Cache "PROMPT_INTERVAL,GEN_INTERVAL,TRANSFER_RATIO",
+                                   e.g. "25,7,0.25" (needs use_cache 0); NULL: off */
 } dimple_decoding_options;
 
 DIMPLE_API void dimple_decoding_options_init(dimple_decoding_options* options);

@@ -109,6 +109,7 @@ class decoding_options(ctypes.Structure):
         ("prune_keep", ctypes.c_float),
         ("prune_when", ctypes.c_char_p),
         ("prune_step", ctypes.c_int32),
+        ("dllm_cache", ctypes.c_char_p),
     ]
 
 

@@ -164,6 +164,7 @@ DecodingOptions decoding_options(const dimple_decoding_options* in) {
     o.prune_keep = c.prune_keep;
     o.prune_when = text_or(c.prune_when, d.prune_when);
     o.prune_step = c.prune_step;
+    o.dllm_cache = text_or(c.dllm_cache, "");
     return o;
 }
 

@@ -201,12 +201,17 @@ TEST(CApiRequest, BadRequestsAreRefusedWithTheReason) {
     bad_template.answer_template = "<mask:99>";
     dimple_decoding_options bad_threshold = greedy();
     bad_threshold.threshold = 2;
+    dimple_decoding_options bad_dllm = greedy(), dllm_with_prefill = greedy();
+    bad_dllm.dllm_cache = "25,7";
+    dllm_with_prefill.dllm_cache = "25,7,0.25";  // Dimple's call prefills
     const Case cases[] = {
         {shapes, bad_alg, DIMPLE_ERROR_REFUSED, "nope"},
         {shapes, too_long, DIMPLE_ERROR_REFUSED, "max_answer_tokens"},
         {shapes, bad_threshold, DIMPLE_ERROR_REFUSED, "threshold"},
         {shapes, bad_layers, DIMPLE_ERROR_REFUSED, "999999"},
         {shapes, bad_template, DIMPLE_ERROR_REFUSED, "99"},
+        {shapes, bad_dllm, DIMPLE_ERROR_REFUSED, "expected PROMPT_INTERVAL,GEN_INTERVAL,TRANSFER_RATIO"},
+        {shapes, dllm_with_prefill, DIMPLE_ERROR_REFUSED, "without prefilling"},
         {file("/nonexistent.png"), greedy(), DIMPLE_ERROR_REFUSED, "/nonexistent.png"},
         {{nullptr, nullptr, 4, 4}, greedy(), DIMPLE_ERROR_INVALID_ARGUMENT, "neither a path nor rgb pixels"},
         {{nullptr, reinterpret_cast<const uint8_t*>("x"), 0, 4}, greedy(), DIMPLE_ERROR_REFUSED, "0x4"},
