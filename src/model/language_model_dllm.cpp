@@ -93,6 +93,7 @@ Tensor LanguageModel::forward_dllm(const Tensor& embeddings, std::span<const std
         }
         const int64_t n = int64_t(rows.size());
         c.rows_run += n;
+#pragma omp parallel for if (n * QKV > (1 << 16))
         for (int64_t i = 0; i < n; ++i) {  // fresh keys/values (before RoPE) into the cache, rotated queries
             const float* row = qkv.row(slot[size_t(i)]);
             std::memcpy(c.k[li].row(rows[size_t(i)]), row + nq * D, size_t(KV) * sizeof(float));
@@ -102,6 +103,7 @@ Tensor LanguageModel::forward_dllm(const Tensor& embeddings, std::span<const std
         }
         if (n > 0) {
             std::memcpy(keys.data<float>(), c.k[li].data<float>(), size_t(T * KV) * sizeof(float));
+#pragma omp parallel for if (T * KV > (1 << 16))
             for (int64_t r = 0; r < T; ++r) apply_rotary(keys.row(r), nkv, D, D, rope.cos_row(r), rope.sin_row(r));
             const AttentionShape shape{n, T, nq, nkv, D, nq * D, KV, KV, nq * D};
             attention(q.data<float>(), keys.data<float>(), c.v[li].data<float>(), attn.data<float>(), shape);
