@@ -86,6 +86,15 @@ Prompt golden_prompt(const LanguageModel& lm, const std::string& dir, const std:
     return make_prompt(lm, ids, grids, &rows);
 }
 
+std::string id_list(const nlohmann::json& ids) {
+    std::string s;
+    for (const nlohmann::json& id : ids) {
+        if (!s.empty()) s += ',';
+        s += std::to_string(id.get<int64_t>());
+    }
+    return s;
+}
+
 nlohmann::json read_python_json(const std::string& path) {
     std::string text = dimple::read_text_file(path);
     for (const std::string word : {"-Infinity", "Infinity", "NaN"})

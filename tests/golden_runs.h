@@ -14,6 +14,8 @@ nlohmann::json load_generation_runs(const std::string& golden_dir);
 // A JSON file as Python's json module wrote it: its -Infinity / Infinity / NaN (margins of steps
 // without a runner-up in the LLaDA goldens), which JSON lacks, read as null.
 nlohmann::json read_python_json(const std::string& path);
+// A JSON list of ids as the command line takes them: "1,2,3".
+std::string id_list(const nlohmann::json& ids);
 // The original call's defaults (quirk G1) overridden by the run's spec and prior.
 dimple::GenerateOptions golden_run_options(const nlohmann::json& run, const nlohmann::json& top);
 // Empty when `r` reproduces the run (history, steps run, tokens fed per step); else what differs.

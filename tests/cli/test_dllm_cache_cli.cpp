@@ -15,15 +15,6 @@ namespace {
 
 std::string model() { return dtest::reference_goldens_dir() + "/llada-v-tiny/model"; }
 
-std::string ids_text(const json& ids) {
-    std::string s;
-    for (const json& id : ids) {
-        if (!s.empty()) s += ',';
-        s += std::to_string(id.get<int64_t>());
-    }
-    return s;
-}
-
 }  // namespace
 
 TEST(DllmCacheCli, RunReproducesTheOriginalsCachedAnswer) {
@@ -37,7 +28,7 @@ TEST(DllmCacheCli, RunReproducesTheOriginalsCachedAnswer) {
     const std::vector<int64_t> returned = (*run)["returned"].get<std::vector<int64_t>>();
     ASSERT_EQ(std::count(returned.begin(), returned.end(), 126348), 0);
     const dtest::CommandResult r = dtest::run_cli(
-        "run --model " + model() + " --compute f32 --json --prompt-ids " + ids_text((*run)["prompt_ids"]) + " -n " +
+        "run --model " + model() + " --compute f32 --json --prompt-ids " + dtest::id_list((*run)["prompt_ids"]) + " -n " +
         o["gen_length"].dump() + " -s " + o["steps"].dump() + " --block-length " + o["block_length"].dump() +
         " --dllm-cache 25,7,0.25 2>/dev/null");
     ASSERT_EQ(r.exit_code, 0) << r.out;

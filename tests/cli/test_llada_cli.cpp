@@ -22,15 +22,6 @@ json golden_run(const std::string& name) {
     return {};
 }
 
-std::string ids_text(const json& ids) {
-    std::string s;
-    for (const json& id : ids) {
-        if (!s.empty()) s += ',';
-        s += std::to_string(id.get<int64_t>());
-    }
-    return s;
-}
-
 json run_json(const std::string& args) {
     const dtest::CommandResult r = dtest::run_cli("run --model " + llada_model() + " --compute f32 --json " + args +
                                                   " 2>/dev/null");
@@ -45,7 +36,7 @@ TEST(LladaCli, RunReproducesTheOriginalsAnswers) {
         SCOPED_TRACE(name);
         const json run = golden_run(name);
         const json& o = run["options"];
-        const json out = run_json("--prompt-ids " + ids_text(run["prompt_ids"][0]) + " -n " + o["gen_length"].dump() +
+        const json out = run_json("--prompt-ids " + dtest::id_list(run["prompt_ids"][0]) + " -n " + o["gen_length"].dump() +
                                   " -s " + o["steps"].dump() + " --block-length " + o["block_length"].dump() +
                                   " --cfg-scale " + o["cfg_scale"].dump());
         EXPECT_EQ(out["answer_ids"], run["answer"][0]);
@@ -56,7 +47,7 @@ TEST(LladaCli, RunReproducesTheOriginalsAnswers) {
 // low-confidence, no prefilling): 4 blocks of 32 steps, each committing one token.
 TEST(LladaCli, RunWithoutOptionsUsesTheFamilysCall) {
     const json run = golden_run("lc_p1_g16_b16_s16");
-    const json out = run_json("--prompt-ids " + ids_text(run["prompt_ids"][0]));
+    const json out = run_json("--prompt-ids " + dtest::id_list(run["prompt_ids"][0]));
     ASSERT_TRUE(out.contains("answer_ids"));
     EXPECT_EQ(out["answer_ids"].size(), 128u);
     EXPECT_EQ(out["steps"], 128);
