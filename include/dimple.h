@@ -178,6 +178,9 @@ typedef struct dimple_decoding_options {
     /* appended last: a caller built before it passes a smaller `size`, which leaves it NULL */
     const char* dllm_cache;     /* llada: LLaDA-V's dLLM-Cache "PROMPT_INTERVAL,GEN_INTERVAL,TRANSFER_RATIO",
                                    e.g. "25,7,0.25" (needs use_cache 0); NULL: off */
+    /* appended after dllm_cache, for the same reason */
+    const char* remasking;      /* (*) llada: "low_confidence" | "random"; NULL: the model's */
+    float cfg_scale;            /* (*) llada: classifier-free guidance scale (0: off); < 0: the model's */
 } dimple_decoding_options;
 
 DIMPLE_API void dimple_decoding_options_init(dimple_decoding_options* options);

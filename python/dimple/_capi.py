@@ -110,6 +110,8 @@ class decoding_options(ctypes.Structure):
         ("prune_when", ctypes.c_char_p),
         ("prune_step", ctypes.c_int32),
         ("dllm_cache", ctypes.c_char_p),
+        ("remasking", ctypes.c_char_p),
+        ("cfg_scale", ctypes.c_float),
     ]
 
 

@@ -165,6 +165,8 @@ DecodingOptions decoding_options(const dimple_decoding_options* in) {
     o.prune_when = text_or(c.prune_when, d.prune_when);
     o.prune_step = c.prune_step;
     o.dllm_cache = text_or(c.dllm_cache, "");
+    if (c.remasking) o.remasking = c.remasking;
+    if (c.cfg_scale >= 0 || c.cfg_scale != c.cfg_scale) o.cfg_scale = c.cfg_scale;
     return o;
 }
 
@@ -194,7 +196,7 @@ void dimple_decoding_options_init(dimple_decoding_options* o) {
     const DecodingOptions& d = defaults();
     *o = {};
     o->size = sizeof *o;
-    o->max_new_tokens = -1;  // these ten: the model family's own (include/dimple.h)
+    o->max_new_tokens = -1;  // these (and remasking, cfg_scale): the model family's own (include/dimple.h)
     o->steps = -1;
     o->alg = d.alg.c_str();
     o->pipeline = nullptr;
@@ -217,6 +219,8 @@ void dimple_decoding_options_init(dimple_decoding_options* o) {
     o->prune_keep = d.prune_keep;
     o->prune_when = d.prune_when.c_str();
     o->prune_step = d.prune_step;
+    o->remasking = nullptr;
+    o->cfg_scale = -1;
 }
 
 dimple_status dimple_request_create(dimple_model* model, const dimple_message* messages, size_t n_messages,
