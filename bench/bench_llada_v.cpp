@@ -5,11 +5,13 @@
 //  - vision: the tower and projector alone, loaded in each compute mode, encode a 384x384 image
 //    (base + 1 tile: 2 crops) and a 768x768 one (base + 4 tiles: 5 crops), in this process;
 //  - the `dimple` binary answers one image question (the 384x384 image, prompt as ids: the synthetic
-//    folder has no tokenizer) in each mode with and without prefilling, under /usr/bin/time -v.
+//    folder has no tokenizer) in each mode with and without prefilling and with LLaDA-V's demo
+//    dLLM-Cache, under /usr/bin/time -v.
 // Reported: load time, peak RSS, prompt time (vision included), time per step. Random weights, so
 // the answer is noise: memory and time are the point.
 //   bench_llada_v [--dir D] [--layers 32] [--tower-layers 26] [-n 8] [--modes int8,bf16]
-//                 [--vision-modes int8,bf16,f32] [--threads T] [--dimple BIN] [--skip-runs] [--skip-vision]
+//                 [--vision-modes int8,bf16,f32] [--dllm-cache 25,7,0.25] [--threads T] [--dimple BIN]
+//                 [--skip-runs] [--skip-vision]
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <filesystem>
@@ -112,7 +114,7 @@ struct Row {
 int main(int argc, char** argv) {
     CLI::App app{"LLaDA-V (synthetic, full configuration) end to end through the dimple binary"};
     int layers = 32, tower_layers = 26, answer = 8, threads = 0;
-    std::string dir, dimple;
+    std::string dir, dimple, dllm_cache = "25,7,0.25";
     std::vector<std::string> modes{"int8", "bf16"}, vision_modes{"int8", "bf16", "f32"};
     bool skip_runs = false, skip_vision = false;
     app.add_option("--dir", dir, "Checkpoint folder (written once; default /tmp/llada-v-synthetic[-L<l>-T<t>])");
@@ -123,6 +125,7 @@ int main(int argc, char** argv) {
     app.add_option("--vision-modes", vision_modes, "Compute modes of the vision-only measurement")->delimiter(',');
     app.add_option("--threads", threads, "Threads (0: all cores)");
     app.add_option("--dimple", dimple, "The dimple binary (default: beside this program's folder)");
+    app.add_option("--dllm-cache", dllm_cache, "Also run each mode with this dLLM-Cache (P,G,R; '' for none)");
     app.add_flag("--skip-runs", skip_runs, "Only write the folders and time the vision path");
     app.add_flag("--skip-vision", skip_vision, "No vision-only measurement");
     CLI11_PARSE(app, argc, argv);
@@ -151,27 +154,33 @@ int main(int argc, char** argv) {
                                " -t 0 --json --max-prompt-tokens 1600" +
                                (threads ? " --threads " + std::to_string(threads) : "");
     std::vector<Row> rows;
+    // Each mode: prefilling, LLaDA-V's own call (no prefilling), and its demo's dLLM-Cache.
+    const std::vector<std::pair<std::string, std::string>> settings = [&] {
+        std::vector<std::pair<std::string, std::string>> v{{"prefilling", "--cache"}, {"no prefilling", "--no-cache"}};
+        if (!dllm_cache.empty()) v.push_back({"dLLM-Cache " + dllm_cache, "--no-cache --dllm-cache " + dllm_cache});
+        return v;
+    }();
     for (const std::string& mode : modes)
-        for (const bool cache : {true, false}) {
+        for (const auto& [name, flags] : settings) {
             const std::string model = mode == "int8" ? int8_dir : dir;
-            rows.push_back({mode + (mode == "int8" ? " folder" : "") + (cache ? ", prefilling" : ", no prefilling"),
+            rows.push_back({mode + (mode == "int8" ? " folder, " : ", ") + name,
                             measure(dimple, "run --model " + shell_quoted(model) + " " + common + " --compute " + mode +
-                                                (cache ? " --cache" : " --no-cache"))});
+                                                " " + flags)});
             if (rows.back().m.rc == 0) std::printf("  %s\n", plan_line(rows.back().m.stderr_).c_str());
         }
 
-    std::printf("\n%-26s %-6s %8s %9s %7s %6s %9s %12s %8s %9s\n", "run", "mode", "load s", "prompt s", "tokens",
+    std::printf("\n%-34s %-6s %8s %9s %7s %6s %9s %12s %8s %9s\n", "run", "mode", "load s", "prompt s", "tokens",
                 "steps", "step 1 s", "then s/step", "wall s", "peak GiB");
     int failed = 0;
     for (const Row& r : rows) {
         const json& j = r.m.out;
         if (r.m.rc != 0 || !j.is_object()) {
-            std::printf("%-26s failed (exit status %d)\n", r.label.c_str(), r.m.rc);
+            std::printf("%-34s failed (exit status %d)\n", r.label.c_str(), r.m.rc);
             ++failed;
             continue;
         }
         const StepTimes t = step_times(j);
-        std::printf("%-26s %-6s %8.1f %9.1f %7zu %6d %9.2f %12.2f %8.1f %9.2f\n", r.label.c_str(),
+        std::printf("%-34s %-6s %8.1f %9.1f %7zu %6d %9.2f %12.2f %8.1f %9.2f\n", r.label.c_str(),
                     std::string(j["compute"]).c_str(), double(j["timing"]["load_s"]), double(j["timing"]["prompt_s"]),
                     size_t(j["prompt_tokens"]), int(j["steps"]), t.first, t.later, r.m.wall_s, r.m.peak_rss_gib);
     }

@@ -87,7 +87,8 @@ void validate_generate_options(const GenerateOptions& o, const ModelConfig& cfg,
           "cfg_scale, remasking, banned and stop ids belong to the llada pipeline");
     check(o.cfg_scale == 0 || !o.use_cache, "classifier-free guidance runs the whole sequence twice: use it without "
                                             "prefilling (--no-cache)");
-    check(!llada || !o.accel.dual_cache, "the dual cache is not available in the llada pipeline");
+    check(!llada || !o.accel.dual_cache || !o.accel.prunes(), "visual-token pruning does not combine with the "
+                                                              "llada pipeline's dual cache");
     for (const std::vector<int64_t>* ids : {&o.banned_ids, &o.stop_ids})
         for (int64_t id : *ids) check(id >= 0 && id < cfg.vocab_size, "token id ", id, " is outside the vocabulary");
 }
@@ -185,7 +186,9 @@ StepFeed DecodeState::feed() {
         f.sequence.keep = P - 1;
         f.sequence.keep_into = &cache_;
     }
-    if (a.dual_cache && reuse) {
+    if (a.dual_cache && llada_) {
+        llada_dual_feed(f, first, end);
+    } else if (a.dual_cache && reuse) {
         const Block b = block_of(predict_.front() - P, a.block_length, opt_.max_new_tokens);
         if (dual_refresh_due()) {
             end = int64_t(x.size());  // the refresh feeds (and keeps) every answer row
@@ -224,6 +227,33 @@ StepFeed DecodeState::feed() {
     if (opt_.accel.dllm_cache.enabled()) f.dllm = &dllm_;
     plan_pruning(f, first);
     return f;
+}
+
+// Fast-dLLM's dual cache (generate_with_dual_cache): each block begins with a pass over the whole
+// sequence that keeps every row's keys/values (the prompt's too: LLaDA's prompt rows attend to the
+// answer, so they are refreshed with it); the block's other steps feed only its rows, every other
+// row's keys/values taken from that pass.
+void DecodeState::llada_dual_feed(StepFeed& f, int64_t& first, int64_t& end) {
+    const int64_t P = prompt_len(), block_first = P + llada_->first(), block_end = P + llada_->last();
+    f.sequence.keep = 0;
+    f.sequence.keep_into = nullptr;
+    if (dual_refresh_due()) {
+        first = 0, end = int64_t(res_.sequence.size());
+        f.sequence.past = nullptr;
+        f.sequence.keep = end;
+        f.sequence.keep_into = &answer_cache_;
+        refresh_block_ = block_, refresh_step_ = res_.steps_run, dual_past_built_ = false;
+        return;
+    }
+    if (!dual_past_built_) {
+        dual_past_ = answer_cache_;
+        std::vector<int64_t> block(size_t(block_end - block_first));
+        std::iota(block.begin(), block.end(), block_first);
+        drop_rows(dual_past_, 0, block);
+        dual_past_built_ = true;
+    }
+    first = block_first, end = block_end;
+    f.sequence.past = &dual_past_;
 }
 
 // Visual-token pruning: when the schedule keeps fewer image tokens than the cache holds, this pass

@@ -68,6 +68,7 @@ private:
     int64_t fed_end() const;
     bool dual_refresh_due() const;
     void plan_pruning(StepFeed& f, int64_t first);
+    void llada_dual_feed(StepFeed& f, int64_t& first, int64_t& end);
     void apply_pruning();
     std::vector<size_t> commits(const std::vector<TokenChoice>& choice);
     // The llada pipeline (decode_state_llada.cpp).

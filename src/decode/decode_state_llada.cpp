@@ -29,6 +29,7 @@ void DecodeState::find_llada_masks() {
         predict_.clear();
         for (int64_t p : mask_pos_)
             if (p < P + llada_->last()) predict_.push_back(p);
+        block_ = llada_->block();  // the dual cache refreshes when it changes
         if (threshold ? block_masks() > 0 : !predict_.empty() && llada_->count() > 0) return;
         if (threshold)
             llada_->end_block();
@@ -78,7 +79,7 @@ std::vector<size_t> DecodeState::llada_commits(const std::vector<TokenChoice>& c
                      [&](size_t a, size_t b) { return choice[a].confidence > choice[b].confidence; });
     size_t n = 0;
     if (opt_.threshold && *opt_.threshold > 0) {
-        while (n < order.size() && choice[order[n]].confidence > *opt_.threshold) ++n;
+        while (n < order.size() && choice[order[n]].confidence >= *opt_.threshold) ++n;  // Fast-dLLM keeps >=
         n = std::max<size_t>(n, 1);
     } else {
         n = size_t(std::min<int64_t>(llada_->count(), int64_t(order.size())));

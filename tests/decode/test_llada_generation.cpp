@@ -93,6 +93,36 @@ TEST(LladaGeneration, EveryUsableRunMatchesTheOriginalTokenForToken) {
     EXPECT_EQ(matched, usable);
 }
 
+// Fast-dLLM's LLaDA decoding (tests/goldens/llada-tiny/fast_dllm.json, written by
+// tools/llada/make_fast_dllm_goldens.py from NVlabs/Fast-dLLM's generate.py): its dual cache
+// (--cache --dual-cache: each block refreshes every row's keys/values, then feeds only the block)
+// and its threshold commits, with and without the dual cache, token for token.
+TEST(LladaGeneration, FastDllmDualCacheAndThresholdMatchTheOriginal) {
+    const json gold = dtest::read_python_json(llada_dir() + "/fast_dllm.json");
+    const Checkpoint ck(llada_dir() + "/model");
+    const LanguageModel lm(ck, load_model_config(llada_dir() + "/model"), Compute::F32);
+    int usable = 0, matched = 0;
+    for (const json& run : gold["runs"]) {
+        if (!run["usable"].get<bool>()) continue;
+        SCOPED_TRACE(run["name"].get<std::string>());
+        ++usable;
+        const json& o = run["options"];
+        GenerateOptions g = options_of({{"steps", o["steps"]}, {"gen_length", o["gen_length"]},
+                                        {"block_length", o["block_length"]}, {"remasking", "low_confidence"},
+                                        {"cfg_scale", 0.0}});
+        if (!o["threshold"].is_null()) g.threshold = o["threshold"].get<float>();
+        const bool dual = run["function"] == "generate_with_dual_cache";
+        g.use_cache = g.accel.dual_cache = dual;
+        const std::vector<int64_t> ids = run["prompt_ids"].get<std::vector<int64_t>>();
+        const GenerateResult r = generate(lm, make_prompt(lm, ids), g);
+        const std::vector<int64_t> answer(r.sequence.begin() + int64_t(ids.size()), r.sequence.end());
+        EXPECT_EQ(answer, run["answer"].get<std::vector<int64_t>>());
+        matched += answer == run["answer"].get<std::vector<int64_t>>();
+    }
+    EXPECT_EQ(usable, 23);
+    EXPECT_EQ(matched, usable);
+}
+
 TEST(LladaSchedule, SplitsEachBlocksMasksAsTheOriginal) {
     const std::vector<int64_t> five = llada_transfer_counts(5, 3), two = llada_transfer_counts(2, 4);
     ASSERT_EQ(five.size(), 3u);

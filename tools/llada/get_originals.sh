@@ -37,6 +37,7 @@ G=$(gitdir_for NVlabs/Fast-dLLM "${FASTDLLM_GIT:-}")
 for f in __init__.py configuration_llada.py modeling_llada.py; do
   extract "$G" $FASTDLLM_COMMIT "llada/model/$f" "Fast-dLLM/llada/model/$f"
 done
+extract "$G" $FASTDLLM_COMMIT llada/generate.py Fast-dLLM/llada/generate.py
 G=$(gitdir_for ML-GSAI/LLaDA "${LLADA_GIT:-}")
 extract "$G" $LLADA_COMMIT generate.py LLaDA/generate.py
 if [ "${WITH_LLADA_V:-1}" = 1 ]; then

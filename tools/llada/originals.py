@@ -3,6 +3,7 @@
 The originals are extracted, unchanged, by tools/llada/get_originals.sh into a folder outside the
 repository (default /tmp/llada-orig):
   Fast-dLLM/llada/model/{__init__,configuration_llada,modeling_llada}.py   (NVlabs/Fast-dLLM 24cc59e)
+  Fast-dLLM/llada/generate.py (its prefix / dual cache and threshold decoding)   (NVlabs/Fast-dLLM 24cc59e)
   LLaDA/generate.py                                                        (ML-GSAI/LLaDA b7e6c35)
   LLaDA-V/train/llava/...  (ML-GSAI/LLaDA-V 2252769; cache/ and hooks/ are its dLLM-Cache)
 Their SHA-256 are checked against ORIGINAL_FILES before import.
@@ -33,6 +34,9 @@ ORIGINAL_FILES = {
     "Fast-dLLM/llada/model/modeling_llada.py": (
         "NVlabs/Fast-dLLM", "llada/model/modeling_llada.py",
         "570401f87af8b13854e07f9b231b0ac53a2ce8ef58fa1ee1a52f5f67506e902f"),
+    "Fast-dLLM/llada/generate.py": (
+        "NVlabs/Fast-dLLM", "llada/generate.py",
+        "dcfa589b591175a6e4f51d369245cdfba1cdb482d2d9780a8ef1caf54496c359"),
     "LLaDA/generate.py": (
         "ML-GSAI/LLaDA", "generate.py",
         "a95b1c67d2f9d6a80f7a2d046d59be215fd0cf010c771e9ec07f5b80eae7a9c7"),
@@ -117,6 +121,16 @@ def load_text(orig_dir):
     gen = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(gen)
     return modeling, fast_dllm_model.LLaDAModelLM, gen
+
+
+def load_fast_dllm_generate(orig_dir):
+    """Fast-dLLM's llada/generate.py (after load_text: it imports the model package load_text puts
+    on sys.path)."""
+    spec = importlib.util.spec_from_file_location("fast_dllm_generate",
+                                                  os.path.join(orig_dir, "Fast-dLLM", "llada", "generate.py"))
+    gen = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(gen)
+    return gen
 
 
 def load_v(orig_dir):

@@ -31,6 +31,17 @@ def _sdpa(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, sca
     return torch.matmul(att, value)
 
 
+_topk = torch.topk
+
+
+def _topk_any_k(input, k, *args, **kwargs):
+    """torch.topk taking a one-element tensor as k, as torch 2.x does (Fast-dLLM's threshold path
+    passes mask_index.sum(dim=1, keepdim=True)[j])."""
+    if isinstance(k, torch.Tensor):
+        k = int(k.item())
+    return _topk(input, k, *args, **kwargs)
+
+
 def install():
     import torch.backends.cuda as tbc
     for name in ("enable_flash_sdp", "enable_mem_efficient_sdp", "enable_math_sdp"):
@@ -38,5 +49,6 @@ def install():
             setattr(tbc, name, lambda enabled: None)
     if not hasattr(torch, "compile"):
         torch.compile = _compile
+    torch.topk = _topk_any_k
     if not hasattr(F, "scaled_dot_product_attention"):
         F.scaled_dot_product_attention = _sdpa
