@@ -6,6 +6,11 @@
 // Tolerances (goldens README): embeddings/hidden 1e-3 + 1e-4|g| (image rows 1e-4), logits 2e-3 + 1e-4|g|.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <array>
+#include <iostream>
+#include <map>
+
 #include "engine/engine.h"
 #include "engine/llada_v_runs.h"
 #include "golden_runs.h"
@@ -104,4 +109,36 @@ TEST(LladaV, EveryUsableGenerationRunMatchesTokenForToken) {
     EXPECT_EQ(usable, 25);
     EXPECT_EQ(ran, 22);  // the three runs with a generation_suffix are not an option of the engine
     EXPECT_EQ(matched, ran);
+}
+
+// Prefilling (`--cache`: the prompt's keys and values from the first pass, then only the answer rows
+// fed) is an approximation for LLaDA, whose prompt rows attend to the answer. Measured here against
+// exact decoding over the goldens' deterministic runs (low-confidence remasking, no guidance). The
+// tiny random model's decisions are near-ties, so the figures say nothing about a trained model
+// (BENCHMARKS.md); the test checks that every prefilled answer is complete.
+TEST(LladaV, PrefillingAgreementWithExactDecodingIsMeasured) {
+    const json gen = dtest::read_python_json(goldens() + "/generation.json");
+    std::map<std::string, std::array<int64_t, 4>> by_prompt;  // same answers, runs, same tokens, tokens
+    for (const json& run : gen["runs"]) {
+        if (!run["usable"].get<bool>() || !dtest::llada_v::supported(run)) continue;
+        GenerateOptions opt = dtest::llada_v::run_options(run);
+        if (opt.remasking != Remasking::LowConfidence || opt.cfg_scale > 0) continue;
+        const Prompt prompt = dtest::llada_v::prompt_of(run);
+        const GenerateResult exact = generate(engine().language_model(), prompt, opt);
+        opt.use_cache = true;
+        const GenerateResult prefilled = generate(engine().language_model(), prompt, opt);
+        const std::vector<int64_t> a(exact.sequence.begin() + int64_t(prompt.ids.size()), exact.sequence.end()),
+            b(prefilled.sequence.begin() + int64_t(prompt.ids.size()), prefilled.sequence.end());
+        ASSERT_EQ(a.size(), b.size()) << run["name"];
+        EXPECT_EQ(std::count(b.begin(), b.end(), engine().config().ids.mask), 0) << run["name"];
+        std::array<int64_t, 4>& s = by_prompt[run["image"].is_null() ? "text" : "image"];
+        s[0] += a == b;
+        s[1] += 1;
+        for (size_t i = 0; i < a.size(); ++i) s[2] += a[i] == b[i];
+        s[3] += int64_t(a.size());
+    }
+    ASSERT_FALSE(by_prompt.empty());
+    std::cout << "prompt | prefilled answer = exact answer | same token at the same offset\n";
+    for (const auto& [kind, s] : by_prompt)
+        std::cout << kind << " | " << s[0] << " of " << s[1] << " | " << s[2] << " of " << s[3] << "\n";
 }
