@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "core/huge_pages.h"
 #include "core/lru_cache.h"
 #include "kernels/onednn.h"
 
@@ -73,6 +74,7 @@ struct Linear::Packed {
     dt src_type, wei_type;
     dnnl::memory::desc desc;
     dnnl::memory memory;
+    std::shared_ptr<void> storage;  // the weights' huge-page buffer, when they have one
     std::vector<float> scale;
     std::vector<int32_t> colsum;
     ActivationCode code;
@@ -89,7 +91,12 @@ struct Linear::Packed {
     void pack(const void* user_data, dt type, int64_t in, int64_t out, bool bias) {
         dnnl::memory::desc any_desc({in, out}, wei_type, tag::any);
         desc = make_pd(kLayoutRows, in, out, src_type, any_desc, bias).weights_desc();
-        memory = allocate(desc, out, in);
+        if (desc.get_size() >= kHugePageMin) {
+            storage = allocate_huge_pages(desc.get_size());
+            memory = dnnl::memory(desc, onednn_engine(), storage.get());
+        } else {
+            memory = allocate(desc, out, in);
+        }
         dnnl::memory user({{in, out}, type, tag::ba}, onednn_engine(), const_cast<void*>(user_data));
         dnnl::reorder(user, memory).execute(onednn_stream(), user, memory);
         onednn_stream().wait();
