@@ -1,11 +1,13 @@
 // The llada pipeline's part of DecodeState (spec llada.md sections 6-7): which masks a step
-// predicts, the guided and banned logits, the fixed-count or threshold commits, stop ids.
+// predicts, Fast-dLLM's dual cache, the guided and banned logits, the fixed-count or threshold
+// commits, stop ids.
 #include <algorithm>
 #include <limits>
 #include <numeric>
 
 #include "core/error.h"
 #include "decode/decode_state.h"
+#include "model/kv_cache.h"
 
 namespace dimple {
 
@@ -37,6 +39,33 @@ void DecodeState::find_llada_masks() {
             llada_->advance();
     }
     predict_.clear();
+}
+
+// Fast-dLLM's dual cache (generate_with_dual_cache): each block begins with a pass over the whole
+// sequence that keeps every row's keys/values (the prompt's too: LLaDA's prompt rows attend to the
+// answer, so they are refreshed with it); the block's other steps feed only its rows, every other
+// row's keys/values taken from that pass.
+void DecodeState::llada_dual_feed(StepFeed& f, int64_t& first, int64_t& end) {
+    const int64_t P = prompt_len(), block_first = P + llada_->first(), block_end = P + llada_->last();
+    f.sequence.keep = 0;
+    f.sequence.keep_into = nullptr;
+    if (dual_refresh_due()) {
+        first = 0, end = int64_t(res_.sequence.size());
+        f.sequence.past = nullptr;
+        f.sequence.keep = end;
+        f.sequence.keep_into = &answer_cache_;
+        refresh_block_ = block_, refresh_step_ = res_.steps_run, dual_past_built_ = false;
+        return;
+    }
+    if (!dual_past_built_) {
+        dual_past_ = answer_cache_;
+        std::vector<int64_t> block(size_t(block_end - block_first));
+        std::iota(block.begin(), block.end(), block_first);
+        drop_rows(dual_past_, 0, block);
+        dual_past_built_ = true;
+    }
+    first = block_first, end = block_end;
+    f.sequence.past = &dual_past_;
 }
 
 // Guidance, banned ids, then the token and its confidence at each candidate: the argmax (or at
