@@ -38,24 +38,6 @@ namespace {
 // the question's words (random weights: which words does not matter, how many does).
 const char* kPromptIds = "126080,126346,3840,126347,198,-200,198,3838,374,304,279,6683,30,126348,126346,598,126347,198";
 
-// A 24-bit BMP (rows bottom-up, padded to 4 bytes) of a smooth colour pattern: an input file for
-// `dimple run --image` without an image encoder in the project.
-void write_bmp(const std::string& path, int w, int h) {
-    const int stride = (3 * w + 3) / 4 * 4;
-    const uint32_t size = uint32_t(54 + stride * h);
-    std::vector<uint8_t> b(size, 0);
-    auto put32 = [&](size_t at, uint32_t v) { for (int i = 0; i < 4; ++i) b[at + size_t(i)] = uint8_t(v >> (8 * i)); };
-    b[0] = 'B', b[1] = 'M';
-    put32(2, size), put32(10, 54), put32(14, 40), put32(18, uint32_t(w)), put32(22, uint32_t(h));
-    b[26] = 1, b[28] = 24;
-    for (int y = 0; y < h; ++y)
-        for (int x = 0; x < w; ++x) {
-            uint8_t* p = &b[54 + size_t(h - 1 - y) * size_t(stride) + 3 * size_t(x)];
-            p[0] = uint8_t(x * 255 / w), p[1] = uint8_t(y * 255 / h), p[2] = uint8_t((x ^ y) & 255);
-        }
-    std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(b.data()), std::streamsize(b.size()));
-}
-
 Image pattern_image(int w, int h) {
     Image im{w, h, std::vector<uint8_t>(size_t(w) * size_t(h) * 3)};
     for (int y = 0; y < h; ++y)
@@ -147,7 +129,7 @@ int main(int argc, char** argv) {
     if (skip_runs) return 0;
 
     const std::string image = (fs::temp_directory_path() / "bench_llada_v_384.bmp").string();
-    write_bmp(image, 384, 384);
+    write_pattern_bmp(image, 384, 384);
     // --max-prompt-tokens: the plan sizes the working memory for this prompt (1485 image rows + 17).
     const std::string common = "--image " + shell_quoted(image) + " --prompt-ids " + kPromptIds + " -n " +
                                std::to_string(answer) + " -s " + std::to_string(answer) +

@@ -74,4 +74,20 @@ std::string default_dimple_binary() {
     return (fs::read_symlink("/proc/self/exe").parent_path().parent_path() / "dimple").string();
 }
 
+void write_pattern_bmp(const std::string& path, int w, int h) {
+    const int stride = (3 * w + 3) / 4 * 4;  // rows bottom-up, each padded to 4 bytes
+    const uint32_t size = uint32_t(54 + stride * h);
+    std::vector<uint8_t> b(size, 0);
+    auto put32 = [&](size_t at, uint32_t v) { for (int i = 0; i < 4; ++i) b[at + size_t(i)] = uint8_t(v >> (8 * i)); };
+    b[0] = 'B', b[1] = 'M';
+    put32(2, size), put32(10, 54), put32(14, 40), put32(18, uint32_t(w)), put32(22, uint32_t(h));
+    b[26] = 1, b[28] = 24;
+    for (int y = 0; y < h; ++y)
+        for (int x = 0; x < w; ++x) {
+            uint8_t* p = &b[54 + size_t(h - 1 - y) * size_t(stride) + 3 * size_t(x)];
+            p[0] = uint8_t(x * 255 / w), p[1] = uint8_t(y * 255 / h), p[2] = uint8_t((x ^ y) & 255);
+        }
+    std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(b.data()), std::streamsize(b.size()));
+}
+
 }  // namespace dimple::bench

@@ -32,6 +32,10 @@ struct StepTimes {
 };
 StepTimes step_times(const nlohmann::json& run);
 
+// A 24-bit BMP of a smooth colour pattern (R = x ^ y, G = y * 255 / h, B = x * 255 / w): a picture
+// of any size for `dimple run --image`, written without an image encoder in the project.
+void write_pattern_bmp(const std::string& path, int w, int h);
+
 // The `dimple` binary beside the folder holding the running program (build/bench/.. -> build/dimple).
 std::string default_dimple_binary();
 
