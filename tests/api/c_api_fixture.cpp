@@ -6,16 +6,17 @@
 
 namespace capi {
 
+dimple_model* load_f32(const std::string& dir) {
+    dimple_model_options o;
+    dimple_model_options_init(&o);
+    o.compute = "f32";
+    dimple_model* m = nullptr;
+    if (dimple_model_load(dir.c_str(), &o, &m) != DIMPLE_OK) ADD_FAILURE() << dimple_last_error();
+    return m;
+}
+
 dimple_model* shipped_model() {
-    static dimple_model* model = [] {
-        dimple_model_options o;
-        dimple_model_options_init(&o);
-        o.compute = "f32";
-        dimple_model* m = nullptr;
-        const std::string dir = dtest::source_dir() + "/models/dimple-shapes";
-        if (dimple_model_load(dir.c_str(), &o, &m) != DIMPLE_OK) ADD_FAILURE() << dimple_last_error();
-        return m;
-    }();
+    static dimple_model* model = load_f32(dtest::source_dir() + "/models/dimple-shapes");
     return model;
 }
 

@@ -8,6 +8,8 @@
 
 namespace capi {
 
+// A model folder loaded in f32 (a test failure, and NULL, when it does not load).
+dimple_model* load_f32(const std::string& dir);
 // The shipped model (models/dimple-shapes), loaded once in f32 for the whole test program.
 dimple_model* shipped_model();
 const char* example_image(int n);  // examples/shapes-N.* (a path that lives as long as the program)

@@ -18,14 +18,7 @@ namespace {
 std::string llada_dir() { return dtest::source_dir() + "/tests/goldens/llada-tiny"; }
 
 dimple_model* llada_model() {
-    static dimple_model* model = [] {
-        dimple_model_options o;
-        dimple_model_options_init(&o);
-        o.compute = "f32";
-        dimple_model* m = nullptr;
-        if (dimple_model_load((llada_dir() + "/model").c_str(), &o, &m) != DIMPLE_OK) ADD_FAILURE() << dimple_last_error();
-        return m;
-    }();
+    static dimple_model* model = load_f32(llada_dir() + "/model");
     return model;
 }
 

@@ -55,17 +55,39 @@ def to_float(dt, arr):
     return arr
 
 
-def read_folder(folder):
-    """Read model.safetensors or all shards of model.safetensors.index.json in a folder."""
+def folder_files(folder):
+    """The weight files of a folder: the shards model.safetensors.index.json names, or model.safetensors."""
     index = os.path.join(folder, "model.safetensors.index.json")
     if os.path.exists(index):
         with open(index) as f:
-            files = sorted(set(json.load(f)["weight_map"].values()))
-    else:
-        files = ["model.safetensors"]
+            return [os.path.join(folder, fn) for fn in sorted(set(json.load(f)["weight_map"].values()))]
+    return [os.path.join(folder, "model.safetensors")]
+
+
+def read_folder(folder):
+    """Read model.safetensors or all shards of model.safetensors.index.json in a folder."""
     out = {}
-    for fn in files:
-        out.update(read_file(os.path.join(folder, fn)))
+    for path in folder_files(folder):
+        out.update(read_file(path))
+    return out
+
+
+def map_folder(folder):
+    """{name: (dtype_name, read-only numpy memory map)} of every tensor of a folder: nothing is read
+    until used (an 8B folder in the memory of what is touched). BF16 maps hold uint16 bit patterns."""
+    out = {}
+    for path in folder_files(folder):
+        with open(path, "rb") as f:
+            n = struct.unpack("<Q", f.read(8))[0]
+            header = json.loads(f.read(n).decode("utf-8"))
+        for name, info in header.items():
+            if name == "__metadata__":
+                continue
+            if info["dtype"] not in _RAW:
+                raise ValueError(f"{path}: unsupported dtype {info['dtype']} for {name}")
+            out[name] = (info["dtype"], np.memmap(path, dtype=np.dtype(_RAW[info["dtype"]]).newbyteorder("<"),
+                                                  mode="r", offset=8 + n + info["data_offsets"][0],
+                                                  shape=tuple(info["shape"])))
     return out
 
 

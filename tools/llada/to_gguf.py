@@ -22,42 +22,16 @@ copied, so an 8B folder converts in the memory of one layer.
 import argparse
 import json
 import os
-import struct
 import sys
 
 import numpy as np
 
-
-def open_safetensors(model_dir):
-    """name -> (path, dtype, shape, offset) for every tensor of the folder."""
-    index = os.path.join(model_dir, "model.safetensors.index.json")
-    if os.path.exists(index):
-        with open(index) as f:
-            files = sorted(set(json.load(f)["weight_map"].values()))
-    else:
-        files = ["model.safetensors"]
-    tensors = {}
-    for name in files:
-        path = os.path.join(model_dir, name)
-        with open(path, "rb") as f:
-            (n,) = struct.unpack("<Q", f.read(8))
-            header = json.loads(f.read(n))
-        for key, t in header.items():
-            if key != "__metadata__":
-                tensors[key] = (path, t["dtype"], t["shape"], 8 + n + t["data_offsets"][0])
-    return tensors
-
-
-def read_tensor(entry):
-    path, dtype, shape, offset = entry
-    np_dtype = {"BF16": np.uint16, "F16": np.float16, "F32": np.float32}[dtype]
-    return dtype, np.memmap(path, dtype=np_dtype, mode="r", offset=offset, shape=tuple(shape))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from dimple_ref.safetensors_io import bf16_bits_to_f32, map_folder  # noqa: E402
 
 
 def as_f32(dtype, a):
-    if dtype == "BF16":
-        return (a.astype(np.uint32) << 16).view(np.float32)
-    return a.astype(np.float32)
+    return bf16_bits_to_f32(a) if dtype == "BF16" else a.astype(np.float32)
 
 
 def language_model_names(cfg):
@@ -177,11 +151,11 @@ def main():
     if template:
         w.add_chat_template(template)
 
-    tensors = open_safetensors(args.model_dir)
+    tensors = map_folder(args.model_dir)
     for gname, hname in language_model_names(cfg):
         if hname not in tensors:
             sys.exit("to_gguf: %s has no tensor %s" % (args.model_dir, hname))
-        dtype, a = read_tensor(tensors[hname])
+        dtype, a = tensors[hname]
         if a.ndim == 1:
             w.add_tensor(gname, as_f32(dtype, a))
             continue
