@@ -89,6 +89,9 @@ uint64_t job_bytes(const JobInput& in, const ModelConfig& c, const PreprocessorC
     const bool dual = in.options.accel.dual_cache;
     total += L * P * kv * kF32 * 2;
     if (dual) total += 2 * L * (P + A) * kv * kF32 * 2;
+    // LLaDA-V's dLLM-Cache: every row's keys, values, attention and MLP outputs in every layer
+    // (model/dllm_cache.h), about 2 MiB a row at 8B width.
+    if (in.options.accel.dllm_cache.enabled()) total += L * (P + A) * (2 * kv + 2 * H) * kF32;
     // The largest pass: the first feeds every row (with the cache, the prompt's are kept).
     total += pass_bytes(c, P + A, P + A, A);
     // Every step's answer is kept in the history, and sent as an event when streaming (events wait

@@ -9,12 +9,33 @@
 
 #include "core/error.h"
 #include "core/memory.h"
+#include "io/config.h"
+#include "model/dllm_cache.h"
 #include "server/memory_budget.h"
+#include "server/request_memory.h"
 #include "server_fixture.h"
+#include "testing.h"
 
 using namespace stest;
 using namespace dimple;
 using dimple::server::MemoryBudget;
+
+// A job reserves its dLLM-Cache: every row's keys, values, attention and MLP outputs per layer.
+TEST(MemoryBudget, AJobReservesItsDllmCache) {
+    const std::string dir = dtest::source_dir() + "/tests/goldens/llada-tiny/model";
+    const ModelConfig cfg = load_model_config(dir);
+    server::JobInput in;
+    in.ids.assign(40, 1);
+    in.prompt_tokens = 40;
+    in.options.max_new_tokens = 24;
+    in.options.steps = 24;
+    const uint64_t plain = server::job_bytes(in, cfg, PreprocessorConfig{}, in.prompt_tokens);
+    in.options.accel.dllm_cache = parse_dllm_cache("25,7,0.25");
+    const uint64_t cached = server::job_bytes(in, cfg, PreprocessorConfig{}, in.prompt_tokens);
+    const uint64_t kv = uint64_t(cfg.num_kv_heads) * uint64_t(cfg.head_dim());
+    const uint64_t cache = uint64_t(cfg.num_layers) * 64 * (2 * kv + 2 * uint64_t(cfg.hidden_size)) * 4;
+    EXPECT_GE(cached - plain, cache);
+}
 
 TEST(MemoryBudget, ReservationsStayWithinTheCapacity) {
     MemoryBudget b(1000);
