@@ -28,6 +28,7 @@ Engine::Engine(const std::string& dir, const EngineOptions& opt)
     check(limits_.prompt_tokens >= 1 && limits_.answer_tokens >= 0 && limits_.images >= 0,
           "request limits must be positive");
     ckpt_ = std::make_unique<Checkpoint>(dir);
+    if (opt.record_packed) ckpt_->record_packed(opt.record_packed);
     // Decided from the checkpoint's headers alone, before a weight is read.
     const AvailableMemory available = opt.memory_limit ? AvailableMemory{opt.memory_limit, "--memory-limit"}
                                                        : available_memory();

@@ -29,6 +29,8 @@ struct EngineOptions {
     uint64_t memory_limit = 0;  // bytes the model may use; 0 = what the machine/cgroup has available
     RequestLimits limits;       // the largest request it will run: sizes the working memory
     bool announce_plan = true;  // say on stderr what `auto` chose (the commands); a library stays quiet
+    // Store every int8 layer's packed weights there while loading (`dimple quantize --packed`).
+    PackedWeightsWriter* record_packed = nullptr;
 };
 
 class Engine {

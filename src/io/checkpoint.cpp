@@ -62,6 +62,13 @@ Checkpoint::Checkpoint(const std::string& dir) : dir_(dir) {
     for (const auto& [name, shard] : weight_map)
         check(index_.count(name) != 0, (fs::path(dir) / shard).string(), ": tensor '", name,
               "' is listed in model.safetensors.index.json but missing from the file");
+    const fs::path packed = fs::path(dir) / kPackedWeightsFile;
+    if (fs::exists(packed)) packed_ = std::make_unique<PackedWeights>(packed.string());
+}
+
+void Checkpoint::record_packed(PackedWeightsWriter* writer) {
+    writer_ = writer;
+    packed_.reset();
 }
 
 namespace {

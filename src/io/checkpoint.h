@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "io/packed_weights.h"
 #include "io/safetensors.h"
 
 namespace dimple {
@@ -41,12 +42,21 @@ public:
     size_t file_bytes() const;        // total size of the weight files on disk
     const std::string& dir() const { return dir_; }
 
+    // The folder's model.packed (io/packed_weights.h), when it has a readable one.
+    const PackedWeights* packed() const { return packed_.get(); }
+    // Loading through io/stacked_linear.h then stores every int8 layer it packs into `writer`
+    // (`dimple quantize --packed`) and reads none from model.packed.
+    void record_packed(PackedWeightsWriter* writer);
+    PackedWeightsWriter* packed_writer() const { return writer_; }
+
 private:
     Tensor view(const std::string& name, const Shape& expected, bool allow_int8) const;
 
     std::string dir_;
     std::vector<std::unique_ptr<SafetensorsFile>> files_;
     std::map<std::string, std::pair<const SafetensorsFile*, const TensorEntry*>> index_;
+    std::unique_ptr<PackedWeights> packed_;
+    PackedWeightsWriter* writer_ = nullptr;
 };
 
 }  // namespace dimple

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "io/checkpoint.h"
+#include "kernels/matmul.h"
 
 namespace dimple {
 
@@ -22,7 +23,11 @@ struct StackedLinear {
 StackedLinear stacked_linear(const Checkpoint& ck, const std::vector<std::string>& names,
                              const std::vector<Shape>& shapes, bool bias, bool int8);
 
-// Drops the mapped pages of the layers' weights and biases once a product has repacked them.
-void release_linear(const Checkpoint& ck, const std::vector<std::string>& names);
+// The Linear of those layers stacked, with their biases when `bias`. In int8 it maps them from the
+// folder's model.packed when that holds them in this machine's layout (io/packed_weights.h), and
+// stores them into the checkpoint's packed_writer() when it has one. The mapped pages of the
+// weights are released once repacked, so that loading costs about the weights' size once.
+Linear load_linear(const Checkpoint& ck, const std::vector<std::string>& names, const std::vector<Shape>& shapes,
+                   bool bias, Compute compute);
 
 }  // namespace dimple

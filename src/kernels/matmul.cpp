@@ -2,6 +2,7 @@
 
 #include <new>
 #include <oneapi/dnnl/dnnl.hpp>
+#include <sstream>
 #include <vector>
 
 #include "core/error.h"
@@ -74,7 +75,7 @@ struct Linear::Packed {
     dt src_type, wei_type;
     dnnl::memory::desc desc;
     dnnl::memory memory;
-    std::shared_ptr<void> storage;  // the weights' huge-page buffer, when they have one
+    std::shared_ptr<const void> storage;  // the weights' huge-page buffer or mapped file, when they have one
     std::vector<float> scale;
     std::vector<int32_t> colsum;
     ActivationCode code;
@@ -86,14 +87,26 @@ struct Linear::Packed {
         return primitives.get(m, [&] { return dnnl::matmul(make_pd(m, k, n, src_type, desc, bias)); });
     }
 
-    // Picks oneDNN's layout for [in, out] weights and reorders `user` ([out, in] row-major data of
-    // type `type`) into it.
-    void pack(const void* user_data, dt type, int64_t in, int64_t out, bool bias) {
+    // u8 activations (7-bit without VNNI: no 16-bit saturation) x s8 weights.
+    void set_int8() {
+        src_type = dt::u8;
+        wei_type = dt::s8;
+        code = ActivationCode{cpu_has_int8_dot() ? 255 : 127};
+    }
+
+    // oneDNN's layout for [in, out] weights.
+    void choose_layout(int64_t in, int64_t out, bool bias) {
         dnnl::memory::desc any_desc({in, out}, wei_type, tag::any);
         desc = make_pd(kLayoutRows, in, out, src_type, any_desc, bias).weights_desc();
+    }
+
+    // Picks the layout and reorders `user` ([out, in] row-major data of type `type`) into it.
+    void pack(const void* user_data, dt type, int64_t in, int64_t out, bool bias) {
+        choose_layout(in, out, bias);
         if (desc.get_size() >= kHugePageMin) {
-            storage = allocate_huge_pages(desc.get_size());
-            memory = dnnl::memory(desc, onednn_engine(), storage.get());
+            std::shared_ptr<void> buffer = allocate_huge_pages(desc.get_size());
+            memory = dnnl::memory(desc, onednn_engine(), buffer.get());
+            storage = std::move(buffer);
         } else {
             memory = allocate(desc, out, in);
         }
@@ -102,6 +115,35 @@ struct Linear::Packed {
         onednn_stream().wait();
     }
 };
+
+namespace {
+
+// Everything of a memory descriptor that decides where each weight's byte lies (oneDNN 2.x's
+// descriptor is a plain struct), so that equal text means equal bytes.
+std::string describe_layout(const dnnl::memory::desc& d) {
+    const dnnl_memory_desc_t& m = d.data;
+    const dnnl_version_t* v = dnnl_version();
+    std::ostringstream s;
+    s << "onednn " << v->major << '.' << v->minor << '.' << v->patch << " type " << int(m.data_type) << " dims";
+    auto list = [&](const char* what, const dnnl_dims_t& a, int n) {
+        s << ' ' << what;
+        for (int i = 0; i < n; ++i) s << (i ? "," : "") << a[i];
+    };
+    list("", m.dims, m.ndims);
+    list("padded", m.padded_dims, m.ndims);
+    list("offsets", m.padded_offsets, m.ndims);
+    s << " offset0 " << m.offset0;
+    if (m.format_kind != dnnl_blocked) return s.str() + " format " + std::to_string(int(m.format_kind));
+    const dnnl_blocking_desc_t& b = m.format_desc.blocking;
+    list("strides", b.strides, m.ndims);
+    list("blocks", b.inner_blks, b.inner_nblks);
+    list("of", b.inner_idxs, b.inner_nblks);
+    s << " extra " << m.extra.flags << ',' << m.extra.compensation_mask << ',' << m.extra.scale_adjust << ','
+      << m.extra.asymm_compensation_mask << " bytes " << d.get_size();
+    return s.str();
+}
+
+}  // namespace
 
 Compute parse_compute(const std::string& s) {
     if (s == "f32") return Compute::F32;
@@ -144,6 +186,43 @@ Compute default_compute() { return cpu_has_bf16() ? Compute::BF16 : Compute::F32
 Linear::Linear(const Tensor& weight, const Tensor* bias, Compute compute)
     : Linear(weight, nullptr, bias, compute) {}
 
+std::string int8_weight_layout(int64_t in, int64_t out) {
+    Linear::Packed p;
+    p.set_int8();
+    p.choose_layout(in, out, false);
+    return describe_layout(p.desc);
+}
+
+Linear::Linear(const PrepackedInt8& weight, int64_t in, int64_t out, const Tensor& weight_scale, const Tensor* bias)
+    : in_(in), out_(out), compute_(Compute::Int8), packed_(std::make_shared<Packed>()) {
+    Packed& p = *packed_;
+    p.set_int8();
+    p.choose_layout(in, out, false);
+    check(weight.layout == describe_layout(p.desc) && weight.bytes == p.desc.get_size(),
+          "Linear: int8 weights packed for another layout (", weight.layout, "), this machine's is ",
+          describe_layout(p.desc));
+    check(weight_scale.dtype() == DType::F32 && weight_scale.numel() == out, "Linear: weight scales ",
+          shape_str(weight_scale.shape()), " do not match ", out, " outputs (expected F32)");
+    p.memory = dnnl::memory(p.desc, onednn_engine(), const_cast<void*>(weight.data));
+    p.storage = weight.owner;
+    p.scale.assign(weight_scale.data<float>(), weight_scale.data<float>() + out);
+    p.colsum.assign(weight.colsum, weight.colsum + out);
+    set_bias(bias);
+}
+
+PrepackedInt8 Linear::prepacked_int8() const {
+    check(compute_ == Compute::Int8, "Linear: only int8 layers are stored packed");
+    return {packed_->memory.get_data_handle(), packed_->desc.get_size(), describe_layout(packed_->desc),
+            packed_->colsum.data(), packed_};
+}
+
+void Linear::set_bias(const Tensor* bias) {
+    if (!bias) return;
+    check(bias->ndim() == 1 && bias->dim(0) == out_, "Linear: bias shape ", shape_str(bias->shape()),
+          " does not match ", out_, " outputs");
+    bias_ = bias->to_f32();
+}
+
 Linear::Linear(const Tensor& weight, const Tensor* weight_scale, const Tensor* bias, Compute compute)
     : in_(weight.ndim() == 2 ? weight.dim(1) : 0), out_(weight.ndim() == 2 ? weight.dim(0) : 0),
       compute_(compute), packed_(std::make_shared<Packed>()) {
@@ -158,11 +237,7 @@ Linear::Linear(const Tensor& weight, const Tensor* weight_scale, const Tensor* b
         check(weight_scale->dtype() == DType::F32 && weight_scale->numel() == out_, "Linear: weight scales ",
               shape_str(weight_scale->shape()), " ", dtype_name(weight_scale->dtype()), " do not match ",
               out_, " outputs (expected F32)");
-    if (bias) {
-        check(bias->ndim() == 1 && bias->dim(0) == out_, "Linear: bias shape ",
-              shape_str(bias->shape()), " does not match ", out_, " outputs");
-        bias_ = bias->to_f32();
-    }
+    set_bias(bias);
     if (compute == Compute::Int8) {
         pack_int8(weight, weight_scale);
         return;
@@ -246,9 +321,7 @@ void Linear::forward(const float* x, int64_t rows, float* y, RowNorm norm) const
 // column sums, and pack the s8 weights for u8 x s8 products.
 void Linear::pack_int8(const Tensor& weight, const Tensor* weight_scale) {
     Packed& p = *packed_;
-    p.src_type = dt::u8;
-    p.wei_type = dt::s8;
-    p.code = ActivationCode{cpu_has_int8_dot() ? 255 : 127};
+    p.set_int8();
     p.scale.resize(size_t(out_));
     std::vector<int8_t> owned;
     const int8_t* q = nullptr;

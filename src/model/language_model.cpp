@@ -13,17 +13,6 @@ namespace dimple {
 
 namespace {
 
-// A Linear from the checkpoint: one layer, or several stacked (io/stacked_linear.h). The mapped
-// pages of each weight are released once repacked, so that loading costs about the weights' size
-// once, not twice.
-Linear load_linear(const Checkpoint& ck, const std::vector<std::string>& names, const std::vector<Shape>& shapes,
-                   bool bias, Compute c) {
-    const StackedLinear s = stacked_linear(ck, names, shapes, bias, c == Compute::Int8);
-    Linear lin(s.weight, s.scale.empty() ? nullptr : &s.scale, bias ? &s.bias : nullptr, c);
-    release_linear(ck, names);
-    return lin;
-}
-
 Linear load_linear(const Checkpoint& ck, const std::string& name, Shape shape, bool bias, Compute c) {
     return load_linear(ck, std::vector<std::string>{name}, std::vector<Shape>{std::move(shape)}, bias, c);
 }

@@ -17,7 +17,8 @@ namespace fs = std::filesystem;
 namespace {
 
 bool is_weight_file(const fs::path& p) {
-    return p.extension() == ".safetensors" || p.filename() == "model.safetensors.index.json";
+    return p.extension() == ".safetensors" || p.filename() == "model.safetensors.index.json" ||
+           p.filename() == kPackedWeightsFile;
 }
 
 }  // namespace

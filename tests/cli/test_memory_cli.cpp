@@ -2,6 +2,8 @@
 // loading (exit 2 with the figures), and `dimple quantize` feeding `dimple run`.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include "testing.h"
 
 namespace {
@@ -80,7 +82,24 @@ TEST(MemoryCli, QuantizedFolderRunsInt8) {
     r = dtest::run_cli("quantize --model " + out + " --out " + dtest::temp_dir() + "/qq");
     EXPECT_EQ(r.exit_code, 2) << r.out;
     EXPECT_NE(r.out.find("already quantized"), std::string::npos) << r.out;
+
+    // --packed: the int8 folder gains this machine's layout and answers the same from it.
+    r = dtest::run_cli("quantize --model " + out + " --packed");
+    ASSERT_EQ(r.exit_code, 0) << r.out;
+    EXPECT_NE(r.out.find("model.packed: "), std::string::npos) << r.out;
+    const auto packed = dtest::run_cli("run --model " + out + " --prompt-ids 5,6,7 -n 4 -s 2 --temperature 0 --json");
+    ASSERT_EQ(packed.exit_code, 0) << packed.out;
+    EXPECT_EQ(answer(packed.out), answer(direct.out));
+    // A damaged one is refused by name; a float folder cannot have one.
+    std::filesystem::resize_file(out + "/model.packed", 100);
+    r = dtest::run_cli("run --model " + out + " --prompt-ids 5,6,7 -n 4 -s 2 --json");
+    EXPECT_EQ(r.exit_code, 2) << r.out;
+    EXPECT_NE(r.out.find("model.packed: not a whole packed-weights file"), std::string::npos) << r.out;
+    r = dtest::run_cli("quantize --model " + golden_model() + " --packed");
+    EXPECT_EQ(r.exit_code, 2) << r.out;
+    EXPECT_NE(r.out.find("needs an int8 folder"), std::string::npos) << r.out;
 }
+
 
 // Without the user's say, the binary runs with passive OpenMP waiting (it re-executes itself with
 // OMP_WAIT_POLICY=passive before libgomp loads); a user's own setting is kept.

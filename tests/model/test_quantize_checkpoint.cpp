@@ -3,9 +3,11 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 
 #include "core/error.h"
 #include "io/checkpoint.h"
+#include "io/packed_weights.h"
 #include "model/language_model.h"
 #include "model/parameters.h"
 #include "model/quantize_checkpoint.h"
@@ -49,4 +51,51 @@ TEST(QuantizeCheckpoint, Int8FolderEqualsQuantizingAtLoad) {
 
     EXPECT_THROW(quantize_checkpoint(out, dtest::temp_dir() + "/again"), Error);  // already int8
     EXPECT_THROW(quantize_checkpoint(src, out), Error);                           // would overwrite
+}
+
+namespace {
+
+Tensor first_logits(const LanguageModel& m) {
+    ForwardInput in;
+    in.batch = 1;
+    in.len = 4;
+    const std::vector<int64_t> ids{5, 6, 7, 100}, rows{0, 1, 2, 3};
+    in.embeddings = m.embed(ids);
+    for (int64_t i = 0; i < in.len; ++i) in.positions.push_back({i, i, i});
+    return m.logits(m.forward(in), rows);
+}
+
+}  // namespace
+
+// model.packed holds every layer as loading packed it, and loading maps it: the same logits, and a
+// changed byte of it changes them (so the layers really compute from the file).
+TEST(QuantizeCheckpoint, PackedLayoutIsWhatLoadingMaps) {
+    const std::string src = dtest::golden_dir() + "/model", out = dtest::temp_dir() + "/q";
+    quantize_checkpoint(src, out);
+    const ModelConfig cfg = load_model_config(src);
+    const std::string path = out + "/" + kPackedWeightsFile;
+    Tensor expected;
+    {
+        Checkpoint q(out);
+        PackedWeightsWriter writer(path);
+        q.record_packed(&writer);
+        const LanguageModel m(q, cfg, Compute::Int8);
+        writer.finish();
+        EXPECT_EQ(writer.layers(), size_t(4 * cfg.num_layers + 1));  // qkv, o, gate_up, down; lm_head
+        expected = first_logits(m);
+    }
+    const Checkpoint q(out);
+    ASSERT_NE(q.packed(), nullptr);
+    EXPECT_EQ(q.packed()->size(), size_t(4 * cfg.num_layers + 1));
+    EXPECT_TRUE(dtest::all_equal(first_logits(LanguageModel(q, cfg, Compute::Int8)), expected));
+    {
+        std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+        f.seekp(std::streamoff(2) << 20);  // the first layer's weights
+        const std::string junk(256, '\x55');
+        f.write(junk.data(), std::streamsize(junk.size()));
+    }
+    const Checkpoint changed(out);
+    EXPECT_FALSE(dtest::all_equal(first_logits(LanguageModel(changed, cfg, Compute::Int8)), expected));
+    // Loaded as f32 the folder ignores it.
+    EXPECT_TRUE(dtest::all_close(first_logits(LanguageModel(changed, cfg, Compute::F32)), expected, 4.0, 0));
 }
