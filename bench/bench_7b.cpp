@@ -3,7 +3,8 @@
 // Qwen2.5-VL vision tower: 32 blocks of width 1280, full attention in 7, 15, 23, 31; the projector),
 // random bf16 weights, the real Qwen2 tokenizer in Dimple's on-disk form, written once; then the
 // `dimple` binary answers one image question in each compute mode with and without prefilling,
-// under /usr/bin/time -v, and `dimple quantize` writes the int8 folder, which is loaded too.
+// under /usr/bin/time -v, and `dimple quantize [--packed]` writes the int8 folder and its packed
+// layout, which is loaded too.
 // Reported: load time, peak resident memory, prompt time (vision tower included), time per step.
 // The weights are random, so the answer is word salad: memory and time are the point.
 //   bench_7b [--dir D] [--layers 28] [--vision-depth 32] [--image PNG | --picture 448] [-n 8] [-s STEPS]
@@ -145,7 +146,12 @@ int main(int argc, char** argv) {
             std::printf("  quantize: %.0f s, peak RSS %.2f GiB, %.2f GB written\n", q.wall_s, q.peak_rss_gib,
                         q.rc == 0 ? double(folder_weight_bytes(int8_dir)) * 1e-9 : 0.0);
         }
-        rows.push_back({"int8 folder (auto), prefilling", measure(dimple, "run --model " + shell_quoted(int8_dir) + " " + common)});
+        if (!fs::exists(fs::path(int8_dir) / "model.packed")) {
+            const Measured q = measure(dimple, "quantize --model " + shell_quoted(int8_dir) + " --packed");
+            std::printf("  quantize --packed: %.0f s, peak RSS %.2f GiB\n", q.wall_s, q.peak_rss_gib);
+        }
+        rows.push_back({"int8 folder + model.packed (auto), prefilling",
+                        measure(dimple, "run --model " + shell_quoted(int8_dir) + " " + common)});
         print_run(rows.back());
     }
     for (const std::string& flags : also) {
