@@ -28,6 +28,7 @@ struct Segment {
     KvCache* keep_into = nullptr;
     int64_t keep_row = 0;
     VisualPruning* prune = nullptr;
+    bool rows_removed = false;  // the pruned rows of this call left the later layers' rows
 };
 
 // Equal-length rows share one cache and one keep target; packed sequences each have their own.
@@ -63,15 +64,46 @@ struct PrunedKeys {
     std::vector<int64_t> self_key;
 };
 
-PrunedKeys pruned_keys(const VisualPruning& p, int64_t past_at_prune, int64_t past, int64_t len) {
+PrunedKeys pruned_keys(const VisualPruning& p, int64_t past_at_prune, int64_t past, int64_t len, bool rows_removed) {
     PrunedKeys m{std::vector<uint8_t>(size_t(past + len), 1), std::vector<uint8_t>(size_t(len), 1), {}};
     for (int64_t i = 0; i < len; ++i) m.self_key.push_back(past + i);
     for (int64_t c : p.dropped) {
+        if (rows_removed && c >= past_at_prune) continue;  // no longer among the rows
         const int64_t at = c >= past_at_prune ? past + c - past_at_prune
                            : p.later_index.empty() ? c : p.later_index[size_t(c)];
         if (at >= 0) m.key_valid[size_t(at)] = 0;
     }
     return m;
+}
+
+// This call's rows of each segment that its pruning (at `layer`) dropped, as row indices of the call.
+std::vector<int64_t> dropped_rows(const std::vector<Segment>& segs, size_t layer) {
+    std::vector<int64_t> rows;
+    for (const Segment& s : segs) {
+        if (!s.prune || size_t(s.prune->layer) != layer) continue;
+        const int64_t past_at_prune = s.cache ? s.cache->layer_len(layer) : 0;
+        for (int64_t c : s.prune->dropped)
+            if (c >= past_at_prune) rows.push_back(s.row + c - past_at_prune);
+    }
+    return rows;
+}
+
+// Takes `drop` (sorted rows of the call) out of the segments' layout: later layers compute only
+// the rows still seen, which is where pruning saves time (FastV drops them the same way).
+void remove_rows(std::vector<Segment>& segs, std::span<const int64_t> drop, size_t layer) {
+    int64_t row = 0, keys = 0;
+    for (Segment& s : segs) {
+        const auto first = std::lower_bound(drop.begin(), drop.end(), s.row);
+        const int64_t gone = std::lower_bound(drop.begin(), drop.end(), s.row + s.len) - first;
+        const int64_t gone_kept = std::lower_bound(drop.begin(), drop.end(), s.row + s.keep) - first;
+        if (s.prune && size_t(s.prune->layer) == layer) s.rows_removed = true;
+        s.row = row;
+        s.len -= gone;
+        s.keep -= gone_kept;
+        s.key_row = keys;
+        row += s.len;
+        keys += (s.cache ? s.cache->len : 0) + s.len;
+    }
 }
 
 }  // namespace
@@ -130,7 +162,7 @@ Tensor LanguageModel::forward(const ForwardInput& in) const {
           " differs from input batch ", B);
     check(in.keep <= L, "forward: cannot keep more tokens than it runs");
 
-    const RopeTable rope = rope_table(in.positions, D, cfg_.rope_theta, cfg_.mrope_section);
+    RopeTable rope = rope_table(in.positions, D, cfg_.rope_theta, cfg_.mrope_section);
 
     // Visibility per row: the cached tokens' and this call's padding; every query sees itself.
     const bool any_padding =
@@ -151,23 +183,30 @@ Tensor LanguageModel::forward(const ForwardInput& in) const {
             }
         }
     }
-    const std::vector<Segment> segs = segments_of(in);
-    std::vector<KvCache*> keep_targets;
+    std::vector<Segment> segs = segments_of(in);
+    const bool fills_cache = in.keep_into || std::any_of(segs.begin(), segs.end(), [](const Segment& s) { return s.keep_into; });
     if (in.keep_into) {
         *in.keep_into = KvCache{B, in.keep, {}, {}, {}};
         in.keep_into->valid.assign(size_t(B * in.keep), 1);
         for (int64_t b = 0; b < B; ++b)
             for (int64_t i = 0; i < in.keep; ++i)
                 in.keep_into->valid[size_t(b * in.keep + i)] = in.valid.empty() ? 1 : in.valid[size_t(b * L + i)];
-        keep_targets.push_back(in.keep_into);
     }
     for (const PackedSequence& p : in.packed)
-        if (p.keep_into) {
-            *p.keep_into = KvCache{1, p.keep, {}, {}, std::vector<uint8_t>(size_t(p.keep), 1)};
-            keep_targets.push_back(p.keep_into);
-        }
+        if (p.keep_into) *p.keep_into = KvCache{1, p.keep, {}, {}, std::vector<uint8_t>(size_t(p.keep), 1)};
+    // Rows still computed (pruning removes some): their rows in the call, and every row's latest state.
+    int64_t n = N;
+    std::vector<int64_t> row_of;
+    Tensor all_rows;
 
     Tensor x = in.embeddings.clone();
+    // The hidden states of every row of the call: the pruned ones as they left the computation.
+    auto every_row = [&]() {
+        if (row_of.empty()) return x.clone();
+        Tensor full = all_rows.clone();
+        for (int64_t r = 0; r < n; ++r) std::memcpy(full.row(row_of[size_t(r)]), x.row(r), size_t(H) * sizeof(float));
+        return full;
+    };
     if (in.trace) in.trace->push_back(x.clone());
     const int64_t QKV = (nq + 2 * nkv) * D;  // a row of the stacked product: [q | k | v]
     Tensor qkv = Tensor::f32({N, QKV});
@@ -179,34 +218,37 @@ Tensor LanguageModel::forward(const ForwardInput& in) const {
     Tensor gate_up = Tensor::f32({N, 2 * int64_t(cfg_.intermediate_size)});
 
     // This call's keys and values of `n` rows from row `r`, into contiguous rows at dst_k / dst_v.
-    auto copy_kv = [&](float* dst_k, float* dst_v, int64_t r, int64_t n) {
+    auto copy_kv = [&](float* dst_k, float* dst_v, int64_t r, int64_t count) {
         const size_t bytes = size_t(nkv * D) * sizeof(float);
-        for (int64_t i = 0; i < n; ++i) {
+        for (int64_t i = 0; i < count; ++i) {
             std::memcpy(dst_k + i * nkv * D, qkv.row(r + i) + nq * D, bytes);
             std::memcpy(dst_v + i * nkv * D, qkv.row(r + i) + (nq + nkv) * D, bytes);
         }
     };
 
-    check(in.skip_layers.empty() || (in.skip_layers.size() == layers_.size() && keep_targets.empty()),
+    check(in.skip_layers.empty() || (in.skip_layers.size() == layers_.size() && !fills_cache),
           "forward: a call that fills a cache runs every layer");
     for (size_t li = 0; li < layers_.size(); ++li) {
         const Layer& l = layers_[li];
         if (!in.skip_layers.empty() && in.skip_layers[li]) {
-            if (in.trace && li + 1 < layers_.size()) in.trace->push_back(x.clone());
+            if (in.trace && li + 1 < layers_.size()) in.trace->push_back(every_row());
             continue;
         }
-        l.qkv.forward(x.data<float>(), N, qkv.data<float>(), RowNorm{l.input_norm.data<float>(), eps});
-#pragma omp parallel for if (N * H > (1 << 16))
-        for (int64_t r = 0; r < N; ++r) {
+        l.qkv.forward(x.data<float>(), n, qkv.data<float>(), RowNorm{l.input_norm.data<float>(), eps});
+#pragma omp parallel for if (n * H > (1 << 16))
+        for (int64_t r = 0; r < n; ++r) {
             apply_rotary(qkv.row(r), nq, D, D, rope.cos_row(r), rope.sin_row(r));
             apply_rotary(qkv.row(r) + nq * D, nkv, D, D, rope.cos_row(r), rope.sin_row(r));
         }
         // Keys/values of each segment: the cached ones (as many as this layer holds), then this call's.
         const size_t kv_row = size_t(nkv * D) * sizeof(float);
-        for (KvCache* c : keep_targets) {
-            c->k.push_back(Tensor::f32({c->batch, c->len, nkv * D}));
-            c->v.push_back(Tensor::f32({c->batch, c->len, nkv * D}));
-        }
+        auto add_layer = [&](KvCache* c, int64_t rows) {
+            c->k.push_back(Tensor::f32({c->batch, rows, nkv * D}));
+            c->v.push_back(Tensor::f32({c->batch, rows, nkv * D}));
+        };
+        if (in.keep_into) add_layer(in.keep_into, in.keep_into->len);
+        for (const Segment& s : segs)
+            if (s.keep_into && !in.keep_into) add_layer(s.keep_into, s.keep);
         for (const Segment& s : segs) {
             const int64_t pl = s.cache ? s.cache->layer_len(li) : 0;
             if (pl > 0) {
@@ -234,29 +276,56 @@ Tensor LanguageModel::forward(const ForwardInput& in) const {
                 s.prune->dropped = least_attended(s.prune->candidates, score, s.prune->keep);
             } else if (s.prune && int(li) > s.prune->layer && !s.prune->dropped.empty()) {
                 const int64_t past_at_prune = s.cache ? s.cache->layer_len(size_t(s.prune->layer)) : 0;
-                pruned = pruned_keys(*s.prune, past_at_prune, pl, s.len);
+                pruned = pruned_keys(*s.prune, past_at_prune, pl, s.len, s.rows_removed);
                 mask = {pruned.key_valid.data(), pruned.query_valid.data(), pruned.self_key.data()};
             }
             attention(qkv.row(s.row), keys.row(s.key_row), values.row(s.key_row), attn_out.row(s.row), shape, mask);
         }
-        l.o.forward(attn_out.data<float>(), N, h.data<float>());
-        add_inplace(x.data<float>(), h.data<float>(), N * H);
+        l.o.forward(attn_out.data<float>(), n, h.data<float>());
+        add_inplace(x.data<float>(), h.data<float>(), n * H);
 
-        l.gate_up.forward(x.data<float>(), N, gate_up.data<float>(), RowNorm{l.post_norm.data<float>(), eps});
-        silu_mul_rows(gate_up.data<float>(), N, cfg_.intermediate_size, act.data<float>());
-        l.down.forward(act.data<float>(), N, h.data<float>());
-        add_inplace(x.data<float>(), h.data<float>(), N * H);
-        if (in.trace && li + 1 < layers_.size()) in.trace->push_back(x.clone());
+        l.gate_up.forward(x.data<float>(), n, gate_up.data<float>(), RowNorm{l.post_norm.data<float>(), eps});
+        silu_mul_rows(gate_up.data<float>(), n, cfg_.intermediate_size, act.data<float>());
+        l.down.forward(act.data<float>(), n, h.data<float>());
+        add_inplace(x.data<float>(), h.data<float>(), n * H);
+
+        // Rows pruned at this layer leave the computation (their keys were the ones dropped).
+        const std::vector<int64_t> drop = in.prune_by_mask ? std::vector<int64_t>{} : dropped_rows(segs, li);
+        if (!drop.empty()) {
+            if (row_of.empty()) {
+                for (int64_t r = 0; r < N; ++r) row_of.push_back(r);
+                all_rows = Tensor::f32({N, H});
+            }
+            std::vector<int64_t> kept;
+            std::vector<std::array<int64_t, 3>> kept_positions;
+            for (int64_t r = 0, d = 0; r < n; ++r) {
+                if (d < int64_t(drop.size()) && drop[size_t(d)] == r) {
+                    std::memcpy(all_rows.row(row_of[size_t(r)]), x.row(r), size_t(H) * sizeof(float));
+                    ++d;
+                    continue;
+                }
+                if (int64_t(kept.size()) != r) std::memcpy(x.row(int64_t(kept.size())), x.row(r), size_t(H) * sizeof(float));
+                kept.push_back(row_of[size_t(r)]);
+                kept_positions.push_back(in.positions[size_t(kept.back())]);
+            }
+            row_of = std::move(kept);
+            n = int64_t(row_of.size());
+            rope = rope_table(kept_positions, D, cfg_.rope_theta, cfg_.mrope_section);
+            remove_rows(segs, drop, li);
+        }
+        if (in.trace && li + 1 < layers_.size()) in.trace->push_back(every_row());
     }
-    // A cache filled by a pruning call keeps, after the pruning layer, only the keys still seen.
+    // A cache filled by a pruning call keeps, after the pruning layer, only the keys still seen
+    // (already so where the rows left the computation).
     for (const Segment& s : segs) {
-        if (!s.prune || !s.keep_into || s.prune->dropped.empty()) continue;
+        if (!s.prune || !s.keep_into || s.prune->dropped.empty() || s.rows_removed) continue;
         const int64_t past_at_prune = s.cache ? s.cache->layer_len(size_t(s.prune->layer)) : 0;
         std::vector<int64_t> own;
         for (int64_t c : s.prune->dropped)
             if (c >= past_at_prune && c - past_at_prune < s.keep) own.push_back(c - past_at_prune);
         drop_rows(*s.keep_into, size_t(s.prune->layer) + 1, own);
     }
+    x = every_row();
     rms_norm(x.data<float>(), final_norm_.data<float>(), x.data<float>(), N, H, eps);
     if (in.trace) in.trace->push_back(x.clone());
     return x;

@@ -39,6 +39,9 @@ struct ForwardInput {
     KvCache* keep_into = nullptr;  // ...here
     std::vector<Tensor>* trace = nullptr;  // hidden states: input, each layer but the last, final norm
     std::vector<uint8_t> skip_layers;       // [layers], 1: the whole call skips that layer; empty: none
+    // Rows that visual-token pruning drops from this call leave the later layers (the fast way);
+    // with this, they are computed on and only hidden from the others' attention (the reference).
+    bool prune_by_mask = false;
     // Packed sequences instead of equal-length rows: batch 1, `len` = their total length, the rows
     // holding the sequences one after another, and `past`, `keep`, `valid` unused. Each sequence
     // sees exactly the keys it would see alone, with the same attention shapes, and every other

@@ -176,6 +176,53 @@ TEST(FasterForward, PruningHidesTheDroppedKeysFromLaterLayersOnly) {
     EXPECT_TRUE(dtest::all_close(masked2, c.lm.forward(c.next_pass(&compacted2)), 1e-5, 1e-5));
 }
 
+// Pruned rows leave the later layers' computation (the fast way); that computes what hiding them
+// from the others' attention computes (the reference), for every row still seen and for the cache
+// it fills, also with a second, unpruned sequence packed behind the pruned one (whose rows move).
+TEST(FasterForward, RemovingPrunedRowsComputesWhatHidingThemComputes) {
+    DIMPLE_GOLDEN_SET_DIR(dir, "tiny-a");
+    const Case c(dir);
+    const std::vector<int64_t> image = c.image_rows();
+    std::vector<int64_t> text;
+    for (int64_t r = 0; r < c.len(); ++r)
+        if (!std::binary_search(image.begin(), image.end(), r)) text.push_back(r);
+    const int64_t keep = int64_t(image.size()) / 3, L = c.len();
+    for (int layer : {0, 1}) {
+        VisualPruning by_mask{layer, image, text, keep, {}, {}}, removed{layer, image, text, keep, {}, {}};
+        KvCache masked_cache, removed_cache, plain_cache, second_cache;
+        ForwardInput reference = c.first_pass(&masked_cache, &by_mask);
+        reference.prune_by_mask = true;
+        const Tensor want = c.lm.forward(reference);
+        const Tensor plain = c.lm.forward(c.first_pass(&plain_cache));
+
+        // Two sequences in one call: the pruned prompt, then the same prompt unpruned.
+        ForwardInput both = c.first_pass(&removed_cache, &removed);
+        both.len = 2 * L;
+        both.embeddings = Tensor::concat_rows({c.prompt.embeddings, c.prompt.embeddings});
+        both.positions.insert(both.positions.end(), c.prompt.positions.ids.begin(), c.prompt.positions.ids.end());
+        both.packed.push_back({L, nullptr, L - 1, &second_cache, nullptr});
+        std::vector<Tensor> trace;
+        both.trace = &trace;
+        const Tensor got = c.lm.forward(both);
+
+        ASSERT_EQ(removed.dropped, by_mask.dropped) << layer;
+        ASSERT_FALSE(removed.dropped.empty());
+        for (int64_t r = 0; r < L; ++r) {
+            if (std::binary_search(removed.dropped.begin(), removed.dropped.end(), r)) continue;
+            EXPECT_TRUE(dtest::all_close(got.slice_rows(r, r + 1), want.slice_rows(r, r + 1), 1e-5, 1e-5)) << layer << " row " << r;
+            EXPECT_TRUE(dtest::all_close(got.slice_rows(L + r, L + r + 1), plain.slice_rows(r, r + 1), 1e-5, 1e-5)) << layer << " row " << r;
+        }
+        EXPECT_EQ(trace.size(), size_t(c.cfg.num_layers + 1));
+        EXPECT_EQ(trace.back().dim(0), 2 * L);  // every row, the pruned ones as they left
+        for (size_t l = 0; l < masked_cache.k.size(); ++l) {
+            EXPECT_EQ(removed_cache.layer_len(l), masked_cache.layer_len(l)) << l;
+            EXPECT_TRUE(dtest::all_close(removed_cache.k[l], masked_cache.k[l], 1e-5, 1e-5)) << l;
+            EXPECT_TRUE(dtest::all_close(removed_cache.v[l], masked_cache.v[l], 1e-5, 1e-5)) << l;
+            EXPECT_TRUE(dtest::all_close(second_cache.k[l], plain_cache.k[l], 1e-5, 1e-5)) << l;
+        }
+    }
+}
+
 TEST(FasterForward, JoinedCachesHoldTheChosenRows) {
     KvCache a{1, 3, {Tensor::f32({1, 3, 2})}, {Tensor::f32({1, 3, 2})}, {1, 1, 1}};
     KvCache b{1, 4, {Tensor::f32({1, 4, 2})}, {Tensor::f32({1, 4, 2})}, {1, 1, 1, 1}};
