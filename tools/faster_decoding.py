@@ -40,6 +40,9 @@ SETTINGS = [
     ("prune after 0, keep 25%", "pruning", ["--prune-layer", "0", "--prune-keep", "0.25"]),
     ("prune after 1, keep 50%", "pruning", ["--prune-layer", "1", "--prune-keep", "0.5"]),
     ("prune after 1, keep 25%", "pruning", ["--prune-layer", "1", "--prune-keep", "0.25"]),
+    *[(f"blocks 16 + dual cache + prune after 1, keep {int(k * 100)}%", "blocks / dual cache",
+       ["--block-length", "16", "--dual-cache", "--early-stop", "loop", "--prune-layer", "1", "--prune-keep", str(k)])
+      for k in (0.5, 0.6, 0.75)],
     ("prune after 0, keep 25%, late (step 2)", "pruning",
      ["--prune-layer", "0", "--prune-keep", "0.25", "--prune-when", "late", "--prune-step", "2"]),
     ("prune after 0, keep 25%, progressive (to step 4)", "pruning",
