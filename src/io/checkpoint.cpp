@@ -62,13 +62,21 @@ Checkpoint::Checkpoint(const std::string& dir) : dir_(dir) {
     for (const auto& [name, shard] : weight_map)
         check(index_.count(name) != 0, (fs::path(dir) / shard).string(), ": tensor '", name,
               "' is listed in model.safetensors.index.json but missing from the file");
-    const fs::path packed = fs::path(dir) / kPackedWeightsFile;
-    if (fs::exists(packed)) packed_ = std::make_unique<PackedWeights>(packed.string());
+}
+
+const PackedWeights* Checkpoint::packed() const {
+    if (!packed_opened_) {
+        packed_opened_ = true;
+        const fs::path path = fs::path(dir_) / kPackedWeightsFile;
+        if (fs::exists(path)) packed_ = std::make_unique<PackedWeights>(path.string());
+    }
+    return packed_.get();
 }
 
 void Checkpoint::record_packed(PackedWeightsWriter* writer) {
     writer_ = writer;
     packed_.reset();
+    packed_opened_ = true;  // a folder being packed reads none of its old file
 }
 
 namespace {

@@ -42,8 +42,9 @@ public:
     size_t file_bytes() const;        // total size of the weight files on disk
     const std::string& dir() const { return dir_; }
 
-    // The folder's model.packed (io/packed_weights.h), when it has a readable one.
-    const PackedWeights* packed() const { return packed_.get(); }
+    // The folder's model.packed (io/packed_weights.h) when it has one, mapped on the first call (an
+    // int8 load) so that other uses of the folder do not read it; an Error when it is damaged.
+    const PackedWeights* packed() const;
     // Loading through io/stacked_linear.h then stores every int8 layer it packs into `writer`
     // (`dimple quantize --packed`) and reads none from model.packed.
     void record_packed(PackedWeightsWriter* writer);
@@ -55,7 +56,8 @@ private:
     std::string dir_;
     std::vector<std::unique_ptr<SafetensorsFile>> files_;
     std::map<std::string, std::pair<const SafetensorsFile*, const TensorEntry*>> index_;
-    std::unique_ptr<PackedWeights> packed_;
+    mutable std::unique_ptr<PackedWeights> packed_;
+    mutable bool packed_opened_ = false;
     PackedWeightsWriter* writer_ = nullptr;
 };
 
