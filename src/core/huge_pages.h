@@ -15,4 +15,10 @@ namespace dimple {
 constexpr size_t kHugePageMin = size_t(4) << 20;
 std::shared_ptr<void> allocate_huge_pages(size_t bytes);
 
+constexpr size_t kHugePage = size_t(2) << 20;
+// `size` bytes of private anonymous address space with protection `prot`, starting on a 2 MiB
+// boundary (the slack around it unmapped): for huge pages, or to map a file over (MAP_FIXED) so that
+// its large page-cache folios can map whole. nullptr when the system has no room.
+void* map_huge_aligned(size_t size, int prot);
+
 }  // namespace dimple

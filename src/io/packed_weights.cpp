@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "core/huge_pages.h"
 #include "io/safetensors.h"
 
 namespace dimple {
@@ -16,7 +17,6 @@ namespace dimple {
 namespace {
 
 constexpr char kMagic[8] = {'D', 'I', 'M', 'P', 'A', 'C', 'K', '1'};
-constexpr uint64_t kHugePage = uint64_t(2) << 20;
 constexpr size_t kTrailer = 16 + sizeof(kMagic);
 
 uint64_t read_u64(const uint8_t* p) {

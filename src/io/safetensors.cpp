@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "core/huge_pages.h"
 
 namespace dimple {
 
@@ -135,19 +136,6 @@ std::string serialize_safetensors(const std::vector<std::pair<std::string, Tenso
 
 namespace {
 
-constexpr size_t kHugePage = size_t(2) << 20;
-
-// Address space for `size` bytes at a 2 MiB boundary, the slack around it returned.
-void* reserve_aligned(size_t size) {
-    void* raw = ::mmap(nullptr, size + kHugePage, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (raw == MAP_FAILED) return nullptr;
-    const uintptr_t start = uintptr_t(raw), aligned = (start + kHugePage - 1) / kHugePage * kHugePage;
-    if (aligned > start) ::munmap(raw, aligned - start);
-    const size_t tail = start + size + kHugePage - (aligned + size);
-    if (tail) ::munmap(reinterpret_cast<void*>(aligned + size), tail);
-    return reinterpret_cast<void*>(aligned);
-}
-
 // Maps every page of [data, data+size) now, split over the threads (MADV_POPULATE_READ, Linux 5.14;
 // reading a byte per page where the kernel lacks it).
 void populate(const uint8_t* data, size_t size) {
@@ -176,7 +164,7 @@ MappedFile::MappedFile(const std::string& path, bool resident) : path_(path) {
     }
     size_ = mapped_ = size_t(st.st_size);
     if (size_ > 0) {
-        void* at = resident ? reserve_aligned(size_) : nullptr;
+        void* at = resident ? map_huge_aligned(size_, PROT_NONE) : nullptr;
         void* p = ::mmap(at, size_, PROT_READ, MAP_PRIVATE | (at ? MAP_FIXED : 0), fd, 0);
         if (p == MAP_FAILED) {
             const int err = errno;
