@@ -8,7 +8,9 @@
 
 #include "cli/commands.h"
 #include "core/error.h"
+#include "io/llava_config.h"
 #include "text/chat_template.h"
+#include "text/image_tokens.h"
 #include "text/tokenizer.h"
 
 namespace dimple::cli {
@@ -55,6 +57,14 @@ void run_tokenize(const Options& o) {
     auto prompt = [&](const std::string& s) {
         return chat ? text::render_chat({{"user", s, o.images}}, true, *chat) : s;
     };
+    // LLaDA-V's prompt is tokenized around its "<image>" markers, each becoming LLaVA's image id
+    // (-200), as the engine does (Engine::chat_ids).
+    auto encode = [&](const std::string& s) -> json {
+        if (chat == text::ChatTemplateKind::LladaV)
+            return text::tokenize_with_images(tok, prompt(s), text::kLladaImageMarker, kLlavaImageId,
+                                              tok.token_id("<|startoftext|>"), SIZE_MAX);
+        return tok.encode(prompt(s));
+    };
 
     if (!o.jsonl) {
         const std::string input =
@@ -62,7 +72,7 @@ void run_tokenize(const Options& o) {
         if (o.decode)
             put(tok.decode(parse_ids(input, o.has_text ? "--text" : "stdin"), o.skip_special));
         else
-            put(json(tok.encode(prompt(input))).dump() + "\n");
+            put(encode(input).dump() + "\n");
         return;
     }
     check(!o.has_text, "--jsonl reads its lines from stdin; drop --text");
@@ -80,7 +90,7 @@ void run_tokenize(const Options& o) {
             fail(where, ": not a JSON string");
         }
         check(j.is_string(), where, ": not a JSON string");
-        put(json(tok.encode(prompt(j.get<std::string>()))).dump() + "\n");
+        put(encode(j.get<std::string>()).dump() + "\n");
     }
 }
 
@@ -103,7 +113,7 @@ void add_tokenize_command(Command& program) {
              "Render the text as one user turn of the model's chat template, with the generation "
              "prompt, before tokenizing");
     cmd.option("--chat-template", opts->chat_template,
-               "With --chat: the template family (qwen2-vl, qwen2) instead of recognising the "
+               "With --chat: the template family (qwen2-vl, qwen2, llada, llada-v) instead of recognising the "
                "checkpoint's");
     cmd.option("--images", opts->images, "With --chat: image placeholders before the text")
         .range(0, 1000);

@@ -4,6 +4,7 @@
 // RMSNorm, 1-D RoPE over every row, bidirectional attention, unshifted logits.
 #include "core/error.h"
 #include "io/config.h"
+#include "io/llava_config.h"
 #include "io/json_fields.h"
 
 namespace dimple {
@@ -93,8 +94,7 @@ ModelConfig parse_llada_config(const nlohmann::json& j, const std::string& label
     c.ids.mask = f.integer_or("mask_token_id", 126336, 0, c.vocab_size - 1);
     if (c.arch == Architecture::LladaV) {
         c.llava = parse_llava_vision(j, model_dir, label);
-        // LLaVA's IMAGE_TOKEN_INDEX: the prompt holds it where an image's rows go (no vocabulary id).
-        c.ids.image = -200;
+        c.ids.image = kLlavaImageId;
     }
     return c;
 }

@@ -46,6 +46,8 @@ struct LlavaVisionConfig {
 // LLaDA-V's fixed geometry (goldens README V2): the original's merge code reads the DEFAULT
 // SigLipVisionConfig whatever tower is loaded, so every crop is 384 x 384 and 27 x 27 patches.
 constexpr int kLlavaCropSize = 384;
+// LLaVA's IMAGE_TOKEN_INDEX: the prompt holds it where an image's rows go (no vocabulary id).
+constexpr int64_t kLlavaImageId = -200;
 constexpr int kLlavaPatchesPerSide = 27;
 constexpr int kLlavaPatches = kLlavaPatchesPerSide * kLlavaPatchesPerSide;
 

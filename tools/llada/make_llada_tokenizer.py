@@ -83,18 +83,15 @@ def learn_merges(text, alphabet, n):
     return merges
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("out")
-    ap.add_argument("--vocab", type=int, default=2048, help="the model's vocabulary (embedding rows)")
-    ap.add_argument("--merges", type=int, default=300)
-    a = ap.parse_args()
+def write_tokenizer(out, text, vocab_size, n_merges):
+    """Writes tokenizer.json + tokenizer_config.json: merges learned from `text`, LLaDA's specials at
+    their real distance from the end of a `vocab_size`-row vocabulary. Returns (tokens, merges, ids)."""
     alphabet = byte_alphabet()
     vocab = {alphabet[b]: i for i, b in enumerate(sorted(alphabet))}
-    merges = learn_merges(TEXT, alphabet, a.merges)
+    merges = learn_merges(text, alphabet, n_merges)
     for x, y in merges:
         vocab.setdefault(x + y, len(vocab))
-    specials = [(t, a.vocab - (REAL_VOCAB - i)) for t, i in SPECIALS]
+    specials = [(t, vocab_size - (REAL_VOCAB - i)) for t, i in SPECIALS]
     assert len(vocab) <= min(i for _, i in specials), "the learned tokens reach the special ids"
     tokenizer = {
         "version": "1.0", "truncation": None, "padding": None,
@@ -113,12 +110,22 @@ def main():
     config = {"tokenizer_class": "PreTrainedTokenizerFast", "add_bos_token": False, "add_eos_token": False,
               "bos_token": "<|startoftext|>", "eos_token": "<|endoftext|>", "pad_token": "<|endoftext|>",
               "chat_template": CHAT_TEMPLATE}
-    os.makedirs(a.out, exist_ok=True)
-    with open(os.path.join(a.out, "tokenizer.json"), "w") as f:
+    os.makedirs(out, exist_ok=True)
+    with open(os.path.join(out, "tokenizer.json"), "w") as f:
         json.dump(tokenizer, f, ensure_ascii=False, indent=1)
-    with open(os.path.join(a.out, "tokenizer_config.json"), "w") as f:
+    with open(os.path.join(out, "tokenizer_config.json"), "w") as f:
         json.dump(config, f, ensure_ascii=False, indent=1)
-    print(f"{a.out}: {len(vocab)} tokens, {len(merges)} merges, specials at {[i for _, i in specials]}")
+    return len(vocab), len(merges), [i for _, i in specials]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("out")
+    ap.add_argument("--vocab", type=int, default=2048, help="the model's vocabulary (embedding rows)")
+    ap.add_argument("--merges", type=int, default=300)
+    a = ap.parse_args()
+    n, m, ids = write_tokenizer(a.out, TEXT, a.vocab, a.merges)
+    print(f"{a.out}: {n} tokens, {m} merges, specials at {ids}")
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""Qwen2 byte-level BPE for the shapes world's texts, in Python (training needs ids without a
+"""Qwen2 (and LLaMA-3-style, for LLaDA) byte-level BPE for the shapes world's texts, in Python (training needs ids without a
 tokenizer library; the C++ engine and the JavaScript reference are checked against it in
 tests/train). The pre-tokenizer is Qwen2's regex with \\p{L} and \\p{N} narrowed to ASCII, which is
 exact for ASCII text: every text of the world is ASCII, and encode() refuses anything else.
@@ -9,6 +9,12 @@ import re
 
 _ASCII_QWEN2 = re.compile(
     r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\nA-Za-z0-9]?[A-Za-z]+|[0-9]| ?[^\sA-Za-z0-9]+[\r\n]*"
+    r"|\s*[\r\n]+|\s+(?!\S)|\s+")
+
+
+# LLaMA 3's (LLaDA's) regex differs only in grouping digits by up to three.
+_ASCII_LLAMA3 = re.compile(
+    r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\nA-Za-z0-9]?[A-Za-z]+|[0-9]{1,3}| ?[^\sA-Za-z0-9]+[\r\n]*"
     r"|\s*[\r\n]+|\s+(?!\S)|\s+")
 
 
@@ -29,10 +35,10 @@ def bytes_to_unicode():
 BYTE_CHARS = bytes_to_unicode()
 
 
-def pretokenize(text):
+def pretokenize(text, regex=_ASCII_QWEN2):
     if not text.isascii():
         raise ValueError(f"not ASCII: {text!r}")
-    return [''.join(BYTE_CHARS[b] for b in piece.encode()) for piece in _ASCII_QWEN2.findall(text)]
+    return [''.join(BYTE_CHARS[b] for b in piece.encode()) for piece in regex.findall(text)]
 
 
 def bpe_word(word, ranks, used=None):
@@ -62,18 +68,28 @@ def bpe_word(word, ranks, used=None):
 
 
 class Tokenizer:
-    """Encoder over a vocab.json + merges.txt + tokenizer_config.json folder (special tokens
-    matched verbatim first, as the engine does)."""
+    """Encoder over a vocab.json + merges.txt + tokenizer_config.json folder (Qwen2), or a
+    tokenizer.json one (LLaDA's pre-tokenizer; tools/llada/make_llada_tokenizer.py writes them);
+    special tokens matched verbatim first, as the engine does."""
 
     def __init__(self, folder):
-        with open(os.path.join(folder, "vocab.json"), encoding="utf-8") as f:
-            self.vocab = json.load(f)
-        with open(os.path.join(folder, "merges.txt"), encoding="utf-8") as f:
-            lines = [ln.rstrip("\n") for ln in f if ln.strip() and not ln.startswith("#version")]
+        if os.path.exists(os.path.join(folder, "tokenizer.json")):
+            with open(os.path.join(folder, "tokenizer.json"), encoding="utf-8") as f:
+                tj = json.load(f)
+            self.vocab = tj["model"]["vocab"]
+            lines = tj["model"]["merges"]
+            self.special = {t["content"]: int(t["id"]) for t in tj["added_tokens"]}
+            self.regex = _ASCII_LLAMA3
+        else:
+            with open(os.path.join(folder, "vocab.json"), encoding="utf-8") as f:
+                self.vocab = json.load(f)
+            with open(os.path.join(folder, "merges.txt"), encoding="utf-8") as f:
+                lines = [ln.rstrip("\n") for ln in f if ln.strip() and not ln.startswith("#version")]
+            with open(os.path.join(folder, "tokenizer_config.json"), encoding="utf-8") as f:
+                cfg = json.load(f)
+            self.special = {v["content"]: int(k) for k, v in cfg["added_tokens_decoder"].items()}
+            self.regex = _ASCII_QWEN2
         self.ranks = {tuple(ln.split(" ")): i for i, ln in enumerate(lines)}
-        with open(os.path.join(folder, "tokenizer_config.json"), encoding="utf-8") as f:
-            cfg = json.load(f)
-        self.special = {v["content"]: int(k) for k, v in cfg["added_tokens_decoder"].items()}
         self.id_to_token = {i: t for t, i in self.vocab.items()}
         self.id_to_token.update({i: t for t, i in self.special.items()})
         self._split = re.compile("(" + "|".join(re.escape(s) for s in sorted(self.special, key=len,
@@ -88,7 +104,7 @@ class Tokenizer:
             if seg in self.special:
                 ids.append(self.special[seg])
                 continue
-            for word in pretokenize(seg):
+            for word in pretokenize(seg, self.regex):
                 if word not in self._cache:
                     self._cache[word] = [self.vocab[p] for p in bpe_word(word, self.ranks)]
                 ids += self._cache[word]

@@ -20,13 +20,14 @@ import torch
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.dirname(HERE))
-import checkpoint  # noqa: E402
+import archs  # noqa: E402
+import malloc_env  # noqa: E402
 import regions  # noqa: E402
 from train import lr_at, progress  # noqa: E402
 
 
-def save(out, w, probe, step):
-    state = {"w": {k: v.detach() for k, v in w.items() if k.startswith("visual.")},
+def save(out, arch, w, probe, step):
+    state = {"w": {k: v.detach() for k, v in w.items() if k.startswith(arch.tower)},
              "probe": {k: v.detach() for k, v in probe.items()}, "step": step}
     torch.save(state, os.path.join(out, "vision.pt.tmp"))
     os.replace(os.path.join(out, "vision.pt.tmp"), os.path.join(out, "vision.pt"))
@@ -60,6 +61,7 @@ def plot(log_path, png):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("out")
+    ap.add_argument("--arch", choices=sorted(archs.ARCHS), default="dimple")
     ap.add_argument("--steps", type=int, default=3000)
     ap.add_argument("--images", type=int, default=16, help="images per batch")
     ap.add_argument("--lr", type=float, default=2e-3)
@@ -70,22 +72,24 @@ def main():
     ap.add_argument("--val-every", type=int, default=100)
     ap.add_argument("--val-images", type=int, default=64)
     ap.add_argument("--save-every", type=float, default=300, help="seconds between checkpoints")
-    ap.add_argument("--tokenizer", default=os.path.join(HERE, "..", "..", "models", "dimple-shapes"))
+    ap.add_argument("--tokenizer", default=None, help="the tokenizer's folder (default: the --arch model's)")
     ap.add_argument("--shape", default=None, help="JSON overrides of checkpoint.SHAPE (tests)")
     a = ap.parse_args()
+    malloc_env.keep_freed_memory()
+    arch = archs.ARCHS[a.arch]
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
     os.makedirs(a.out, exist_ok=True)
-    _, cfg, w, m = checkpoint.fresh_model(a.tokenizer, a.shape, a.seed)
-    probe = regions.init_probe(cfg, a.seed)
-    params = [v for k, v in w.items() if k.startswith("visual.")] + list(probe.values())
+    _, cfg, w, m = arch.checkpoint.fresh_model(a.tokenizer or arch.tokenizer, a.shape, a.seed)
+    probe = regions.init_probe(arch.regions.probe_width(m), a.seed)
+    params = [v for k, v in w.items() if k.startswith(arch.tower)] + list(probe.values())
     for k, v in w.items():
-        v.requires_grad_(k.startswith("visual."))
+        v.requires_grad_(k.startswith(arch.tower))
     print(f"vision pretraining: {sum(p.numel() for p in params)} parameters (probe included), "
           f"{a.steps} steps of {a.images} images", flush=True)
     opt = torch.optim.AdamW(params, lr=a.lr, betas=(0.9, 0.98), weight_decay=0.01)
-    train = regions.ImageBatches(a.seed, "train", a.images)
-    val_batch = regions.ImageBatches(a.seed, "val", a.val_images).get(0)
+    train = arch.regions.ImageBatches(a.seed, "train", a.images)
+    val_batch = arch.regions.ImageBatches(a.seed, "val", a.val_images).get(0)
     log_path = os.path.join(a.out, "log.jsonl")
     log = open(log_path, "w")
     t0 = last_save = time.time()
@@ -95,7 +99,7 @@ def main():
         tb = time.time()
         batch = train.get(step)
         with torch.autocast("cpu", torch.bfloat16, enabled=a.bf16):
-            lo, _ = regions.loss(m, probe, batch)
+            lo, _ = regions.probe_loss(arch.regions.features(m, batch), probe, batch)
         opt.zero_grad(set_to_none=True)
         lo.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
@@ -103,7 +107,7 @@ def main():
         rec = {"step": step + 1, "loss": float(lo), "lr": opt.param_groups[0]["lr"], "seconds": time.time() - tb}
         if (step + 1) % a.val_every == 0 or step + 1 == a.steps:
             with torch.no_grad():
-                vl, stats = regions.loss(m, probe, val_batch)
+                vl, stats = regions.probe_loss(arch.regions.features(m, val_batch), probe, val_batch)
             rec |= {"val_loss": float(vl)} | {"val_" + k: v for k, v in stats.items()}
         log.write(json.dumps(rec) + "\n")
         log.flush()
@@ -113,7 +117,7 @@ def main():
             print(f"\n  validation: probe loss {rec['val_loss']:.4f}  centre class "
                   f"{rec['val_centre_recall']:.3f}  rank {rec['val_rank_recall']:.3f}", flush=True)
         if time.time() - last_save > a.save_every or step + 1 == a.steps:
-            save(a.out, w, probe, step + 1)
+            save(a.out, arch, w, probe, step + 1)
             plot(log_path, os.path.join(a.out, "probe.png"))
             last_save = time.time()
     print(f"done: {a.out}/vision.pt")

@@ -30,17 +30,16 @@ def object_class(o):
     return 1 + world.SHAPES.index(o.shape) * len(world.COLORS) + list(world.COLORS).index(o.color)
 
 
-def targets(scene, grid):
-    """(coverage [R, N_CLASSES] float, centre class [R] long, centre rank [R] long), R regions in
-    the raster order of the vision tower's output, for an image preprocessed to `grid` (t, h, w)."""
-    gh, gw = int(grid[1]) // 2, int(grid[2]) // 2
-    rw, rh = gw * REGION, gh * REGION
-    sx, sy = rw / scene.width, rh / scene.height
+def placed_targets(scene, gw, gh, region, sx, sy, ox=0.0, oy=0.0):
+    """(coverage [R, N_CLASSES] float, centre class [R] long, centre rank [R] long) of a gw x gh
+    grid of `region`-pixel squares (raster order) over the scene drawn scaled by (sx, sy) and
+    shifted by (ox, oy) pixels (what preprocessing did to the image before the tower saw it)."""
+    rw, rh = gw * region, gh * region
     labels = Image.new("L", (rw, rh), 0)
     d = ImageDraw.Draw(labels)
     for o in scene.objects:
-        x0, y0 = o.x * sx, o.y * sy
-        x1, y1 = (o.x + o.size) * sx - 1, (o.y + o.size) * sy - 1
+        x0, y0 = o.x * sx + ox, o.y * sy + oy
+        x1, y1 = (o.x + o.size) * sx - 1 + ox, (o.y + o.size) * sy - 1 + oy
         c = object_class(o)
         if o.shape == "circle":
             d.ellipse([x0, y0, x1, y1], fill=c)
@@ -48,16 +47,24 @@ def targets(scene, grid):
             d.rectangle([x0, y0, x1, y1], fill=c)
         else:
             d.polygon([((x0 + x1) / 2, y0), (x0, y1), (x1, y1)], fill=c)
-    lab = np.asarray(labels).reshape(gh, REGION, gw, REGION).transpose(0, 2, 1, 3).reshape(gh * gw, -1)
+    lab = np.asarray(labels).reshape(gh, region, gw, region).transpose(0, 2, 1, 3).reshape(gh * gw, -1)
     cover = np.stack([(lab == c).mean(1) for c in range(N_CLASSES)], 1)
     centre = np.zeros(gh * gw, np.int64)
     rank = np.zeros(gh * gw, np.int64)
     for k, o in enumerate(scene.objects):   # objects are sorted left to right
-        cx, cy = (o.x + o.size / 2) * sx, (o.y + o.size / 2) * sy
-        r = min(gh - 1, int(cy // REGION)) * gw + min(gw - 1, int(cx // REGION))
+        cx, cy = (o.x + o.size / 2) * sx + ox, (o.y + o.size / 2) * sy + oy
+        if not (0 <= cx < rw and 0 <= cy < rh):
+            continue
+        r = min(gh - 1, int(cy // region)) * gw + min(gw - 1, int(cx // region))
         if centre[r] == 0:   # two centres in one region (rare): the left one is kept
             centre[r], rank[r] = object_class(o), k + 1
     return torch.from_numpy(cover).float(), torch.from_numpy(centre), torch.from_numpy(rank)
+
+
+def targets(scene, grid):
+    """Region targets for an image preprocessed to `grid` (t, h, w): one per merged token."""
+    gh, gw = int(grid[1]) // 2, int(grid[2]) // 2
+    return placed_targets(scene, gw, gh, REGION, gw * REGION / scene.width, gh * REGION / scene.height)
 
 
 class ImageBatches:
@@ -82,17 +89,26 @@ class ImageBatches:
                     centre=torch.cat(centre), rank=torch.cat(rank))
 
 
-def init_probe(cfg, seed):
+def init_probe(width, seed):
     g = torch.Generator().manual_seed(seed + 17)
-    o = cfg["vision_config"]["out_hidden_size"]
+    o = width
     return {"probe.weight": torch.nn.Parameter(torch.randn(PROBE_OUT, o, generator=g) * 0.02),
             "probe.bias": torch.nn.Parameter(torch.zeros(PROBE_OUT))}
 
 
-def loss(m, probe, batch):
-    """Summed probe losses (coverage soft cross-entropy + centre + rank), and accuracies of the
-    centre and rank heads on regions that hold a centre (what counting and ordering need)."""
-    feats = M.vision_forward(m, batch["pixel_values"], torch.as_tensor(batch["grids"]))["vis_out"]
+def features(m, batch):
+    """The tower's output, one row per merged token: what the probe reads."""
+    return M.vision_forward(m, batch["pixel_values"], torch.as_tensor(batch["grids"]))["vis_out"]
+
+
+def probe_width(m):
+    return m.cfg["vision_config"]["out_hidden_size"]
+
+
+def probe_loss(feats, probe, batch):
+    """Summed probe losses (coverage soft cross-entropy + centre + rank) of features [R, C], and
+    accuracies of the centre and rank heads on regions that hold a centre (what counting and
+    ordering need)."""
     out = feats @ probe["probe.weight"].t() + probe["probe.bias"]
     cov_logits = out[:, :N_CLASSES]
     cen_logits = out[:, N_CLASSES:2 * N_CLASSES]

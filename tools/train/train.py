@@ -25,14 +25,12 @@ import torch
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.dirname(HERE))
-import checkpoint  # noqa: E402
+import archs  # noqa: E402
+import malloc_env  # noqa: E402
 import data  # noqa: E402
-import objectives  # noqa: E402
 import world  # noqa: E402
 from dimple_ref import safetensors_io as S  # noqa: E402
 
-# Trainable weights of a phase, by name prefix: the projector alone (alignment), or everything.
-TRAINABLE = {"projector": ("img_projector.",), "all": ("",)}
 
 RECIPES = {
     "ar-then-diffusion": lambda al, ar: [("align", "autoregressive", "projector", al),
@@ -66,20 +64,19 @@ def lr_at(step, start, end, peak, warmup):
     return peak * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * (i - w) / max(1, n - w))))
 
 
-def validation(m, val_batches, seed, current):
-    """Mean autoregressive and diffusion losses on fixed validation batches (fixed masks), and the
-    current objective's loss with blank images (val_blank_*: equal to val_* when the model ignores
-    the image)."""
+def validation(arch, m, val_batches, seed, current):
+    """Mean losses of every objective the architecture trains with (autoregressive, diffusion) on
+    fixed validation batches (fixed masks), and the current objective's loss with blank images
+    (val_blank_*: equal to val_* when the model ignores the image)."""
     out = {}
     blank = [dict(b, pixel_values=torch.zeros_like(b["pixel_values"])) for b in val_batches]
     with torch.no_grad():
-        for name, obj, batches in (("val_autoregressive", "autoregressive", val_batches),
-                                   ("val_diffusion", "diffusion", val_batches),
-                                   ("val_blank_" + current, current, blank)):
+        for name, obj, batches in [("val_" + o, o, val_batches) for o in arch.trained_with] + \
+                                  [("val_blank_" + current, current, blank)]:
             gen = torch.Generator(device="cpu").manual_seed(seed)
             tot = cnt = 0.0
             for b in batches:
-                lo, n = objectives.loss(m, b, obj, gen)
+                lo, n = arch.objectives.loss(m, b, obj, gen)
                 tot += float(lo) * n
                 cnt += n
             out[name] = tot / cnt
@@ -106,8 +103,8 @@ def to_device(batch, device):
     return dict(batch, pixel_values=batch["pixel_values"].to(device))
 
 
-def save(a, cfg, w, opt_state, step, log_path):
-    checkpoint.export(os.path.join(a.out, "model"), cfg, w, a.tokenizer)
+def save(a, arch, cfg, w, opt_state, step, log_path):
+    arch.checkpoint.export(os.path.join(a.out, "model"), cfg, w, a.tokenizer)
     torch.save({"w": {k: v.detach().cpu() for k, v in w.items()}, "opt": opt_state, "step": step},
                os.path.join(a.out, "state.pt.tmp"))
     os.replace(os.path.join(a.out, "state.pt.tmp"), os.path.join(a.out, "state.pt"))
@@ -142,6 +139,8 @@ def progress(step, first, steps, phase, loss, sps, t0, final=False):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("out")
+    ap.add_argument("--arch", choices=sorted(archs.ARCHS), default="dimple",
+                    help="dimple (models/dimple-shapes) or llada-v (models/llada-v-shapes: diffusion only)")
     ap.add_argument("--recipe", choices=sorted(RECIPES), default="ar-then-diffusion")
     ap.add_argument("--steps", type=int, default=3000)
     ap.add_argument("--align-frac", type=float, default=0.03)
@@ -167,7 +166,7 @@ def main():
     ap.add_argument("--val-every", type=int, default=100)
     ap.add_argument("--val-batches", type=int, default=4)
     ap.add_argument("--save-every", type=float, default=300, help="seconds between checkpoints")
-    ap.add_argument("--tokenizer", default=os.path.join(HERE, "..", "..", "models", "dimple-shapes"))
+    ap.add_argument("--tokenizer", default=None, help="the tokenizer's folder (default: the --arch model's)")
     ap.add_argument("--shape", default=None, help="JSON overrides of checkpoint.SHAPE (tests)")
     ap.add_argument("--vision-init", default=None,
                     help="vision.pt of pretrain_vision.py: start from its pretrained vision tower")
@@ -191,6 +190,12 @@ def main():
                     help="HH:MM or HH:MM:SS (UTC): save and stop at its next occurrence (past midnight if "
                          "need be) even if steps remain (the log says so)")
     a = ap.parse_args()
+    malloc_env.keep_freed_memory()
+    arch = archs.ARCHS[a.arch]
+    a.tokenizer = a.tokenizer or arch.tokenizer
+    if "autoregressive" in [o for p in RECIPES[a.recipe](1, 1) for o in p[1:2]] and \
+            "autoregressive" not in arch.trained_with:
+        ap.error(f"--recipe {a.recipe}: --arch {a.arch} trains with {arch.trained_with} only")
     deadline = next_occurrence(a.stop_at) if a.stop_at else math.inf
     torch.set_num_threads(a.threads)
     first_kinds = json.loads(a.first_kinds) if a.first_kinds else None
@@ -209,7 +214,7 @@ def main():
         data.KIND_WEIGHTS.update(json.loads(a.kind_weights))
     torch.manual_seed(a.seed)
     os.makedirs(a.out, exist_ok=True)
-    tok, cfg, w, m = checkpoint.fresh_model(a.tokenizer, a.shape, a.seed)
+    tok, cfg, w, m = arch.checkpoint.fresh_model(a.tokenizer, a.shape, a.seed)
     if a.vision_init:
         tower = torch.load(a.vision_init)["w"]
         with torch.no_grad():
@@ -230,13 +235,13 @@ def main():
           f"object counts {data.TRAIN_COUNT_WEIGHTS or 'uniform'}, question weights {data.KIND_WEIGHTS}"
           + (f" ({first_kinds} in the first {a.first_steps} steps)" if first_kinds else "") + "; phases " +
           ", ".join(f"{n} ({o}, {wh}) {s}-{e}" for n, o, wh, s, e in plan), flush=True)
-    train = data.Prefetch(data.Batches(tok, a.seed, "train", a.images, a.questions), a.data_workers,
+    train = data.Prefetch(arch.batches(tok, a.seed, "train", a.images, a.questions), a.data_workers,
                           lambda step: first_kinds if step < a.first_steps else None)
     if a.device != "cpu":
         w = {k: torch.nn.Parameter(v.detach().to(a.device)) for k, v in w.items()}
-        m = checkpoint.model_of(cfg, w)
+        m = arch.checkpoint.model_of(cfg, w)
         torch.set_default_device(a.device)
-    val = data.Batches(tok, a.seed, "val", a.images, a.questions)
+    val = arch.batches(tok, a.seed, "val", a.images, a.questions)
     val_batches = [to_device(val.get(i), a.device) for i in range(a.val_batches)]
     log_path = os.path.join(a.out, "log.jsonl")
     start, opt_state = 0, None
@@ -255,12 +260,13 @@ def main():
     for step in range(start, a.steps):
         name, obj, which, p0, p1 = next(p for p in plan if p[3] <= step < p[4])
         if cur != name:  # a fresh optimizer per phase, over that phase's trainable weights
-            trainable = {k: v for k, v in w.items() if k.startswith(TRAINABLE[which])
-                         and not (a.vision_lr_scale == 0 and k.startswith("visual."))}
+            prefix = arch.projector if which == "projector" else ""
+            trainable = {k: v for k, v in w.items() if k.startswith(prefix)
+                         and not (a.vision_lr_scale == 0 and k.startswith(arch.tower))}
             for k, v in w.items():
                 v.requires_grad_(k in trainable)
-            tower = [v for k, v in trainable.items() if k.startswith("visual.")]
-            rest = [v for k, v in trainable.items() if not k.startswith("visual.")]
+            tower = [v for k, v in trainable.items() if k.startswith(arch.tower)]
+            rest = [v for k, v in trainable.items() if not k.startswith(arch.tower)]
             groups = [{"params": rest, "scale": 1.0}]
             if tower:
                 groups.append({"params": tower, "scale": a.vision_lr_scale})
@@ -276,7 +282,7 @@ def main():
         tb = time.time()
         batch = to_device(train.get(step), a.device)
         with torch.autocast(a.device.split(":")[0], torch.bfloat16, enabled=a.bf16):
-            lo, n = objectives.loss(m, batch, obj, gen)
+            lo, n = arch.objectives.loss(m, batch, obj, gen)
         opt.zero_grad(set_to_none=True)
         lo.backward()
         gnorm = float(torch.nn.utils.clip_grad_norm_([v for v in w.values() if v.requires_grad], 1.0))
@@ -284,18 +290,17 @@ def main():
         rec = {"step": step + 1, "phase": name, "objective": obj, "loss": float(lo), "tokens": n,
                "lr": opt.param_groups[0]["lr"], "grad_norm": gnorm, "seconds": time.time() - tb}
         if (step + 1) % a.val_every == 0 or step + 1 == a.steps:
-            rec.update(validation(m, val_batches, a.seed, obj))
+            rec.update(validation(arch, m, val_batches, a.seed, obj))
         log.write(json.dumps(rec) + "\n")
         log.flush()
         progress(step + 1, start, a.steps, name, float(lo), len(batch["rows"]) / (time.time() - tb), t0,
                  final=step + 1 == a.steps)
         if "val_diffusion" in rec:
-            print(f"\n  validation: autoregressive {rec['val_autoregressive']:.4f}  "
-                  f"diffusion {rec['val_diffusion']:.4f}  {obj} with blank images "
-                  f"{rec['val_blank_' + obj]:.4f}", flush=True)
+            print("\n  validation: " + "  ".join(f"{o} {rec['val_' + o]:.4f}" for o in arch.trained_with) +
+                  f"  {obj} with blank images {rec['val_blank_' + obj]:.4f}", flush=True)
         late = time.time() >= deadline
         if time.time() - last_save > a.save_every or step + 1 == a.steps or late:
-            save(a, cfg, w, {"phase": name, "state": opt.state_dict()}, step + 1, log_path)
+            save(a, arch, cfg, w, {"phase": name, "state": opt.state_dict()}, step + 1, log_path)
             last_save = time.time()
         if late:
             print(f"\nstopped at step {step + 1} of {a.steps}: --stop-at {a.stop_at} reached", flush=True)

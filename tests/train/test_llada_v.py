@@ -1,0 +1,115 @@
+#!/usr/bin/python3
+"""The toy LLaDA-V's training side (models/llada-v-shapes, tools/train --arch llada-v):
+- our PyTorch LLaDA-V (tools/llada_v_ref) computes what the original code computed on the tiny
+  random LLaDA-V of tests/goldens/llada-v-tiny (preprocessing bit for bit, tower, image rows, LM);
+- the committed tokenizer is what make_llada_v_tokenizer.py writes, and training's Python encoder
+  splits every world text and every chat prompt (image marker included) as the engine does;
+- a short diffusion run of a very small LLaDA-V lowers its loss, exports the published layout,
+  and the engine loads that folder and computes the same logits as the training model.
+
+  /usr/bin/python3 tests/train/test_llada_v.py PATH_TO_DIMPLE_CLI
+"""
+import filecmp
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import unittest
+
+import numpy as np
+import torch
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "tools", "train"))
+sys.path.insert(0, os.path.join(ROOT, "tools"))
+import bpe  # noqa: E402
+import llada_v_data as D  # noqa: E402
+import world  # noqa: E402
+from dimple_ref import safetensors_io as S  # noqa: E402
+from llada_v_ref import model as M  # noqa: E402
+
+MODEL = os.path.join(ROOT, "models", "llada-v-shapes")
+TINY = {"hidden": 32, "intermediate": 64, "layers": 2, "heads": 2, "tower_hidden": 16, "tower_intermediate": 32,
+        "tower_layers": 2, "tower_heads": 1}
+CLI = None
+PY = sys.executable
+
+
+def texts():
+    rng = np.random.default_rng(77)
+    out = world.all_texts()
+    for _ in range(200):
+        scene = world.sample_scene(rng)
+        out += [world.describe(scene), world.as_json(scene)]
+    return list(dict.fromkeys(out))
+
+
+class ReferenceAgainstOriginal(unittest.TestCase):
+    def test_reference_matches_the_original_goldens(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            subprocess.run([PY, os.path.join(ROOT, "tools", "llada", "make_tiny_llada_v.py"), tmp], check=True,
+                           stdout=subprocess.DEVNULL)
+            res = subprocess.run([PY, os.path.join(ROOT, "tools", "llada_v_ref", "check_goldens.py"), tmp],
+                                 capture_output=True, text=True)
+            self.assertEqual(res.returncode, 0, res.stdout + res.stderr)
+            self.assertIn("all checks passed", res.stdout)
+
+
+class Tokenizer(unittest.TestCase):
+    def test_committed_files_are_the_generated_ones(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            subprocess.run([PY, os.path.join(ROOT, "tools", "train", "make_llada_v_tokenizer.py"), tmp], check=True,
+                           stdout=subprocess.DEVNULL)
+            for name in ("tokenizer.json", "tokenizer_config.json"):
+                self.assertTrue(filecmp.cmp(os.path.join(MODEL, name), os.path.join(tmp, name), shallow=False), name)
+
+    def test_engine_agrees_on_texts_and_image_prompts(self):
+        tok = bpe.Tokenizer(MODEL)
+        ts = texts()
+        res = subprocess.run([CLI, "tokenize", "--model", MODEL, "--jsonl"], input="".join(json.dumps(t) + "\n" for t in ts),
+                             capture_output=True, text=True, check=True)
+        for text, line in zip(ts, res.stdout.splitlines(), strict=True):
+            self.assertEqual(json.loads(line), tok.encode(text), text)
+        questions = [t for t in world.all_texts() if t.endswith((".", "?"))]
+        res = subprocess.run([CLI, "tokenize", "--model", MODEL, "--jsonl", "--chat", "--chat-template", "llada-v",
+                              "--images", "1"], input="".join(json.dumps(q) + "\n" for q in questions),
+                             capture_output=True, text=True, check=True)
+        for q, line in zip(questions, res.stdout.splitlines(), strict=True):
+            self.assertEqual(json.loads(line), D.tokenize_with_images(tok, D.first_prompt(q)), q)
+
+
+class ShortTraining(unittest.TestCase):
+    def test_loss_falls_and_the_engine_computes_the_exported_model(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            subprocess.run([PY, os.path.join(ROOT, "tools", "train", "train.py"), tmp, "--arch", "llada-v",
+                            "--recipe", "diffusion", "--steps", "40", "--images", "2", "--questions", "0", "--lr", "3e-3",
+                            "--warmup", "5", "--val-every", "1000", "--val-batches", "1", "--shape", json.dumps(TINY)],
+                           check=True, stdout=subprocess.DEVNULL)
+            with open(os.path.join(tmp, "log.jsonl")) as f:
+                loss = [json.loads(line)["loss"] for line in f]
+            self.assertLess(sum(loss[-8:]) / 8, 0.8 * sum(loss[:8]) / 8)
+            folder = os.path.join(tmp, "model")
+            cfg = json.load(open(os.path.join(folder, "config.json")))
+            tower = json.load(open(os.path.join(folder, "siglip-shapes", "config.json")))
+            self.assertEqual((cfg["model_type"], cfg["mm_vision_tower"]), ("llava_llada", "siglip-shapes"))
+            w = {k: torch.from_numpy(np.ascontiguousarray(S.to_float(dt, a))) for k, (dt, a) in S.read_folder(folder).items()}
+            tok = bpe.Tokenizer(folder)
+            ids = tok.encode(D.first_prompt("How many shapes are there?").replace("<image>\n", "")) + [cfg["mask_token_id"]] * 4
+            np.save(os.path.join(tmp, "ids.npy"), np.array([ids], np.int64))
+            subprocess.run([CLI, "forward", "--model", folder, "--ids", os.path.join(tmp, "ids.npy"), "--out",
+                            os.path.join(tmp, "logits.npy"), "--compute", "f32", "--threads", "1"], check=True,
+                           capture_output=True)
+            with torch.no_grad():
+                want = M.lm_forward(w, M.Sizes(cfg, tower), M.splice(w, ids, [])[None])[0].numpy()
+            got = np.load(os.path.join(tmp, "logits.npy"))[0]
+            self.assertLess(float(np.abs(got - want).max()), 1e-4 * max(1.0, float(np.abs(want).max())))
+            res = subprocess.run([CLI, "run", "--model", folder, "--image", os.path.join(ROOT, "examples", "shapes-1.png"),
+                                  "--prompt", "How many shapes are there?", "--max-new-tokens", "8", "--steps", "8",
+                                  "--threads", "1"], capture_output=True, text=True)
+            self.assertEqual(res.returncode, 0, res.stderr)
+
+
+if __name__ == "__main__":
+    CLI = sys.argv.pop(1)
+    unittest.main()
