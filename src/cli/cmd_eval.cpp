@@ -19,6 +19,7 @@ struct Options {
     ModelOptions model;
     DecodingOptions decoding;
     std::string data, predictions;
+    bool image_attention = false;
     bool json = false;
 };
 
@@ -31,13 +32,15 @@ void run(const Options& o) {
         predictions.open(o.predictions, std::ios::binary | std::ios::trunc);
         check(predictions.good(), o.predictions, ": cannot write the predictions file");
     }
+    check(!o.image_attention || predictions.is_open(), "--image-attention is written to the --predictions file");
     ModelOptions model = o.model;
     model.limits.answer_tokens = answer_tokens(o.decoding, load_model_config(model_dir(model)));
     model.limits.images = 1;  // one per line
     const Engine engine(dir, engine_options(model));
     engine.tokenizer();  // a model without one cannot read questions: say so once, not per line
     check(engine.has_vision(), "this model has no vision tower: it cannot answer questions about images");
-    const GenerateOptions options = generate_options(o.decoding, engine);
+    GenerateOptions options = generate_options(o.decoding, engine);
+    options.measure_image_attention = o.image_attention;
 
     eval::Summary summary;
     ProgressBar progress(int64_t(items.size()));
@@ -78,6 +81,9 @@ void add_eval_command(Command& program) {
     cmd.option("--predictions", o->predictions, "Write one JSON object per line (answer, steps, correct, ...)");
     add_decoding_options(cmd, o->decoding);
     cmd.flag("--json", o->json, "Print the summary as one JSON object");
+    cmd.flag("--image-attention", o->image_attention,
+             "With --predictions: record, per step and layer, the share of attention the masks' rows give the "
+             "image tokens (slow: the visual-token redundancy study)");
     cmd.on_run([o] { run(*o); });
 }
 

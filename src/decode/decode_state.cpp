@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <numeric>
 
 #include "core/error.h"
@@ -89,6 +90,8 @@ void validate_generate_options(const GenerateOptions& o, const ModelConfig& cfg,
                                             "prefilling (--no-cache)");
     check(!llada || !o.accel.dual_cache || !o.accel.prunes(), "visual-token pruning does not combine with the "
                                                               "llada pipeline's dual cache");
+    check(!o.measure_image_attention || (!o.accel.prunes() && !o.accel.dllm_cache.enabled()),
+          "measuring attention to image tokens needs every image key at every layer: not with pruning or dLLM-Cache");
     for (const std::vector<int64_t>* ids : {&o.banned_ids, &o.stop_ids})
         for (int64_t id : *ids) check(id >= 0 && id < cfg.vocab_size, "token id ", id, " is outside the vocabulary");
 }
@@ -226,6 +229,7 @@ StepFeed DecodeState::feed() {
     }
     if (opt_.accel.dllm_cache.enabled()) f.dllm = &dllm_;
     plan_pruning(f, first);
+    plan_image_attention(f, first);
     return f;
 }
 
@@ -240,20 +244,26 @@ void DecodeState::plan_pruning(StepFeed& f, int64_t first) {
     prune_.layer = a.prune_layer;
     prune_.keep = target;
     prune_from_cache_ = f.sequence.past != nullptr;
+    prune_.candidates = image_keys(prompt_.ids, image, prune_from_cache_ ? &present_ : nullptr, first, f.sequence.len);
     if (prune_from_cache_) {
         prune_.later_index.assign(size_t(P - 1), -1);
-        for (size_t i = 0; i < present_.size(); ++i) {
-            prune_.later_index[size_t(present_[i])] = int64_t(i);
-            if (prompt_.ids[size_t(present_[i])] == image) prune_.candidates.push_back(present_[i]);
-        }
-        for (int64_t r = 0; r < f.sequence.len; ++r) prune_.query_rows.push_back(r);
-    } else {
-        for (int64_t r = 0; r < f.sequence.len; ++r) {
-            const int64_t p = first + r;
-            (p < P && prompt_.ids[size_t(p)] == image ? prune_.candidates : prune_.query_rows).push_back(r);
-        }
+        for (size_t i = 0; i < present_.size(); ++i) prune_.later_index[size_t(present_[i])] = int64_t(i);
+    }
+    for (int64_t r = 0; r < f.sequence.len; ++r) {  // the text and answer rows
+        const int64_t p = first + r;
+        if (prune_from_cache_ || p >= P || prompt_.ids[size_t(p)] != image) prune_.query_rows.push_back(r);
     }
     f.sequence.prune = &prune_;
+}
+
+// The study's measure: attention that the rows predicting masks give the image keys, per layer.
+void DecodeState::plan_image_attention(StepFeed& f, int64_t first) {
+    if (!opt_.measure_image_attention) return;
+    const std::vector<int64_t>* cached = f.sequence.past ? &present_ : nullptr;
+    image_attention_ = ImageAttention{image_keys(prompt_.ids, lm_.config().ids.image, cached, first, f.sequence.len),
+                                      f.logit_rows,
+                                      std::vector<float>(size_t(lm_.config().num_layers), std::nanf(""))};
+    f.sequence.image_attention = &image_attention_;
 }
 
 // After the pass: the dropped keys leave the caches' later layers (a first pass already left them
@@ -313,6 +323,7 @@ void DecodeState::step(const Tensor& logits, double forward_seconds, const Tenso
                                 std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     res_.history.push_back(answer());
     if (collect_debug_) res_.debug.push_back(std::move(dbg));
+    if (opt_.measure_image_attention) res_.image_attention.push_back(image_attention_.share);
     ++res_.steps_run;
     ++block_steps_;
     if (llada_) after_llada_step();

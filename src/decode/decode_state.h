@@ -68,6 +68,7 @@ private:
     int64_t fed_end() const;
     bool dual_refresh_due() const;
     void plan_pruning(StepFeed& f, int64_t first);
+    void plan_image_attention(StepFeed& f, int64_t first);
     void llada_dual_feed(StepFeed& f, int64_t& first, int64_t& end);
     void apply_pruning();
     std::vector<size_t> commits(const std::vector<TokenChoice>& choice);
@@ -106,6 +107,7 @@ private:
     std::vector<int64_t> present_;
     int64_t images_ = 0, images_kept_ = 0;
     bool prune_from_cache_ = false;  // this step's pruning chose among cached keys
+    ImageAttention image_attention_;
     // llada: the block schedule, the first committed stop id (absolute; the sequence's length while
     // none), and the replayed uniforms of random remasking.
     std::optional<LladaSchedule> llada_;

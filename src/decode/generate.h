@@ -47,6 +47,10 @@ struct GenerateOptions {
     float cfg_scale = 0.f;              // > 0: classifier-free guidance against the prompt masked out
     std::vector<int64_t> banned_ids;    // never chosen at a mask (LLaDA-V: eos, bos, header ids)
     std::vector<int64_t> stop_ids;      // the answer ends before the first committed one of these
+    // The visual-token redundancy study: record, each step, the attention that the rows predicting
+    // masks give the image tokens at every layer (GenerateResult::image_attention). Slow (plain
+    // loops over every key); not with pruning or dLLM-Cache.
+    bool measure_image_attention = false;
 };
 
 // What one step looked at, for tests and the parity tools (like generation.json's step_debug).
@@ -63,6 +67,9 @@ struct GenerateResult {
     int steps_run = 0;
     std::vector<double> step_seconds;
     std::vector<StepDebug> debug;                 // filled when asked
+    // With measure_image_attention, per step run and layer: the share of attention mass the rows
+    // predicting masks give the image tokens (averaged over those rows and the heads; NaN: skipped).
+    std::vector<std::vector<float>> image_attention;
 };
 
 // Called after every step with the answer so far (masks still in place) and the step index.

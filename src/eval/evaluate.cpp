@@ -42,6 +42,7 @@ Prediction evaluate(const Engine& engine, const EvalItem& item, const GenerateOp
     p.tokens = engine.answer_length(answer);
     p.steps = r.steps_run;
     p.correct = exact_match(p.answer, p.expected);
+    p.image_attention = r.image_attention;
     return p;
 }
 

@@ -1,5 +1,6 @@
 #include "eval/score.h"
 
+#include <cmath>
 #include <cstdio>
 
 namespace dimple::eval {
@@ -31,6 +32,15 @@ json to_json(const Prediction& p) {
     j["steps"] = p.steps;
     j["tokens"] = p.tokens;
     j["seconds"] = p.seconds;
+    if (!p.image_attention.empty()) {
+        json steps = json::array();
+        for (const std::vector<float>& layers : p.image_attention) {
+            json row = json::array();
+            for (float v : layers) row.push_back(std::isfinite(v) ? json(v) : json(nullptr));
+            steps.push_back(std::move(row));
+        }
+        j["image_attention"] = std::move(steps);
+    }
     return j;
 }
 

@@ -24,10 +24,14 @@ struct Prediction {
     int64_t tokens = 0;   // answer tokens before eos
     double seconds = 0;   // decoding time (prompt encoding excluded)
     std::string error;    // non-empty: the line could not be evaluated
+    // Per step and layer, the attention the masks' rows gave the image (GenerateOptions::
+    // measure_image_attention); empty when not measured.
+    std::vector<std::vector<float>> image_attention;
 };
 
 // One JSON object for the predictions file: line, kind, question, expected, answer, correct,
-// steps, tokens, seconds; or line, kind and error for a bad line.
+// steps, tokens, seconds (and image_attention, NaN as null, when measured); or line, kind and
+// error for a bad line.
 nlohmann::json to_json(const Prediction& p);
 
 struct Tally {

@@ -29,6 +29,7 @@ struct Segment {
     int64_t keep_row = 0;
     VisualPruning* prune = nullptr;
     bool rows_removed = false;  // the pruned rows of this call left the later layers' rows
+    ImageAttention* image_attention = nullptr;
 };
 
 // Equal-length rows share one cache and one keep target; packed sequences each have their own.
@@ -50,12 +51,25 @@ std::vector<Segment> segments_of(const ForwardInput& in) {
         const int64_t past = p.past ? p.past->len : 0;
         check(p.len >= 1 && p.keep <= p.len && (!p.past || p.past->batch == 1), "forward: bad packed sequence");
         check(!p.prune || (p.prune->layer >= 0 && p.prune->query_rows.size() > 0), "forward: bad visual pruning");
-        segs.push_back({row, p.len, past, p.past, 0, keys, p.keep, p.keep_into, 0, p.prune});
+        check(!p.prune || !p.image_attention, "forward: image attention is measured without pruning");
+        segs.push_back({row, p.len, past, p.past, 0, keys, p.keep, p.keep_into, 0, p.prune, false, p.image_attention});
         row += p.len;
         keys += past + p.len;
     }
     check(row == in.len, "forward: packed sequences hold ", row, " rows, not ", in.len);
     return segs;
+}
+
+// The study's measure at layer `layer`: the attention mass the query rows give the image keys.
+void measure_image_attention(ImageAttention& a, size_t layer, const Tensor& qkv, const float* keys, int64_t n_keys,
+                             int64_t row, const AttentionHeads& heads) {
+    std::vector<int64_t> rows;
+    for (int64_t i : a.query_rows) rows.push_back(row + i);
+    if (rows.empty() || layer >= a.share.size()) return;
+    const std::vector<double> got = attention_received(qkv.data<float>(), rows, keys, n_keys, heads, a.candidates);
+    double total = 0;
+    for (double g : got) total += g;
+    a.share[layer] = float(total / double(rows.size() * size_t(heads.q_heads)));
 }
 
 // The keys of a later layer that a pruned segment still sees (`past` cached ones, then its rows).
@@ -279,6 +293,8 @@ Tensor LanguageModel::forward(const ForwardInput& in) const {
                 pruned = pruned_keys(*s.prune, past_at_prune, pl, s.len, s.rows_removed);
                 mask = {pruned.key_valid.data(), pruned.query_valid.data(), pruned.self_key.data()};
             }
+            if (s.image_attention) measure_image_attention(*s.image_attention, li, qkv, keys.row(s.key_row), pl + s.len, s.row,
+                                                           {nq, nkv, D, QKV, nkv * D});
             attention(qkv.row(s.row), keys.row(s.key_row), values.row(s.key_row), attn_out.row(s.row), shape, mask);
         }
         l.o.forward(attn_out.data<float>(), n, h.data<float>());

@@ -26,6 +26,7 @@ struct PackedSequence {
     int64_t keep = 0;              // store keys/values of its first `keep` tokens...
     KvCache* keep_into = nullptr;  // ...here (batch 1)
     VisualPruning* prune = nullptr;  // hides image keys from the layers after prune->layer
+    ImageAttention* image_attention = nullptr;  // measured at every layer (not with pruning)
 };
 
 // One forward call. Rows are b-major: row b*len + i is token i of sequence b.

@@ -36,6 +36,20 @@ std::vector<double> attention_received(const float* q, std::span<const int64_t> 
     return out;
 }
 
+std::vector<int64_t> image_keys(std::span<const int64_t> ids, int64_t image_id, const std::vector<int64_t>* cached,
+                                int64_t first, int64_t len) {
+    std::vector<int64_t> out;
+    const int64_t P = int64_t(ids.size());
+    if (cached) {
+        for (int64_t p : *cached)
+            if (ids[size_t(p)] == image_id) out.push_back(p);
+        return out;
+    }
+    for (int64_t r = 0; r < len; ++r)
+        if (first + r < P && ids[size_t(first + r)] == image_id) out.push_back(r);
+    return out;
+}
+
 std::vector<int64_t> least_attended(std::span<const int64_t> candidates, std::span<const double> scores, int64_t keep) {
     check(candidates.size() == scores.size(), "least_attended: a score per candidate");
     std::vector<size_t> order(candidates.size());

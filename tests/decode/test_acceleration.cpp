@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cmath>
 
 #include "decode/blocks.h"
 #include "decode/decode_state.h"
@@ -238,4 +239,43 @@ TEST(Acceleration, SkippingAndPruningStartWhereTheySay) {
         for (size_t i = 0; i < first_change; ++i) EXPECT_EQ(r.debug[i].p_top1, exact.debug[i].p_top1);
         EXPECT_NE(r.debug[first_change].p_top1, exact.debug[first_change].p_top1) << prune_when_name(when);
     }
+}
+
+TEST(Acceleration, ImageAttentionIsMeasuredPerStepAndLayerWithoutChangingTheAnswer) {
+    DIMPLE_GOLDEN_SET_DIR(dir, "tiny-a");
+    const Golden g(dir);
+    const Prompt p = g.prompt("image");
+    GenerateOptions o = greedy();
+    o.measure_image_attention = true;
+    o.accel.skip_layers = {1};
+    o.accel.skip_from_step = 2;
+    GenerateOptions plain = o;
+    plain.measure_image_attention = false;
+    const GenerateResult r = generate(g.lm, p, o);
+    EXPECT_EQ(r.history, generate(g.lm, p, plain).history);  // measuring changes nothing
+    ASSERT_EQ(r.image_attention.size(), size_t(r.steps_run));
+    for (size_t step = 0; step < r.image_attention.size(); ++step) {
+        ASSERT_EQ(r.image_attention[step].size(), size_t(g.cfg.num_layers));
+        for (size_t layer = 0; layer < r.image_attention[step].size(); ++layer) {
+            const float share = r.image_attention[step][layer];
+            if (layer == 1 && step >= 2) {
+                EXPECT_TRUE(std::isnan(share)) << "a skipped layer has no attention";
+            } else {
+                EXPECT_GT(share, 0.f) << step << " " << layer;
+                EXPECT_LT(share, 1.f) << step << " " << layer;
+            }
+        }
+    }
+    // The first pass is the same with and without prefilling: so are its measures (the image keys
+    // found among the call's own rows and among the cache agree).
+    GenerateOptions no_cache = greedy();
+    no_cache.use_cache = false;
+    no_cache.measure_image_attention = true;
+    const GenerateResult n = generate(g.lm, p, no_cache);
+    for (size_t layer = 0; layer < n.image_attention[0].size(); ++layer)
+        EXPECT_NEAR(n.image_attention[0][layer], r.image_attention[0][layer], 1e-5);
+    GenerateOptions prune = o;
+    prune.accel.prune_layer = 0;
+    prune.accel.prune_keep = 0.5f;
+    EXPECT_THROW(generate(g.lm, p, prune), Error);
 }

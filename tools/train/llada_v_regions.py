@@ -53,5 +53,8 @@ def features(m, batch):
     return f.reshape(-1, f.shape[-1])
 
 
+BALANCED = True   # regions.probe_loss: centres are rare among 14-pixel patches
+
+
 def probe_width(m):
     return m.tcfg["hidden_size"]

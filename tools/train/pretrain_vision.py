@@ -99,7 +99,7 @@ def main():
         tb = time.time()
         batch = train.get(step)
         with torch.autocast("cpu", torch.bfloat16, enabled=a.bf16):
-            lo, _ = regions.probe_loss(arch.regions.features(m, batch), probe, batch)
+            lo, _ = regions.probe_loss(arch.regions.features(m, batch), probe, batch, arch.regions.BALANCED)
         opt.zero_grad(set_to_none=True)
         lo.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
@@ -107,7 +107,8 @@ def main():
         rec = {"step": step + 1, "loss": float(lo), "lr": opt.param_groups[0]["lr"], "seconds": time.time() - tb}
         if (step + 1) % a.val_every == 0 or step + 1 == a.steps:
             with torch.no_grad():
-                vl, stats = regions.probe_loss(arch.regions.features(m, val_batch), probe, val_batch)
+                vl, stats = regions.probe_loss(arch.regions.features(m, val_batch), probe, val_batch,
+                                               arch.regions.BALANCED)
             rec |= {"val_loss": float(vl)} | {"val_" + k: v for k, v in stats.items()}
         log.write(json.dumps(rec) + "\n")
         log.flush()
