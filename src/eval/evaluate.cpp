@@ -1,5 +1,6 @@
 #include "eval/evaluate.h"
 
+#include <algorithm>
 #include <chrono>
 
 #include "core/error.h"
@@ -43,6 +44,8 @@ Prediction evaluate(const Engine& engine, const EvalItem& item, const GenerateOp
     p.steps = r.steps_run;
     p.correct = exact_match(p.answer, p.expected);
     p.image_attention = r.image_attention;
+    p.prompt_tokens = int64_t(prompt.ids.size());
+    p.image_tokens = std::count(prompt.ids.begin(), prompt.ids.end(), engine.config().ids.image);
     return p;
 }
 

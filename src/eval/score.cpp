@@ -40,6 +40,8 @@ json to_json(const Prediction& p) {
             steps.push_back(std::move(row));
         }
         j["image_attention"] = std::move(steps);
+        j["prompt_tokens"] = p.prompt_tokens;
+        j["image_tokens"] = p.image_tokens;
     }
     return j;
 }

@@ -27,10 +27,12 @@ struct Prediction {
     // Per step and layer, the attention the masks' rows gave the image (GenerateOptions::
     // measure_image_attention); empty when not measured.
     std::vector<std::vector<float>> image_attention;
+    int64_t prompt_tokens = 0, image_tokens = 0;  // written with image_attention (what uniform attention gives)
 };
 
 // One JSON object for the predictions file: line, kind, question, expected, answer, correct,
-// steps, tokens, seconds (and image_attention, NaN as null, when measured); or line, kind and
+// steps, tokens, seconds (and image_attention, NaN as null, prompt_tokens, image_tokens when
+// measured); or line, kind and
 // error for a bad line.
 nlohmann::json to_json(const Prediction& p);
 
