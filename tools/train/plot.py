@@ -4,7 +4,8 @@
   /usr/bin/python3 tools/train/plot.py OUT.png RUN_DIR/log.jsonl [RUN_DIR/log.jsonl ...]
 
 Left: training loss per step (thin) and its moving average (thick), per run and phase objective.
-Right: validation losses on fixed batches (diffusion loss with fixed masks, autoregressive loss).
+Right: validation losses on fixed batches (diffusion loss with fixed masks, autoregressive loss,
+the diffusion loss with blank images: as high as the real one when the model ignores the image).
 """
 import json
 import os
@@ -44,7 +45,7 @@ def plot_runs(paths, out_png, labels=None):
             xs, ys = zip(*pts)
             ax.plot(xs, ys, color=color, alpha=0.15, lw=0.5)
             ax.plot(xs, moving_average(list(ys)), color=color, ls=style, lw=1.5, label=f"{label}: {obj}")
-        for key, style in (("val_diffusion", "-"), ("val_autoregressive", ":")):
+        for key, style in (("val_diffusion", "-"), ("val_autoregressive", ":"), ("val_blank_diffusion", "--")):
             pts = [(r["step"], r[key]) for r in recs if key in r]
             if pts:
                 xs, ys = zip(*pts)

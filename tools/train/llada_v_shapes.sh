@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Trains models/llada-v-shapes, the from-scratch dMLLM beside dimple-shapes (issue 27): LLaDA-V's
+# architecture at toy width (tools/train/llada_v_checkpoint.py), trained with LLaDA's masked-diffusion
+# objective from the first step, no autoregressive phase. Vision pretraining (the stand-in for the
+# pretrained SigLIP LLaDA-V starts from, as dimple-shapes' stands in for Qwen2.5-VL's), then
+# projector alignment and diffusion tuning of everything but the tower. Both cores; seeds fixed.
+# Resumable: run it again after a stop and the language phase goes on from its last state.pt.
+#   bash tools/train/llada_v_shapes.sh [RUNS_DIR (default runs-llada-v)] [--stop-at HH:MM]
+# Then: cp RUNS_DIR/main/model/* models/llada-v-shapes/ (and the siglip-shapes folder) and measure.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+RUNS=${1:-runs-llada-v}
+shift || true
+PY=/usr/bin/python3
+mkdir -p "$RUNS"
+export OMP_WAIT_POLICY=passive OMP_NUM_THREADS=2
+BF16=()
+grep -q -E 'avx512_bf16|amx_bf16' /proc/cpuinfo && BF16=(--bf16)
+[ -f "$RUNS/vision/vision.pt" ] && grep -q '"step": 2000,' "$RUNS/vision/log.jsonl" ||
+    $PY tools/train/pretrain_vision.py "$RUNS/vision" --arch llada-v --steps 2000 --images 16 --lr 3e-3 \
+        --val-every 100 --threads 2
+# One image a sequence with 1-4 questions about it (--questions 0); colour and shape questions only
+# for the first 2000 steps (the curriculum dimple-shapes needed), long answers asked more often.
+$PY tools/train/train.py "$RUNS/main" --arch llada-v --recipe diffusion --resume --steps 24000 --images 4 \
+    --questions 0 --lr 2e-3 --align-frac 0.03 --val-every 500 --threads 2 "${BF16[@]}" \
+    --vision-init "$RUNS/vision/vision.pt" --vision-lr-scale 0 \
+    --first-kinds '{"color": 1, "shape": 1}' --first-steps 2000 \
+    --kind-weights '{"count_color": 2, "exists": 2, "leftmost": 2, "describe": 4, "json": 4}' "$@"
