@@ -132,7 +132,8 @@ def plot(a, res):
                 ax.axhline(d["even"], color="k", ls="--", lw=0.8, label="even spread over the keys")
             ax.set_title(f"{group} answers")
             ax.set_xlabel("decoding step")
-            ax.set_xscale("log")
+            if d.get("counts"):
+                ax.set_xscale("log")
         axes[0].set_ylabel("attention share on image tokens")
         axes[0].legend()
         fig.suptitle(title + ": attention the masks' rows give the image")
