@@ -124,15 +124,17 @@ def plot(a, res):
         fig, axes = plt.subplots(1, 2, figsize=(11, 4), sharey=True)
         for ax, group in zip(axes, ("short", "long")):
             d = res["attention"].get(group, {})
+            plotted = False
             for layer in range(a.layers):
                 pts = sorted((int(k.split(",")[0]), v) for k, v in d.items()
                              if "," in k and int(k.split(",")[1]) == layer and d["counts"][k] >= 5)
                 ax.plot([p[0] + 1 for p in pts], [p[1] for p in pts], label=f"layer {layer}")
+                plotted = plotted or bool(pts)
             if "even" in d:
                 ax.axhline(d["even"], color="k", ls="--", lw=0.8, label="even spread over the keys")
             ax.set_title(f"{group} answers")
             ax.set_xlabel("decoding step")
-            if d.get("counts"):
+            if plotted:
                 ax.set_xscale("log")
         axes[0].set_ylabel("attention share on image tokens")
         axes[0].legend()
