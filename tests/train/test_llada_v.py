@@ -5,7 +5,8 @@
 - the committed tokenizer is what make_llada_v_tokenizer.py writes, and training's Python encoder
   splits every world text and every chat prompt (image marker included) as the engine does;
 - a short diffusion run of a very small LLaDA-V lowers its loss, exports the published layout,
-  and the engine loads that folder and computes the same logits as the training model.
+  and the engine loads that folder, computes the same logits as the training model and measures
+  the same attention to the image (`dimple eval --image-attention`) as the reference's.
 
   /usr/bin/python3 tests/train/test_llada_v.py PATH_TO_DIMPLE_CLI
 """
@@ -104,10 +105,41 @@ class ShortTraining(unittest.TestCase):
                 want = M.lm_forward(w, M.Sizes(cfg, tower), M.splice(w, ids, [])[None])[0].numpy()
             got = np.load(os.path.join(tmp, "logits.npy"))[0]
             self.assertLess(float(np.abs(got - want).max()), 1e-4 * max(1.0, float(np.abs(want).max())))
+            self.check_image_attention(tmp, folder, w, M.Sizes(cfg, tower), tok, cfg)
             res = subprocess.run([CLI, "run", "--model", folder, "--image", os.path.join(ROOT, "examples", "shapes-1.png"),
                                   "--prompt", "How many shapes are there?", "--max-new-tokens", "8", "--steps", "8",
                                   "--threads", "1"], capture_output=True, text=True)
             self.assertEqual(res.returncode, 0, res.stderr)
+
+    def check_image_attention(self, tmp, folder, w, sizes, tok, cfg):
+        """`dimple eval --image-attention`'s first step equals the share computed here from the
+        reference's attention probabilities (answer rows' mass on the image rows, mean over heads)."""
+        image = os.path.join(ROOT, "examples", "shapes-1.png")
+        question = "How many shapes are there?"
+        data, pred = os.path.join(tmp, "item.jsonl"), os.path.join(tmp, "pred.jsonl")
+        with open(data, "w") as f:
+            f.write(json.dumps({"image": image, "question": question, "answer": "three", "kind": "count"}) + "\n")
+        subprocess.run([CLI, "eval", "--model", folder, "--data", data, "--predictions", pred, "--image-attention",
+                        "-n", "8", "-s", "8", "--no-cache", "--compute", "f32", "--threads", "1"], check=True,
+                       capture_output=True)
+        got = json.loads(open(pred).readline())["image_attention"][0]
+        from PIL import Image
+        from llada_v_ref import preprocess as P
+        pv, size = P.preprocess(Image.open(image), cfg["image_grid_pinpoints"])
+        ids = D.tokenize_with_images(tok, D.first_prompt(question))
+        shares = []
+        with torch.no_grad():
+            rows = M.images_rows(w, sizes, pv, [len(pv)], [size])
+            prompt = M.splice(w, ids, rows)
+            masks = M.splice(w, [cfg["mask_token_id"]] * 8, [])
+            start = ids.index(D.IMAGE_ID)
+            image_cols = slice(start, start + len(rows[0]))
+            answer_rows = slice(len(prompt), len(prompt) + 8)
+            probe = lambda layer, p: shares.append(float(p[0, :, answer_rows, image_cols].sum(-1).mean()))  # noqa: E731
+            M.lm_forward(w, sizes, torch.cat([prompt, masks])[None], attention_probe=probe)
+        self.assertEqual(len(got), len(shares))
+        for layer, (g, want) in enumerate(zip(got, shares)):
+            self.assertAlmostEqual(g, want, delta=1e-4, msg=f"layer {layer}")
 
 
 if __name__ == "__main__":
