@@ -181,6 +181,9 @@ typedef struct dimple_decoding_options {
     /* appended after dllm_cache, for the same reason */
     const char* remasking;      /* (*) llada: "low_confidence" | "random"; NULL: the model's */
     float cfg_scale;            /* (*) llada: classifier-free guidance scale (0: off); < 0: the model's */
+    /* appended after cfg_scale, for the same reason */
+    const char* speed;          /* "exact" | "fast" | "faster": the family's measured presets of the faster-
+                                   decoding options, which those set above change; NULL: "exact" */
 } dimple_decoding_options;
 
 DIMPLE_API void dimple_decoding_options_init(dimple_decoding_options* options);

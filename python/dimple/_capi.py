@@ -112,6 +112,7 @@ class decoding_options(ctypes.Structure):
         ("dllm_cache", ctypes.c_char_p),
         ("remasking", ctypes.c_char_p),
         ("cfg_scale", ctypes.c_float),
+        ("speed", ctypes.c_char_p),
     ]
 
 

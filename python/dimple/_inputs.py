@@ -133,7 +133,7 @@ DECODING_OPTIONS = {
     "length": "i64?", "fix_ids": "fix_ids", "early_stop": "str", "block_length": "i32", "dual_cache": "bool",
     "cache_refresh": "i32", "skip_layers": "str?", "skip_from": "i32", "prune_layer": "i32?",
     "prune_keep": "float", "prune_when": "str", "prune_step": "i32", "dllm_cache": "str?",
-    "remasking": "str?", "cfg_scale": "float",
+    "remasking": "str?", "cfg_scale": "float", "speed": "str?",
 }
 
 

@@ -167,6 +167,7 @@ DecodingOptions decoding_options(const dimple_decoding_options* in) {
     o.dllm_cache = text_or(c.dllm_cache, "");
     if (c.remasking) o.remasking = c.remasking;
     if (c.cfg_scale >= 0 || c.cfg_scale != c.cfg_scale) o.cfg_scale = c.cfg_scale;
+    o.speed = text_or(c.speed, d.speed);
     return o;
 }
 
@@ -221,6 +222,7 @@ void dimple_decoding_options_init(dimple_decoding_options* o) {
     o->prune_step = d.prune_step;
     o->remasking = nullptr;
     o->cfg_scale = -1;
+    o->speed = nullptr;
 }
 
 dimple_status dimple_request_create(dimple_model* model, const dimple_message* messages, size_t n_messages,

@@ -30,6 +30,10 @@ void add_decoding_options(Command& cmd, DecodingOptions& o) {
     cmd.option("--fix-ids", o.fix_ids, "Fix answer positions to raw ids: OFFSET:ID,...");
     // Faster decoding: approximations (but --early-stop loop) measured in BENCHMARKS.md.
     const std::string fast = "Faster decoding (approximate, off by default)";
+    cmd.option("--speed", o.speed,
+               "exact | fast | faster: the model family's measured presets of the options below (README, "
+               "\"Faster decoding\"); options given with it change the preset")
+        .show_default().group(fast);
     cmd.option("--early-stop", o.early_stop,
                "off | loop (end once no mask precedes the first eos: exact) | rows (also stop feeding "
                "the rows after it)")

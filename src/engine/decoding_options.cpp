@@ -7,18 +7,20 @@ namespace dimple {
 
 namespace {
 
-// The faster-decoding options over the family's (throws dimple::Error on a bad name or layer list).
+// The faster-decoding options set to other than their default, over `a` (the family's, or the
+// speed preset's); throws dimple::Error on a bad name or layer list.
 Acceleration acceleration(const DecodingOptions& o, Acceleration a) {
-    a.early_stop = parse_early_stop(o.early_stop);
+    static const DecodingOptions d;
+    if (o.early_stop != d.early_stop) a.early_stop = parse_early_stop(o.early_stop);
     if (o.block_length) a.block_length = *o.block_length;
-    a.dual_cache = o.dual_cache;
-    a.cache_refresh = o.cache_refresh;
+    if (o.dual_cache != d.dual_cache) a.dual_cache = o.dual_cache;
+    if (o.cache_refresh != d.cache_refresh) a.cache_refresh = o.cache_refresh;
     if (!o.skip_layers.empty()) a.skip_layers = parse_layer_list(o.skip_layers);
-    a.skip_from_step = o.skip_from;
-    a.prune_layer = o.prune_layer;
-    a.prune_keep = o.prune_keep;
-    a.prune_when = parse_prune_when(o.prune_when);
-    a.prune_step = o.prune_step;
+    if (o.skip_from != d.skip_from) a.skip_from_step = o.skip_from;
+    if (o.prune_layer != d.prune_layer) a.prune_layer = o.prune_layer;
+    if (o.prune_keep != d.prune_keep) a.prune_keep = o.prune_keep;
+    if (o.prune_when != d.prune_when) a.prune_when = parse_prune_when(o.prune_when);
+    if (o.prune_step != d.prune_step) a.prune_step = o.prune_step;
     if (!o.dllm_cache.empty()) a.dllm_cache = parse_dllm_cache(o.dllm_cache);
     return a;
 }
@@ -46,6 +48,7 @@ GenerateOptions generate_options(const DecodingOptions& o, const Engine& engine)
     g.alg_temp = o.alg_temp;
     g.use_original_confidence = o.original_confidence;
     if (o.threshold) g.threshold = *o.threshold > 0 ? std::optional<float>(*o.threshold) : std::nullopt;
+    apply_speed(g, parse_speed(o.speed), engine.family().speeds);
     if (o.cache) g.use_cache = *o.cache;
     g.seed = o.seed;
     g.accel = acceleration(o, g.accel);

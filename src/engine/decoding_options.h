@@ -24,6 +24,9 @@ struct DecodingOptions {
     uint64_t seed = 0;
     std::string answer_template, fix_ids;
     std::optional<int64_t> length;
+    // A named preset of the options below (engine/family.h): "exact" | "fast" | "faster". Options
+    // set alongside it (to other than their default) change the preset's.
+    std::string speed = "exact";
     // Faster decoding (decode/acceleration.h), all off by default.
     std::string early_stop = "off", skip_layers, prune_when = "prefill";
     int cache_refresh = 0, skip_from = 1, prune_layer = -1, prune_step = 4;

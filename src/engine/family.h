@@ -4,9 +4,11 @@
 // positions, logit shift) is in ModelConfig; nothing else asks which family it runs.
 #pragma once
 
+#include <map>
 #include <vector>
 
 #include "decode/generate.h"
+#include "decode/speed.h"
 #include "io/config.h"
 #include "text/chat_template.h"
 #include "text/tokenizer.h"
@@ -15,6 +17,7 @@ namespace dimple {
 
 struct Family {
     GenerateOptions decoding;           // what a request gets for every option it leaves unset
+    std::map<Speed, SpeedPreset> speeds;  // the presets measured for this family
     text::ChatTemplateKind chat = text::ChatTemplateKind::Qwen2VL;  // when the folder names none
     std::vector<int64_t> end_ids;       // an answer's text ends before the first of these
 };

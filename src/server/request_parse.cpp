@@ -184,9 +184,16 @@ void parse_acceleration(const json& b, Acceleration& a) {
 }
 
 // Sampling and diffusion options; absent fields keep the model's defaults (those of `dimple run`).
-void parse_options(const json& b, ChatRequest& req, const Limits& lim) {
+void parse_options(const json& b, ChatRequest& req, const ParseContext& ctx) {
+    const Limits& lim = ctx.limits;
     GenerateOptions& o = req.options;
     auto has = [&](const char* k) { return b.contains(k) && !b[k].is_null(); };
+    // A speed preset first: the request's own faster-decoding fields and "cache" then change it.
+    try {
+        if (has("speed")) apply_speed(o, parse_speed(get_string(b["speed"], "speed")), ctx.speeds);
+    } catch (const Error& e) {
+        bad_request("speed", e.what());
+    }
     if (has("max_tokens")) o.max_new_tokens = int(get_int(b["max_tokens"], "max_tokens", 1, lim.max_tokens));
     if (has("max_completion_tokens"))
         o.max_new_tokens = int(get_int(b["max_completion_tokens"], "max_completion_tokens", 1, lim.max_tokens));
@@ -285,7 +292,7 @@ ChatRequest parse_chat_request(std::string_view body, const ParseContext& ctx) {
     refuse_unsupported(b);
     req.options = ctx.defaults;
     req.options.max_new_tokens = std::min(req.options.max_new_tokens, int(ctx.limits.max_tokens));
-    parse_options(b, req, ctx.limits);
+    parse_options(b, req, ctx);
     if (b.contains("stop")) req.stop = parse_stop(b["stop"], ctx.limits.max_stop);
     if (b.contains("stream") && !b["stream"].is_null()) req.stream = get_bool(b["stream"], "stream");
     if (b.contains("stream_canvas") && !b["stream_canvas"].is_null())

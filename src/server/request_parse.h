@@ -5,9 +5,11 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <string>
 #include <string_view>
 
+#include "decode/speed.h"
 #include "server/api_error.h"
 #include "server/chat_request.h"
 #include "server/limits.h"
@@ -22,6 +24,7 @@ struct ParseContext {
     std::function<void(int64_t width, int64_t height)> before_image_decode, after_image_decode;
     // What a request's absent fields keep: the model family's published call (engine/family.h).
     GenerateOptions defaults;
+    std::map<Speed, SpeedPreset> speeds;  // the family's "speed" presets
 };
 
 ChatRequest parse_chat_request(std::string_view body, const ParseContext& ctx);

@@ -77,7 +77,7 @@ struct Server::Impl {
 
     Impl(const Engine& e, const ServerOptions& o)
         : engine(e), options(o), plan(plan_memory(o, e)), budget(plan.requests), scheduler(e, o.limits, metrics),
-          ctx{e, options, {o.model_id, o.limits, {}, {}, e.family().decoding}, load_preprocessor_config(o.model_dir), metrics, scheduler, budget,
+          ctx{e, options, {o.model_id, o.limits, {}, {}, e.family().decoding, e.family().speeds}, load_preprocessor_config(o.model_dir), metrics, scheduler, budget,
               workers, int64_t(std::time(nullptr))},
           workers(kWorkers), http(http_limits(o.limits), route_handlers(ctx), budget) {}
 

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "core/error.h"
+#include "engine/decoding_options.h"
 #include "engine/engine.h"
 #include "golden_runs.h"
 #include "io/npy.h"
@@ -96,4 +97,31 @@ TEST(Engine, RefusesPromptsBeyondItsLimits) {
     const Engine two(dtest::golden_dir() + "/model", {Compute::F32, "", 0, {4096, 4, 1}});
     EXPECT_NO_THROW(two.prompt({5, pad, 6}, {image}));
     EXPECT_THROW(two.prompt({5, pad, 6, pad, 7}, {image, image}), Error);  // one image planned
+}
+
+// --speed: the family's preset in place of the faster-decoding options, which the options set
+// alongside it change; a family without presets says so.
+TEST(Engine, SpeedPresetsAndTheOptionsThatChangeThem) {
+    const Engine engine(dtest::golden_dir() + "/model", {Compute::F32, "", 0, {}});
+    DecodingOptions o;
+    const GenerateOptions exact = generate_options(o, engine);
+    EXPECT_EQ(exact.accel.block_length, 0);
+    EXPECT_FALSE(exact.accel.prunes());
+    o.speed = "fast";
+    const GenerateOptions fast = generate_options(o, engine);
+    EXPECT_EQ(fast.accel.early_stop, EarlyStop::Loop);
+    EXPECT_EQ(fast.accel.block_length, 16);
+    EXPECT_TRUE(fast.accel.dual_cache);
+    EXPECT_TRUE(fast.use_cache);
+    o.speed = "faster";
+    o.prune_keep = 0.5f;
+    o.block_length = 8;
+    const GenerateOptions faster = generate_options(o, engine);
+    EXPECT_EQ(faster.accel.prune_layer, 1);
+    EXPECT_EQ(faster.accel.prune_keep, 0.5f);
+    EXPECT_EQ(faster.accel.block_length, 8);
+    EXPECT_TRUE(faster.accel.dual_cache);
+    o.speed = "fastest";
+    EXPECT_THROW(generate_options(o, engine), Error);
+    EXPECT_TRUE(model_family(engine.config(), nullptr).speeds.count(Speed::Faster));
 }

@@ -31,6 +31,7 @@ CASES = [
                                            "pipeline": "dream", "alg": "topk_margin"}),
     ("List the shapes as JSON.", SHAPES1, None, {"max_new_tokens": 48,
                                                 "answer_template": '[{"shape": "<mask:2>", "color": "<mask:2>"}, <mask:30>'}),
+    ("Describe the image.", SHAPES3, None, {"max_new_tokens": 32, "speed": "faster", "prune_keep": 0.75}),
     ("Describe the image.", SHAPES1, None, {"max_new_tokens": 32, "temperature": 0.7, "top_p": 0.9, "top_k": 20,
                                            "seed": 5, "alg_temp": 0.3, "use_cache": False,
                                            "original_confidence": False}),
@@ -41,7 +42,7 @@ CLI_FLAGS = {"max_new_tokens": "-n", "steps": "-s", "threshold": "--threshold", 
              "early_stop": "--early-stop", "block_length": "--block-length", "prune_layer": "--prune-layer",
              "prune_keep": "--prune-keep", "skip_layers": "--skip-layers", "skip_from": "--skip-from",
              "pipeline": "--pipeline", "answer_template": "--template", "top_p": "--top-p", "top_k": "--top-k",
-             "seed": "--seed", "alg_temp": "--alg-temp"}
+             "seed": "--seed", "alg_temp": "--alg-temp", "speed": "--speed"}
 CLI_SWITCHES = {("dual_cache", True): "--dual-cache", ("use_cache", False): "--no-cache",
                 ("original_confidence", False): "--processed-confidence"}
 

@@ -108,6 +108,36 @@ TEST(RequestParse, TakesTheFasterDecodingFields) {
     EXPECT_EQ(a.prune_step, 6);
 }
 
+// "speed": the family's preset first, then the request's own faster-decoding fields change it.
+TEST(RequestParse, SpeedPresetsComeFromTheFamilyAndFieldsChangeThem) {
+    ParseContext c = context();
+    c.defaults.use_cache = false;
+    SpeedPreset fast;
+    fast.accel.block_length = 16;
+    fast.accel.dual_cache = true;
+    fast.prefill = true;
+    c.speeds = {{Speed::Fast, fast}};
+    const ChatRequest r = parse_chat_request(R"({"messages": [{"role": "user", "content": "Hi"}], "speed": "fast",
+        "block_length": 8})", c);
+    EXPECT_EQ(r.options.accel.block_length, 8);
+    EXPECT_TRUE(r.options.accel.dual_cache);
+    EXPECT_TRUE(r.options.use_cache);
+    const ChatRequest e = parse_chat_request(R"({"messages": [{"role": "user", "content": "Hi"}], "speed": "exact"})", c);
+    EXPECT_EQ(e.options.accel.block_length, 0);
+    EXPECT_FALSE(e.options.use_cache);
+    for (const char* body : {R"({"messages": [{"role": "user", "content": "Hi"}], "speed": "faster"})",
+                             R"({"messages": [{"role": "user", "content": "Hi"}], "speed": "warp"})",
+                             R"({"messages": [{"role": "user", "content": "Hi"}], "speed": 2})"}) {
+        try {
+            parse_chat_request(body, c);
+            ADD_FAILURE() << body;
+        } catch (const ApiError& err) {
+            EXPECT_EQ(err.status, 400);
+            EXPECT_EQ(err.param, "speed") << body;
+        }
+    }
+}
+
 // LLaDA-V's dLLM-Cache: [prompt_interval, gen_interval, transfer_ratio] or `dimple run`'s "P,G,R".
 TEST(RequestParse, TakesTheDllmCacheField) {
     EXPECT_FALSE(parse(R"({"messages": [{"role": "user", "content": "Hi"}]})").options.accel.dllm_cache.enabled());
