@@ -142,7 +142,7 @@ def plot(a, res):
         fig.tight_layout()
         fig.savefig(os.path.join(a.out, "attention.png"), dpi=100)
         plt.close(fig)
-    parts = {"pruning": ("keep", "share of image tokens kept"), "timing": ("step", "pruning starts at / reaches step"),
+    parts = {"pruning": ("keep", "share of image tokens kept"), "timing": ("step", "pruning starts at / reaches step (1: the first pass)"),
              "skipping": ("from", "skipping starts at step")}
     for part, (key, xlabel) in parts.items():
         rows = [(n, r) for n, r in res["settings"].items() if r.get("part") == part]
@@ -156,6 +156,9 @@ def plot(a, res):
                 label = {"pruning": f"after layer {p.get('layer')}", "timing": f"keep {p.get('keep')}, {p.get('when')}",
                          "skipping": f"layer {p.get('layer')}"}[part]
                 curves.setdefault(label, []).append((p[key], r[group]))
+                first_pass = res["settings"].get(f"prune after 0, keep {p['keep']:g}") if part == "timing" else None
+                if first_pass and (1, first_pass[group]) not in curves[label]:
+                    curves[label].append((1, first_pass[group]))  # pruned from the first pass (FastV)
             for label, pts in sorted(curves.items()):
                 pts.sort()
                 ax.plot([x for x, _ in pts], [y for _, y in pts], "o-", label=label)
