@@ -7,17 +7,17 @@ token at position i. Full attention; pads between sequences of a batch are maske
 import torch
 import torch.nn.functional as F
 
-import data
 from llada_v_ref import model as M
 
 EPS = 1e-3
 SHORT_TAIL = 8
+MAX_ANSWER = 128   # LLaDA-V's generate_with_embeds default gen_length, the engine's for the family
 
 
 def trailing_pads(n_answer, gen):
-    """Pads after the last answer: half the sequences up to the decoding length (data.MAX_ANSWER
+    """Pads after the last answer: half the sequences up to the decoding length (MAX_ANSWER
     answer positions, as at inference), half at most SHORT_TAIL (cheaper; most is learned there)."""
-    room = max(0, data.MAX_ANSWER - n_answer)
+    room = max(0, MAX_ANSWER - n_answer)
     if float(torch.rand((), generator=gen)) < 0.5:
         room = min(room, SHORT_TAIL)
     return int(torch.randint(0, room + 1, (1,), generator=gen))
