@@ -28,6 +28,7 @@ sys.path.insert(0, os.path.dirname(HERE))
 import archs  # noqa: E402
 import malloc_env  # noqa: E402
 import data  # noqa: E402
+import llada_v_data  # noqa: E402
 import world  # noqa: E402
 from dimple_ref import safetensors_io as S  # noqa: E402
 
@@ -231,8 +232,9 @@ def main():
         print(f"weights from {a.init_from} ({origin})")
     plan = phases(a.recipe, a.steps, a.align_frac, a.ar_frac)
     print(f"{a.recipe}: {sum(p.numel() for p in w.values())} parameters, vocab {cfg['vocab_size']}, "
-          f"batch {a.images}x{a.questions}, images <= {data.MAX_PIXELS // 784} tokens, "
-          f"object counts {data.TRAIN_COUNT_WEIGHTS or 'uniform'}, question weights {data.KIND_WEIGHTS}"
+          f"batch {a.images}x{a.questions or '1-' + str(llada_v_data.MAX_TURNS)}, "
+          + (f"images <= {data.MAX_PIXELS // 784} tokens, " if a.arch == "dimple" else "")
+          + f"object counts {data.TRAIN_COUNT_WEIGHTS or 'uniform'}, question weights {data.KIND_WEIGHTS}"
           + (f" ({first_kinds} in the first {a.first_steps} steps)" if first_kinds else "") + "; phases " +
           ", ".join(f"{n} ({o}, {wh}) {s}-{e}" for n, o, wh, s, e in plan), flush=True)
     train = data.Prefetch(arch.batches(tok, a.seed, "train", a.images, a.questions), a.data_workers,
