@@ -11,6 +11,7 @@ from llada_v_ref import model as M
 
 EPS = 1e-3
 SHORT_TAIL = 8
+ROW_BUCKET = 256
 MAX_ANSWER = 128   # LLaDA-V's generate_with_embeds default gen_length, the engine's for the family
 
 
@@ -54,7 +55,10 @@ def loss(m, batch, objective, gen):
         cols += masked
         targets += tgt
         weights += [1.0 / (t * n_answer)] * len(masked)
-    T = max(len(e) for e in embeds)
+    # Batch lengths rounded up to a multiple of ROW_BUCKET: few distinct tensor sizes, so the blocks
+    # that malloc_env keeps are reused instead of the heap growing with every new length (a run
+    # without this grew to 24 GB and was killed once long answers changed the lengths).
+    T = -(-max(len(e) for e in embeds) // ROW_BUCKET) * ROW_BUCKET
     key_mask = torch.zeros(len(embeds), T, dtype=torch.bool)
     for b, e in enumerate(embeds):
         key_mask[b, :len(e)] = True
