@@ -4,6 +4,8 @@
   random LLaDA-V of tests/goldens/llada-v-tiny (preprocessing bit for bit, tower, image rows, LM);
 - the committed tokenizer is what make_llada_v_tokenizer.py writes, and training's Python encoder
   splits every world text and every chat prompt (image marker included) as the engine does;
+- the objective scores exactly the masked rows (image rows spliced in before them), and a turn of a
+  multi-turn sequence sees nothing of a later one (LLaDA-V's conversation mask);
 - a short diffusion run of a very small LLaDA-V lowers its loss, exports the published layout,
   and the engine loads that folder, computes the same logits as the training model and measures
   the same attention to the image (`dimple eval --image-attention`) as the reference's.
@@ -25,7 +27,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 sys.path.insert(0, os.path.join(ROOT, "tools", "train"))
 sys.path.insert(0, os.path.join(ROOT, "tools"))
 import bpe  # noqa: E402
+import llada_v_checkpoint as C  # noqa: E402
 import llada_v_data as D  # noqa: E402
+import llada_v_objective as O  # noqa: E402
 import world  # noqa: E402
 from dimple_ref import safetensors_io as S  # noqa: E402
 from llada_v_ref import model as M  # noqa: E402
@@ -78,6 +82,53 @@ class Tokenizer(unittest.TestCase):
                              capture_output=True, text=True, check=True)
         for q, line in zip(questions, res.stdout.splitlines(), strict=True):
             self.assertEqual(json.loads(line), D.tokenize_with_images(tok, D.first_prompt(q)), q)
+
+
+class Objective(unittest.TestCase):
+    """What the diffusion loss reads, seen from outside: lm_forward's inputs captured."""
+
+    @classmethod
+    def setUpClass(cls):
+        tok, cfg, w, cls.m = C.fresh_model(MODEL, json.dumps(TINY), 0)
+        cls.header = tok.special["<|start_header_id|>"]
+        batch = D.Batches(tok, 5, "train", 2, questions_per_image=3).get(0)
+        seen = {}
+        forward = M.lm_forward
+
+        def capture(w, s, x, allowed=None, output_rows=None):
+            seen.update(x=x, allowed=allowed, rows=output_rows)
+            return forward(w, s, x, allowed, output_rows)
+        O.M.lm_forward = capture
+        try:
+            with torch.no_grad():
+                O.loss(cls.m, batch, "diffusion", torch.Generator().manual_seed(3))
+        finally:
+            O.M.lm_forward = forward
+        cls.seen = seen
+
+    def embedding_rows(self, b, token):
+        x, table = self.seen["x"][b], self.m.w["model.embed_tokens.weight"]
+        return set(torch.nonzero((x == table[token]).all(-1)).flatten().tolist())
+
+    def test_the_loss_scores_the_masked_rows(self):
+        b, r = self.seen["rows"]
+        for seq in range(2):
+            scored = {int(c) for bb, c in zip(b.tolist(), r.tolist()) if bb == seq}
+            self.assertTrue(scored)
+            self.assertEqual(scored, self.embedding_rows(seq, self.m.mask_id))
+
+    def test_a_turn_sees_no_later_turn(self):
+        x, allowed = self.seen["x"], self.seen["allowed"]
+        with torch.no_grad():
+            before = M.lm_forward(self.m.w, self.m.sizes, x, allowed)
+            for seq in range(2):
+                # Turn 1 opens with the fourth header (system, user, assistant, then user again).
+                start = sorted(self.embedding_rows(seq, self.header))[3]
+                y = x.clone()
+                y[seq, start:] += torch.randn_like(y[seq, start:])
+                after = M.lm_forward(self.m.w, self.m.sizes, y, allowed)
+                self.assertTrue(torch.allclose(before[seq, :start], after[seq, :start], rtol=0, atol=1e-6), seq)
+                self.assertFalse(torch.allclose(before[seq, start:], after[seq, start:], rtol=0, atol=1e-2), seq)
 
 
 class ShortTraining(unittest.TestCase):

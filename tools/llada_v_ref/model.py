@@ -132,17 +132,17 @@ def rope(x, positions, theta):
     return x * cos + rot * sin
 
 
-def lm_forward(w, s, embeds, key_mask=None, output_rows=None, attention_probe=None):
+def lm_forward(w, s, embeds, allowed=None, output_rows=None, attention_probe=None):
     """embeds [B, T, H] -> logits [B, T, V] (or of `output_rows`, an index into T, only).
-    key_mask [B, T] bool: False keys are padding (bias -inf for every query). attention_probe(layer,
+    allowed [B, T, T] bool: row i may attend key j (default: every key). attention_probe(layer,
     probs [B, heads, T, T]) sees each layer's attention (the study reads it)."""
     B, T, H = embeds.shape
     nh, nkv = s.heads, s.kv_heads
     d = H // nh
     pos = torch.arange(T)
     bias = None
-    if key_mask is not None:
-        bias = torch.zeros(B, 1, 1, T).masked_fill(~key_mask[:, None, None, :], float("-inf"))
+    if allowed is not None:
+        bias = torch.zeros(B, 1, T, T).masked_fill(~allowed[:, None], float("-inf"))
     x = embeds
     for i in range(s.layers):
         p = f"model.layers.{i}."
@@ -170,7 +170,10 @@ def lm_forward(w, s, embeds, key_mask=None, output_rows=None, attention_probe=No
     return F.linear(x, w["lm_head.weight"])
 
 
-def splice(w, ids, image_rows_list, image_id=-200):
+IMAGE_ID = -200  # LLaVA's IMAGE_TOKEN_INDEX: where an image's rows go
+
+
+def splice(w, ids, image_rows_list, image_id=IMAGE_ID):
     """[T, H] embeddings of a prompt whose `image_id` entries each stand for the next image's rows."""
     parts, start, k = [], 0, 0
     ids = list(ids)

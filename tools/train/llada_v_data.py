@@ -21,8 +21,8 @@ sys.path.insert(0, os.path.dirname(HERE))
 import data  # noqa: E402
 import world  # noqa: E402
 from llada_v_ref import preprocess as P  # noqa: E402
+from llada_v_ref.model import IMAGE_ID  # noqa: E402
 
-IMAGE_ID = -200
 MAX_TURNS = 4
 # The engine's LLaDA-V system turn (src/text/chat_template.cpp), LLaDA-V's conversation's.
 SYSTEM = ("You are a helpful language and vision assistant. You are able to understand the visual content "
