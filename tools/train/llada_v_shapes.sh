@@ -20,9 +20,9 @@ grep -q -E 'avx512_bf16|amx_bf16' /proc/cpuinfo && BF16=(--bf16)
     $PY tools/train/pretrain_vision.py "$RUNS/vision" --arch llada-v --steps 2000 --images 16 --lr 3e-3 \
         --val-every 100 --threads 2
 # One image a sequence with 1-4 questions about it (--questions 0); colour and shape questions only
-# for the first 2000 steps (the curriculum dimple-shapes needed), long answers asked more often.
+# for the first 4000 steps (the curriculum dimple-shapes needed), long answers asked more often.
 $PY tools/train/train.py "$RUNS/main" --arch llada-v --recipe diffusion --resume --steps 24000 --images 4 \
     --questions 0 --lr 2e-3 --align-frac 0.03 --val-every 500 --threads 2 "${BF16[@]}" \
     --vision-init "$RUNS/vision/vision.pt" --vision-lr-scale 0 \
-    --first-kinds '{"color": 1, "shape": 1}' --first-steps 2000 \
+    --first-kinds '{"color": 1, "shape": 1}' --first-steps 4000 \
     --kind-weights '{"count_color": 2, "exists": 2, "leftmost": 2, "describe": 4, "json": 4}' "$@"
