@@ -118,14 +118,19 @@ class Constraints(unittest.TestCase):
         import torch
         tok = bpe.Tokenizer(os.path.join(ROOT, "models", "dimple-shapes"))
         batches = data.Batches(tok, 3, "train", 2, 3)
-        curriculum = lambda step: {"color": 1} if step < 2 else None  # noqa: E731
+        curriculum = lambda step: ({"color": 1}, {1: 1}) if step < 2 else (None, None)  # noqa: E731
         ahead = data.Prefetch(batches, 2, curriculum)
         for step in range(5):
-            got, want = ahead.get(step), batches.get(step, curriculum(step))
+            got, want = ahead.get(step), batches.get(step, *curriculum(step))
             self.assertTrue(torch.equal(got["pixel_values"], want["pixel_values"]), step)
             self.assertTrue((got["grids"] == want["grids"]).all())
             self.assertEqual(got["rows"], want["rows"])
-        self.assertEqual({r["kind"] for s in range(2) for r in ahead.batches.get(s, curriculum(s))["rows"]}, {"color"})
+        self.assertEqual({r["kind"] for s in range(2) for r in ahead.batches.get(s, *curriculum(s))["rows"]}, {"color"})
+        # the first steps' scenes hold one object each, later ones as the world draws them
+        objects = lambda split, j, counts: len(data.scene_and_image(3, split, j, counts)[0].objects)  # noqa: E731
+        self.assertEqual({objects("train", j, {1: 1}) for j in range(20)}, {1})
+        self.assertGreater(len({objects("train", j, None) for j in range(20)}), 2)
+        self.assertGreater(len({objects("val", j, {1: 1}) for j in range(20)}), 2)
 
 
 class OrderErrors(unittest.TestCase):

@@ -41,10 +41,11 @@ def chat_prompt(question, n_image_tokens):
             + "<|im_end|>\n<|im_start|>assistant\n")
 
 
-def scene_and_image(seed, split, j):
-    """(scene, file extension, encoded bytes, rng) of image j of a split."""
+def scene_and_image(seed, split, j, counts=None):
+    """(scene, file extension, encoded bytes, rng) of image j of a split; training scenes' object
+    counts drawn by `counts` ({n: weight}) when given, else by TRAIN_COUNT_WEIGHTS."""
     rng = np.random.default_rng([seed, SPLITS[split], j])
-    scene = world.sample_scene(rng, TRAIN_COUNT_WEIGHTS if split == "train" else None)
+    scene = world.sample_scene(rng, (counts or TRAIN_COUNT_WEIGHTS) if split == "train" else None)
     ext, data = render.random_image(rng, scene)
     return scene, ext, data, rng
 
@@ -67,10 +68,10 @@ def weighted_kind(rng, scene, weights=None):
     return kinds[int(rng.choice(len(kinds), p=p / p.sum()))]
 
 
-def image_examples(tok, seed, split, j, n_questions, weights=None):
+def image_examples(tok, seed, split, j, n_questions, weights=None, counts=None):
     """One image and n_questions (kind, question, answer) about it (kinds drawn by weighted_kind), tokenized:
     (pixel rows, grid, [dict(prompt, answer, kind, question, text)])."""
-    scene, _, data, rng = scene_and_image(seed, split, j)
+    scene, _, data, rng = scene_and_image(seed, split, j, counts)
     pv, grid = pixels(data)
     n_img = int(grid[0] * grid[1] * grid[2]) // 4
     eos = tok.special["<|im_end|>"]
@@ -89,11 +90,11 @@ class Batches:
         self.tok, self.seed, self.split = tok, seed, split
         self.ipb, self.qpi = images_per_batch, questions_per_image
 
-    def get(self, step, weights=None):
+    def get(self, step, weights=None, counts=None):
         pvs, grids, rows = [], [], []
         for i in range(self.ipb):
             pv, grid, rs = image_examples(self.tok, self.seed, self.split, step * self.ipb + i, self.qpi,
-                                          weights)
+                                          weights, counts)
             pvs.append(pv)
             grids.append(grid)
             rows += [dict(r, image=i) for r in rs]
@@ -109,18 +110,19 @@ def _init_worker(batches):
     torch.set_num_threads(1)
 
 
-def _batch_job(step, weights):
-    b = _worker_batches.get(step, weights)
+def _batch_job(step, mix):
+    b = _worker_batches.get(step, *mix)
     return dict(b, pixel_values=b["pixel_values"].numpy())
 
 
 class Prefetch:
     """Batches.get for the coming steps, computed `workers` processes ahead, so that rendering and
     preprocessing (about 4 ms an image) do not leave a GPU waiting. A batch is a function of its
-    split, seed, step and kind weights alone: a run sees the same data with or without workers."""
+    split, seed, step and mix alone (mix_of(step): kind weights and object counts, each None for the
+    defaults): a run sees the same data with or without workers."""
 
-    def __init__(self, batches, workers, weights_of):
-        self.batches, self.weights_of = batches, weights_of
+    def __init__(self, batches, workers, mix_of):
+        self.batches, self.mix_of = batches, mix_of
         self.depth = 2 * workers
         self.pending = {}
         self.pool = None
@@ -129,9 +131,9 @@ class Prefetch:
 
     def get(self, step):
         if self.pool is None:
-            return self.batches.get(step, self.weights_of(step))
+            return self.batches.get(step, *self.mix_of(step))
         for s in range(step, step + self.depth):
             if s not in self.pending:
-                self.pending[s] = self.pool.apply_async(_batch_job, (s, self.weights_of(s)))
+                self.pending[s] = self.pool.apply_async(_batch_job, (s, self.mix_of(s)))
         b = self.pending.pop(step).get()
         return dict(b, pixel_values=torch.from_numpy(b["pixel_values"]))

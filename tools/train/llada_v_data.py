@@ -78,9 +78,9 @@ def pixels(raw):
     return pv, size
 
 
-def image_sequence(tok, seed, split, j, turns, weights=None):
+def image_sequence(tok, seed, split, j, turns, weights=None, objects=None):
     """Image j of a split with `turns` questions: (crops, (W, H), dict(ids, answer_spans, qa))."""
-    scene, _, raw, rng = data.scene_and_image(seed, split, j)
+    scene, _, raw, rng = data.scene_and_image(seed, split, j, objects)
     pv, size = pixels(raw)
     eot = tok.special["<|eot_id|>"]
     ids, spans, qa = [], [], []
@@ -102,12 +102,12 @@ class Batches:
         self.tok, self.seed, self.split = tok, seed, split
         self.ipb, self.qpi = images_per_batch, questions_per_image
 
-    def get(self, step, weights=None):
+    def get(self, step, weights=None, objects=None):
         crops, counts, sizes, seqs = [], [], [], []
         for i in range(self.ipb):
             j = step * self.ipb + i
             turns = self.qpi or 1 + int(np.random.default_rng([self.seed, 77, j]).integers(MAX_TURNS))
-            pv, size, seq = image_sequence(self.tok, self.seed, self.split, j, turns, weights)
+            pv, size, seq = image_sequence(self.tok, self.seed, self.split, j, turns, weights, objects)
             crops.append(pv)
             counts.append(len(pv))
             sizes.append(size)

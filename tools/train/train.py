@@ -182,6 +182,9 @@ def main():
     ap.add_argument("--first-kinds", default=None,
                     help='JSON {kind: weight}: the question mix of the first --first-steps steps (a '
                          'curriculum; kinds not named are not asked then), e.g. {"color": 1}')
+    ap.add_argument("--first-objects", default=None,
+                    help='JSON {n: weight}: training scenes\' object counts in the first --first-steps '
+                         'steps (a curriculum), e.g. {"1": 2, "2": 1}')
     ap.add_argument("--first-steps", type=int, default=0)
     ap.add_argument("--init-from", default=None,
                     help="state.pt of an earlier run, or a model folder (models/dimple-shapes): start "
@@ -206,11 +209,14 @@ def main():
             ap.error(f"{opt}: unknown kinds {sorted(set(weights) - set(data.KIND_WEIGHTS))}")
     if a.max_image_tokens:
         data.MAX_PIXELS = a.max_image_tokens * 28 * 28
-    if a.object_weights:
-        counts = {int(n): float(v) for n, v in json.loads(a.object_weights).items()}
+    def object_counts(opt, text):
+        counts = {int(n): float(v) for n, v in json.loads(text).items()}
         if not set(counts) <= set(range(1, world.MAX_OBJECTS + 1)) or sum(counts.values()) <= 0:
-            ap.error(f"--object-weights: counts 1..{world.MAX_OBJECTS} with a positive total, not {a.object_weights}")
-        data.TRAIN_COUNT_WEIGHTS = counts
+            ap.error(f"{opt}: counts 1..{world.MAX_OBJECTS} with a positive total, not {text}")
+        return counts
+    if a.object_weights:
+        data.TRAIN_COUNT_WEIGHTS = object_counts("--object-weights", a.object_weights)
+    first_objects = a.first_objects and object_counts("--first-objects", a.first_objects)
     if a.kind_weights:
         data.KIND_WEIGHTS.update(json.loads(a.kind_weights))
     torch.manual_seed(a.seed)
@@ -235,10 +241,11 @@ def main():
           f"batch {a.images}x{a.questions or '1-' + str(llada_v_data.MAX_TURNS)}, "
           + (f"images <= {data.MAX_PIXELS // 784} tokens, " if a.arch == "dimple" else "")
           + f"object counts {data.TRAIN_COUNT_WEIGHTS or 'uniform'}, question weights {data.KIND_WEIGHTS}"
-          + (f" ({first_kinds} in the first {a.first_steps} steps)" if first_kinds else "") + "; phases " +
+          + (f" ({first_kinds} in the first {a.first_steps} steps)" if first_kinds else "")
+          + (f" (object counts {first_objects} in the first {a.first_steps} steps)" if first_objects else "") + "; phases " +
           ", ".join(f"{n} ({o}, {wh}) {s}-{e}" for n, o, wh, s, e in plan), flush=True)
     train = data.Prefetch(arch.batches(tok, a.seed, "train", a.images, a.questions), a.data_workers,
-                          lambda step: first_kinds if step < a.first_steps else None)
+                          lambda step: (first_kinds, first_objects) if step < a.first_steps else (None, None))
     if a.device != "cpu":
         w = {k: torch.nn.Parameter(v.detach().to(a.device)) for k, v in w.items()}
         m = arch.checkpoint.model_of(cfg, w)
