@@ -4,8 +4,8 @@
   random LLaDA-V of tests/goldens/llada-v-tiny (preprocessing bit for bit, tower, image rows, LM);
 - the committed tokenizer is what make_llada_v_tokenizer.py writes, and training's Python encoder
   splits every world text and every chat prompt (image marker included) as the engine does;
-- the objective scores exactly the masked rows (image rows spliced in before them), and a turn of a
-  multi-turn sequence sees nothing of a later one (LLaDA-V's conversation mask);
+- the objective scores exactly the masked rows (image rows spliced in before them), and each of a
+  picture's packed questions is computed as it would be alone after the shared prompt;
 - a short diffusion run of a very small LLaDA-V lowers its loss, exports the published layout,
   and the engine loads that folder, computes the same logits as the training model and measures
   the same attention to the image (`dimple eval --image-attention`) as the reference's.
@@ -90,45 +90,51 @@ class Objective(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         tok, cfg, w, cls.m = C.fresh_model(MODEL, json.dumps(TINY), 0)
-        cls.header = tok.special["<|start_header_id|>"]
-        batch = D.Batches(tok, 5, "train", 2, questions_per_image=3).get(0)
+        cls.batch = D.Batches(tok, 5, "train", 2, questions_per_image=3).get(0)
         seen = {}
         forward = M.lm_forward
 
-        def capture(w, s, x, allowed=None, output_rows=None):
-            seen.update(x=x, allowed=allowed, rows=output_rows)
-            return forward(w, s, x, allowed, output_rows)
+        def capture(w, s, x, allowed=None, output_rows=None, positions=None):
+            seen.update(x=x, allowed=allowed, rows=output_rows, positions=positions)
+            return forward(w, s, x, allowed, output_rows, positions=positions)
         O.M.lm_forward = capture
         try:
             with torch.no_grad():
-                O.loss(cls.m, batch, "diffusion", torch.Generator().manual_seed(3))
+                O.loss(cls.m, cls.batch, "diffusion", torch.Generator().manual_seed(3))
         finally:
             O.M.lm_forward = forward
         cls.seen = seen
 
-    def embedding_rows(self, b, token):
-        x, table = self.seen["x"][b], self.m.w["model.embed_tokens.weight"]
-        return set(torch.nonzero((x == table[token]).all(-1)).flatten().tolist())
-
     def test_the_loss_scores_the_masked_rows(self):
         b, r = self.seen["rows"]
+        table = self.m.w["model.embed_tokens.weight"]
         for seq in range(2):
             scored = {int(c) for bb, c in zip(b.tolist(), r.tolist()) if bb == seq}
+            masks = set(torch.nonzero((self.seen["x"][seq] == table[self.m.mask_id]).all(-1)).flatten().tolist())
             self.assertTrue(scored)
-            self.assertEqual(scored, self.embedding_rows(seq, self.m.mask_id))
+            self.assertEqual(scored, masks)
 
-    def test_a_turn_sees_no_later_turn(self):
-        x, allowed = self.seen["x"], self.seen["allowed"]
+    def test_each_question_is_computed_as_if_alone(self):
+        """Packed, a question's rows get the logits they get in [shared prompt ; that question]
+        alone (positions from 0, the prompt's rows not seeing the question's)."""
+        x, allowed, pos = self.seen["x"], self.seen["allowed"], self.seen["positions"]
+        sizes = self.m.sizes
         with torch.no_grad():
-            before = M.lm_forward(self.m.w, self.m.sizes, x, allowed)
-            for seq in range(2):
-                # Turn 1 opens with the fourth header (system, user, assistant, then user again).
-                start = sorted(self.embedding_rows(seq, self.header))[3]
-                y = x.clone()
-                y[seq, start:] += torch.randn_like(y[seq, start:])
-                after = M.lm_forward(self.m.w, self.m.sizes, y, allowed)
-                self.assertTrue(torch.allclose(before[seq, :start], after[seq, :start], rtol=0, atol=1e-6), seq)
-                self.assertFalse(torch.allclose(before[seq, start:], after[seq, start:], rtol=0, atol=1e-2), seq)
+            images = M.images_rows(self.m.w, sizes, self.batch["pixel_values"], self.batch["crops_per_image"],
+                                   self.batch["sizes"])
+            packed = M.lm_forward(self.m.w, sizes, x, allowed, positions=pos)
+            for seq, rows in enumerate(self.batch["rows"]):
+                shared = len(rows["prefix"]) - 1 + len(images[seq])
+                starts = torch.nonzero(pos[seq] == shared).flatten().tolist()
+                ends = starts[1:] + [int(torch.nonzero(pos[seq] >= shared).max()) + 1]
+                self.assertEqual(len(starts), len(rows["branches"]))
+                for (a, e), br in zip(zip(starts, ends), rows["branches"]):
+                    self.assertGreaterEqual(e - a, len(br["question"]) + len(br["answer"]))
+                    alone = torch.cat([x[seq, :shared], x[seq, a:e]])[None]
+                    sees = torch.ones(1, len(alone[0]), len(alone[0]), dtype=torch.bool)
+                    sees[0, :shared, shared:] = False
+                    want = M.lm_forward(self.m.w, sizes, alone, sees)[0, shared:]
+                    self.assertTrue(torch.allclose(packed[seq, a:e], want, rtol=0, atol=1e-5), (seq, a))
 
 
 class ShortTraining(unittest.TestCase):

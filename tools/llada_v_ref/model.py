@@ -124,22 +124,26 @@ def rms_norm(x, weight, eps):
 
 
 def rope(x, positions, theta):
+    """x [B, heads, T, d]; positions [T] or [B, T]."""
     d = x.shape[-1]
     inv = 1.0 / theta ** (torch.arange(0, d, 2, dtype=torch.float32) / d)
-    ang = positions[:, None].float() * inv[None]
+    ang = positions[..., None].float() * inv
+    if ang.dim() == 3:
+        ang = ang[:, None]
     cos, sin = torch.cat([ang, ang], -1).cos(), torch.cat([ang, ang], -1).sin()
     rot = torch.cat([-x[..., d // 2:], x[..., :d // 2]], -1)
     return x * cos + rot * sin
 
 
-def lm_forward(w, s, embeds, allowed=None, output_rows=None, attention_probe=None):
+def lm_forward(w, s, embeds, allowed=None, output_rows=None, attention_probe=None, positions=None):
     """embeds [B, T, H] -> logits [B, T, V] (or of `output_rows`, an index into T, only).
-    allowed [B, T, T] bool: row i may attend key j (default: every key). attention_probe(layer,
-    probs [B, heads, T, T]) sees each layer's attention (the study reads it)."""
+    allowed [B, T, T] bool: row i may attend key j (default: every key). positions [B, T]: the
+    rows' RoPE positions (default 0..T-1). attention_probe(layer, probs [B, heads, T, T]) sees each
+    layer's attention (the study reads it)."""
     B, T, H = embeds.shape
     nh, nkv = s.heads, s.kv_heads
     d = H // nh
-    pos = torch.arange(T)
+    pos = torch.arange(T) if positions is None else positions
     bias = None
     if allowed is not None:
         bias = torch.zeros(B, 1, T, T).masked_fill(~allowed[:, None], float("-inf"))

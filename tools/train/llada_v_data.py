@@ -3,9 +3,11 @@ images through LLaDA-V's anyres preprocessing, prompts in LLaDA-V's conversation
 "<image>\\n" before the first question, LLaMA-3 headers) tokenized as the engine does, answers
 ending in <|eot_id|>.
 
-One sequence per image: 1-4 question-answer turns about it (LLaDA-V trains on multi-turn
-conversations; an image's ~1300 rows cost far more than its questions, so each image serves
-several answers). The image stream is data.py's (same seeds, same splits).
+One sequence per image: several single-turn questions about it, packed. An image's ~1300 rows cost
+far more than a question's ~20, so each image serves several answers: the prompt up to the image
+is shared and each question with its answer is a branch after it (llada_v_objective.py gives each
+branch the positions and the view it would have alone). The image stream is data.py's (same seeds,
+same splits).
 """
 import io
 import os
@@ -23,7 +25,7 @@ import world  # noqa: E402
 from llada_v_ref import preprocess as P  # noqa: E402
 from llada_v_ref.model import IMAGE_ID  # noqa: E402
 
-MAX_TURNS = 4
+MAX_QUESTIONS = 8
 # The engine's LLaDA-V system turn (src/text/chat_template.cpp), LLaDA-V's conversation's.
 SYSTEM = ("You are a helpful language and vision assistant. You are able to understand the visual content "
           "that the user provides, and assist the user with a variety of tasks using natural language.")
@@ -43,6 +45,7 @@ def first_prompt(question):
 
 
 def later_prompt(question):
+    """A later turn of a conversation (its text is part of the tokenizer's corpus)."""
     return header("user") + question + "<|eot_id|>" + header("assistant")
 
 
@@ -78,25 +81,29 @@ def pixels(raw):
     return pv, size
 
 
-def image_sequence(tok, seed, split, j, turns, weights=None, objects=None):
-    """Image j of a split with `turns` questions: (crops, (W, H), dict(ids, answer_spans, qa))."""
+def image_sequence(tok, seed, split, j, questions, weights=None, objects=None):
+    """Image j of a split with `questions` questions: (crops, (W, H), dict(prefix, branches, qa)).
+    prefix: the single-turn prompt's ids up to the image (IMAGE_ID last), the same for every
+    question; branches: dict(question=the prompt's ids after the image, answer=the answer's ids and
+    <|eot_id|>) per question."""
     scene, _, raw, rng = data.scene_and_image(seed, split, j, objects)
     pv, size = pixels(raw)
     eot = tok.special["<|eot_id|>"]
-    ids, spans, qa = [], [], []
-    for k in range(turns):
+    prefix, branches, qa = None, [], []
+    for _ in range(questions):
         kind, q, a = world.sample_question(rng, scene, data.weighted_kind(rng, scene, weights))
-        ids += tokenize_with_images(tok, first_prompt(q)) if k == 0 else tok.encode(later_prompt(q))
-        answer = tok.encode(a) + [eot]
-        spans.append((len(ids), len(ids) + len(answer)))
-        ids += answer
+        ids = tokenize_with_images(tok, first_prompt(q))
+        cut = ids.index(IMAGE_ID) + 1
+        assert prefix in (None, ids[:cut])
+        prefix = ids[:cut]
+        branches.append(dict(question=ids[cut:], answer=tok.encode(a) + [eot]))
         qa.append(dict(kind=kind, question=q, text=a))
-    return pv, size, dict(ids=ids, answer_spans=spans, qa=qa)
+    return pv, size, dict(prefix=prefix, branches=branches, qa=qa)
 
 
 class Batches:
-    """Endless batches of a split: `images_per_batch` sequences, each an image and 1..MAX_TURNS
-    turns (`questions_per_image` fixes the count instead when given)."""
+    """Endless batches of a split: `images_per_batch` sequences, each an image and 1..MAX_QUESTIONS
+    questions (`questions_per_image` fixes the count instead when given)."""
 
     def __init__(self, tok, seed, split, images_per_batch, questions_per_image=None):
         self.tok, self.seed, self.split = tok, seed, split
@@ -106,8 +113,8 @@ class Batches:
         crops, counts, sizes, seqs = [], [], [], []
         for i in range(self.ipb):
             j = step * self.ipb + i
-            turns = self.qpi or 1 + int(np.random.default_rng([self.seed, 77, j]).integers(MAX_TURNS))
-            pv, size, seq = image_sequence(self.tok, self.seed, self.split, j, turns, weights, objects)
+            n = self.qpi or 1 + int(np.random.default_rng([self.seed, 77, j]).integers(MAX_QUESTIONS))
+            pv, size, seq = image_sequence(self.tok, self.seed, self.split, j, n, weights, objects)
             crops.append(pv)
             counts.append(len(pv))
             sizes.append(size)

@@ -19,12 +19,15 @@ grep -q -E 'avx512_bf16|amx_bf16' /proc/cpuinfo && BF16=(--bf16)
 [ -f "$RUNS/vision/vision.pt" ] && grep -q '"step": 2000,' "$RUNS/vision/log.jsonl" ||
     $PY tools/train/pretrain_vision.py "$RUNS/vision" --arch llada-v --steps 2000 --images 16 --lr 3e-3 \
         --val-every 100 --threads 2
-# One image a sequence with 1-4 questions about it (--questions 0); for the first 4000 steps colour
-# and shape questions only (the curriculum dimple-shapes needed) about scenes of 1-3 objects, mostly
-# one (without it the model answered every colour question "purple" after 2000 steps: ~1300 image
-# rows to search and no object to find by elimination); long answers asked more often later.
+# One image a sequence with 8 single-turn questions about it packed after the shared prompt (each
+# computed as if alone: llada_v_objective.py; a picture's ~1300 rows cost far more than a question's
+# ~20; with 1-4 questions a picture as one conversation, 850 steps taught not even which words
+# answer which kind of question). For the first 4000 steps colour and shape questions only (the
+# curriculum dimple-shapes needed) about scenes of 1-3 objects, mostly one (without it the model
+# answered every colour question "purple" after 2000 steps: ~1300 image rows to search and no
+# object to find by elimination); long answers asked more often later.
 $PY tools/train/train.py "$RUNS/main" --arch llada-v --recipe diffusion --resume --steps 24000 --images 4 \
-    --questions 0 --lr 2e-3 --align-frac 0.03 --val-every 500 --threads 2 "${BF16[@]}" \
+    --questions 8 --lr 2e-3 --align-frac 0.03 --val-every 500 --threads 2 "${BF16[@]}" \
     --vision-init "$RUNS/vision/vision.pt" --vision-lr-scale 0 \
     --first-kinds '{"color": 1, "shape": 1}' --first-objects '{"1": 3, "2": 2, "3": 1}' --first-steps 4000 \
     --kind-weights '{"count_color": 2, "exists": 2, "leftmost": 2, "describe": 4, "json": 4}' "$@"

@@ -238,7 +238,7 @@ def main():
         print(f"weights from {a.init_from} ({origin})")
     plan = phases(a.recipe, a.steps, a.align_frac, a.ar_frac)
     print(f"{a.recipe}: {sum(p.numel() for p in w.values())} parameters, vocab {cfg['vocab_size']}, "
-          f"batch {a.images}x{a.questions or '1-' + str(llada_v_data.MAX_TURNS)}, "
+          f"batch {a.images}x{a.questions or '1-' + str(llada_v_data.MAX_QUESTIONS)}, "
           + (f"images <= {data.MAX_PIXELS // 784} tokens, " if a.arch == "dimple" else "")
           + f"object counts {data.TRAIN_COUNT_WEIGHTS or 'uniform'}, question weights {data.KIND_WEIGHTS}"
           + (f" ({first_kinds} in the first {a.first_steps} steps)" if first_kinds else "")
