@@ -140,8 +140,14 @@ LlavaVisionConfig parse_llava_vision(const json& config_json, const std::string&
     check(projector == "mlp2x_gelu", label, ": mm_projector_type \"", projector,
           "\" is not supported (LLaDA-V uses mlp2x_gelu)");
     const std::string merge = f.string_or("mm_patch_merge_type", "flat");
-    check(merge == "spatial_unpad", label, ": mm_patch_merge_type \"", merge,
-          "\" is not supported (LLaDA-V uses spatial_unpad)");
+    const std::string nobase = "_nobase";
+    c.base_view = !(merge.size() > nobase.size() && merge.compare(merge.size() - nobase.size(), nobase.size(), nobase) == 0);
+    const std::string tiles = c.base_view ? merge : merge.substr(0, merge.size() - nobase.size());
+    if (tiles == "spatial_unpad") c.merge = TileMerge::Unpad;
+    else if (tiles == "spatial_maxpool2x2") c.merge = TileMerge::Maxpool2x2;
+    else if (tiles == "spatial") c.merge = TileMerge::Raster;
+    else fail(label, ": mm_patch_merge_type \"", merge, "\" is not supported (expected spatial_unpad, as LLaDA-V "
+              "uses, spatial_maxpool2x2 or spatial, each optionally with _nobase)");
 
     const std::string aspect = f.string_or("image_aspect_ratio", "square");
     const std::string prefix = "anyres_max_";

@@ -32,6 +32,13 @@ enum class AspectMode {
     Pad,        // "pad": the image centred on a grey square, one crop
 };
 
+// How the tiles' feature map becomes rows (`mm_patch_merge_type` "spatial[_unpad|_maxpool2x2]").
+enum class TileMerge {
+    Unpad,       // "spatial_unpad": the black bars' rows and columns dropped, image_newline after each map row
+    Maxpool2x2,  // "spatial_maxpool2x2": the map max-pooled 2x2 (floor), no newline
+    Raster,      // "spatial": the map as it is, row by row
+};
+
 struct LlavaVisionConfig {
     SiglipConfig tower;
     std::string tower_name;  // mm_vision_tower as written in config.json
@@ -39,6 +46,8 @@ struct LlavaVisionConfig {
     int lm_hidden_size = 0;  // the projector's output: the language model's width
     AspectMode aspect = AspectMode::AnyresMax;
     int anyres_max = 4;  // N of "anyres_max_N"
+    TileMerge merge = TileMerge::Unpad;
+    bool base_view = true;  // the base view's rows before the map's (no "_nobase" suffix)
     // image_grid_pinpoints as (width, height) candidates, in the file's order (ties go to the first).
     std::vector<std::pair<int, int>> grid_pinpoints;
 };

@@ -41,6 +41,21 @@ Tap bilinear_tap(int64_t in, int64_t out, int64_t dst) {
 
 void copy_row(float* dst, const float* src, int64_t n) { std::memcpy(dst, src, size_t(n) * sizeof(float)); }
 
+// "spatial_maxpool2x2": torch's max_pool2d(2) over the map (windows from the top left, an odd last
+// row or column dropped; a NaN wins, as in torch's scan); "spatial": the map row by row.
+void pool_or_copy(const TileMap& map, const AnyresGeometry& g, float* dst, int64_t C) {
+    const int64_t k = g.merge == TileMerge::Maxpool2x2 ? 2 : 1;
+    for (int64_t y = 0; y < g.out_h; ++y)
+        for (int64_t x = 0; x < g.out_w; ++x, dst += C) {
+            copy_row(dst, map.at(k * y, k * x), C);
+            for (int64_t i = 1; i < k * k; ++i) {
+                const float* src = map.at(k * y + i / k, k * x + i % k);
+                for (int64_t c = 0; c < C; ++c)
+                    if (src[c] > dst[c] || std::isnan(src[c])) dst[c] = src[c];
+            }
+        }
+}
+
 }  // namespace
 
 double python_floordiv(double a, double b) {
@@ -55,13 +70,16 @@ double python_floordiv(double a, double b) {
 }
 
 int64_t AnyresGeometry::rows() const {
-    if (grid_cols == 0) return kLlavaPatches + 1;
-    return kLlavaPatches + int64_t(out_h) * (out_w + 1);
+    const int64_t newline = merge == TileMerge::Unpad ? 1 : 0;
+    if (grid_cols == 0) return kLlavaPatches + newline;
+    return (base_view ? kLlavaPatches : 0) + int64_t(out_h) * (out_w + newline);
 }
 
 AnyresGeometry anyres_geometry(int width, int height, const LlavaVisionConfig& config) {
     check(width > 0 && height > 0, "LLaDA-V image rows: empty image (", width, "x", height, ")");
     AnyresGeometry g;
+    g.merge = config.merge;
+    g.base_view = config.base_view;
     if (config.aspect == AspectMode::Pad) return g;
     const auto [w, h] = select_best_resolution(width, height, config.grid_pinpoints);
     g.grid_cols = w / kLlavaCropSize;
@@ -69,6 +87,14 @@ AnyresGeometry anyres_geometry(int width, int height, const LlavaVisionConfig& c
     g.crops = 1 + g.grid_cols * g.grid_rows;
     g.map_h = g.grid_rows * P;
     g.map_w = g.grid_cols * P;
+    if (g.merge != TileMerge::Unpad) {  // max_pool2d(2) floors odd sizes; "spatial" keeps the map
+        const int k = g.merge == TileMerge::Maxpool2x2 ? 2 : 1;
+        g.unpadded_h = g.map_h;
+        g.unpadded_w = g.map_w;
+        g.out_h = g.map_h / k;
+        g.out_w = g.map_w / k;
+        return g;
+    }
     // unpad_image: the canvas's black bars, in map units (double, int() truncation, // 2 of a
     // non-negative int); an odd remainder keeps the extra row or column.
     g.unpadded_h = g.map_h;
@@ -105,10 +131,11 @@ Tensor image_rows(const Tensor& projected, const Tensor& newline, const AnyresGe
           shape_str(newline.shape()), " does not match the width ", C);
     Tensor out = Tensor::f32({g.rows(), C});
     const float* base = projected.data<float>();
-    std::memcpy(out.data<float>(), base, size_t(kLlavaPatches * C) * sizeof(float));
     const float* nl = newline.data<float>();
-    if (g.grid_cols == 0) {  // "pad": the lone crop, then one newline
-        copy_row(out.row(kLlavaPatches), nl, C);
+    const int64_t first = g.grid_cols == 0 || g.base_view ? kLlavaPatches : 0;  // the map's first row
+    std::memcpy(out.data<float>(), base, size_t(first * C) * sizeof(float));
+    if (g.grid_cols == 0) {  // "pad": the lone crop, then one newline with unpad
+        if (g.merge == TileMerge::Unpad) copy_row(out.row(kLlavaPatches), nl, C);
         return out;
     }
 
@@ -118,8 +145,12 @@ Tensor image_rows(const Tensor& projected, const Tensor& newline, const AnyresGe
         for (int64_t y = 0; y < g.map_h; ++y)
             for (int64_t x = 0; x < g.map_w; ++x) copy_row(trace->map_before_unpad.row(y * g.map_w + x), map.at(y, x), C);
     }
+    if (g.merge != TileMerge::Unpad) {
+        pool_or_copy(map, g, out.row(first), C);
+        return out;
+    }
     // Map row y, then its newline; each map row is out_w rows of the unpadded (resampled) map.
-    float* dst = out.row(kLlavaPatches);
+    float* dst = out.row(first);
     for (int64_t y = 0; y < g.out_h; ++y) {
         const Tap ty = g.resampled ? bilinear_tap(g.unpadded_h, g.out_h, y) : Tap{y, y, 1.f, 0.f};
         for (int64_t x = 0; x < g.out_w; ++x, dst += C) {
@@ -143,7 +174,7 @@ Tensor image_rows(const Tensor& projected, const Tensor& newline, const AnyresGe
         trace->map_after_interpolate = Tensor::f32({g.out_h, g.out_w, C});
         for (int64_t y = 0; y < g.out_h; ++y)
             std::memcpy(trace->map_after_interpolate.row(y * g.out_w),
-                        out.row(kLlavaPatches + y * (g.out_w + 1)), size_t(g.out_w * C) * sizeof(float));
+                        out.row(first + y * (g.out_w + 1)), size_t(g.out_w * C) * sizeof(float));
     }
     return out;
 }

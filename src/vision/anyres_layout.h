@@ -1,7 +1,9 @@
 // From the projected rows of an image's crops to the rows the language model reads in place of
 // its <image> (LLaDA-V's prepare_inputs_labels_for_multimodal, spec llada.md section 4): the base
 // view's 729 rows, then the tiles laid out as one feature map, unpadded, shrunk to about
-// anyres_max_N tiles, with image_newline after every map row. "pad" mode: one crop + one newline.
+// anyres_max_N tiles, with image_newline after every map row ("spatial_unpad", LLaDA-V's). The
+// other merges of that code: the map max-pooled 2x2 ("spatial_maxpool2x2") or as it is ("spatial"),
+// each without the base view when "_nobase". "pad" mode: one crop (+ one newline with unpad).
 #pragma once
 
 #include <cstdint>
@@ -22,8 +24,10 @@ struct AnyresGeometry {
     double times = 0;                  // ...its size against anyres_max_N tiles
     int out_h = 0, out_w = 0;          // the map after the downscale (the unpadded size when none)
     bool resampled = false;            // times > 1.1: bilinearly downscaled
+    TileMerge merge = TileMerge::Unpad;
+    bool base_view = true;
 
-    int64_t rows() const;  // 729 + out_h * (out_w + 1); "pad": 730
+    int64_t rows() const;  // unpad: 729 + out_h * (out_w + 1); "pad": 730
 };
 
 AnyresGeometry anyres_geometry(int width, int height, const LlavaVisionConfig& config);

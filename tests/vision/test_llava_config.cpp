@@ -117,6 +117,8 @@ TEST(LlavaConfig, BadFieldsAreClearErrors) {
     const std::vector<Case> cases = {
         {[](json& c) { c["mm_projector_type"] = "linear"; }, "mm_projector_type \"linear\" is not supported"},
         {[](json& c) { c["mm_patch_merge_type"] = "flat"; }, "mm_patch_merge_type \"flat\""},
+        {[](json& c) { c["mm_patch_merge_type"] = "spatial_nobase_unpad"; }, "mm_patch_merge_type \"spatial_nobase_unpad\""},
+        {[](json& c) { c["mm_patch_merge_type"] = "_nobase"; }, "mm_patch_merge_type \"_nobase\""},
         {[](json& c) { c["image_aspect_ratio"] = "anyres"; }, "image_aspect_ratio \"anyres\""},
         {[](json& c) { c["image_aspect_ratio"] = "anyres_max_0"; }, "image_aspect_ratio \"anyres_max_0\""},
         {[](json& c) { c["image_aspect_ratio"] = "anyres_max_4x"; }, "image_aspect_ratio \"anyres_max_4x\""},

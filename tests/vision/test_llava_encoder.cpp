@@ -16,6 +16,7 @@
 #include "core/error.h"
 #include "io/checkpoint.h"
 #include "io/config.h"
+#include "io/npy.h"
 #include "llava_cases.h"
 #include "model/llava_parameters.h"
 #include "testing.h"
@@ -66,10 +67,11 @@ Tensor chw(const Tensor& hwc) {
     return out;
 }
 
-Tensor every8(const Tensor& rows) {
-    Tensor out = Tensor::f32({(rows.dim(0) + 7) / 8, rows.dim(1)});
+// Rows 0, k, 2k, ...
+Tensor every(const Tensor& rows, int64_t k) {
+    Tensor out = Tensor::f32({(rows.dim(0) + k - 1) / k, rows.dim(1)});
     for (int64_t r = 0; r < out.dim(0); ++r)
-        std::memcpy(out.row(r), rows.row(r * 8), size_t(rows.dim(1)) * sizeof(float));
+        std::memcpy(out.row(r), rows.row(r * k), size_t(rows.dim(1)) * sizeof(float));
     return out;
 }
 
@@ -122,7 +124,30 @@ TEST_F(LlavaEncoder, ImageRowsOfAllCases) {
         const Tensor rows = encoder(Compute::F32).encode(image);
         EXPECT_EQ(rows.dim(0), dtest::llava_cases()[name]["n_image_rows"].get<int64_t>()) << name;
         EXPECT_EQ(rows.dim(0), encoder(Compute::F32).rows_for(image.width, image.height)) << name;
-        expect_close(name + " image_rows_every8", every8(rows), dtest::llava_golden(name + "_image_rows_every8"));
+        expect_close(name + " image_rows_every8", every(rows, 8), dtest::llava_golden(name + "_image_rows_every8"));
+    }
+}
+
+// The original's other merges (merges/, tools/llada/make_llada_v_merge_goldens.py): the tile map
+// max-pooled 2x2 or as it is, with or without the base view, and "pad" without a newline; the
+// config.json read as the engine reads it, with those two fields changed.
+TEST_F(LlavaEncoder, OtherMergesMatchTheOriginal) {
+    const std::string gold = dtest::llava_golden_dir() + "/merges";
+    const nlohmann::json merges = nlohmann::json::parse(read_text_file(gold + "/merges.json"));
+    ASSERT_EQ(merges["variants"].size(), 6u);
+    for (const auto& [key, v] : merges["variants"].items()) {
+        nlohmann::json j = nlohmann::json::parse(read_text_file(model_dir() + "/config.json"));
+        j["image_aspect_ratio"] = v["image_aspect_ratio"];
+        j["mm_patch_merge_type"] = v["mm_patch_merge_type"];
+        const LlavaVisionEncoder enc(tiny().ck, parse_llava_vision(j, model_dir(), key), tiny().lm_hidden, Compute::F32);
+        for (const auto& [name, c] : v["cases"].items()) {
+            const Image image = dtest::llava_case_image(name);
+            const Tensor rows = enc.encode(image);
+            EXPECT_EQ(rows.dim(0), c["n_image_rows"].get<int64_t>()) << key << " " << name;
+            EXPECT_EQ(enc.rows_for(image.width, image.height), c["n_image_rows"].get<int64_t>()) << key << " " << name;
+            expect_close(key + " " + name, every(rows, c["stored_every"].get<int64_t>()),
+                         read_npy(gold + "/" + key + "-" + name + ".npy"));
+        }
     }
 }
 

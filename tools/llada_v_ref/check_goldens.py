@@ -3,7 +3,8 @@
 tests/goldens/llada-v-tiny, on the tiny model tools/llada/make_tiny_llada_v.py rebuilds:
 preprocessing (SHA-256 of every crop, bit-exact), tower + projector per crop, the image rows
 (unpad, image_newline), the LM's hidden states and logits, on two images (2 tiles, 1 tile, and 6
-tiles resampled by anyres_max) and a text-only and an image prompt.
+tiles resampled by anyres_max) and a text-only and an image prompt; then the image rows of the
+other anyres merges (merges/: maxpool2x2, spatial, each with and without the base view) on four.
 
   /usr/bin/python3 tools/llada/make_tiny_llada_v.py /tmp/llada-v-tiny
   /usr/bin/python3 tools/llada_v_ref/check_goldens.py /tmp/llada-v-tiny
@@ -49,6 +50,26 @@ def close(name, got, want, tol=TOL):
     assert err < tol, f"{name}: {err} over {tol}"
 
 
+def check_merges(w, s):
+    """merges/merges.json's anyres variants (make_llada_v_merge_goldens.py), rows as stored."""
+    gold = os.path.join(GOLD, "merges")
+    variants = json.load(open(os.path.join(gold, "merges.json")))["variants"]
+    for key, v in variants.items():
+        if not v["image_aspect_ratio"].startswith("anyres_max_"):
+            continue  # "pad": one crop, which our training never uses
+        s.tiles, s.base = M.merge_type(v["mm_patch_merge_type"])
+        for name, c in v["cases"].items():
+            if name == "photo1":
+                img = Image.open(os.path.join(ROOT, "tests", "data", "images", "1_resize.jpg")).convert("RGB")
+            else:
+                img = synthetic(*(int(n) for n in name[3:].split("x")))
+            with torch.no_grad():
+                projected = M.project(w, M.tower_forward(w, s, P.pixels(P.crops_u8(img, s.pinpoints))))
+                rows = M.image_rows(w, s, projected, img.size)
+            assert rows.shape[0] == c["n_image_rows"], f"{key} {name}: {rows.shape[0]} rows, not {c['n_image_rows']}"
+            close(f"{key} {name}", rows[::c["stored_every"]], np.load(os.path.join(gold, f"{key}-{name}.npy")))
+
+
 def main():
     torch.set_num_threads(1)
     w, s = load(sys.argv[1])
@@ -80,6 +101,7 @@ def main():
         top = np.load(os.path.join(GOLD, f"lm_{case}_top8_logits.npy"))
         top_ids = np.load(os.path.join(GOLD, f"lm_{case}_top8_ids.npy"))
         close(f"lm {case} top-8 logits of every row", torch.gather(logits, 1, torch.from_numpy(top_ids)), top)
+    check_merges(w, s)
     print("all checks passed")
 
 

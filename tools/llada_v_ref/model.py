@@ -1,7 +1,8 @@
 """LLaDA-V, written from the spec (../shared/spec/llada.md sections 4-5) as plain functions over a
 name -> tensor dict in the published layout: the SigLIP tower without its last layer, the
 mlp2x_gelu projector, the anyres image rows (base, unpadded tile map, image_newline, the
-anyres_max interpolation) and the LLaMA-named LLaDA language model (bidirectional, 1-D RoPE, no
+anyres_max interpolation; or the map max-pooled 2x2 or as it is, with or without the base view, as
+mm_patch_merge_type says) and the LLaMA-named LLaDA language model (bidirectional, 1-D RoPE, no
 biases, unshifted logits). Differentiable, so tools/train trains it; checked against the original
 code's outputs in tests/goldens/llada-v-tiny by check_goldens.py.
 """
@@ -27,9 +28,20 @@ class Sizes:
         self.rope_theta = cfg.get("rope_theta", 10000.0)
         self.max_tiles = int(cfg["image_aspect_ratio"].rsplit("_", 1)[1])
         self.pinpoints = [tuple(p) for p in cfg["image_grid_pinpoints"]]
+        self.tiles, self.base = merge_type(cfg.get("mm_patch_merge_type", "flat"))
         self.tower_heads = tower_cfg["num_attention_heads"]
         self.tower_layers = tower_cfg["num_hidden_layers"] - 1   # LLaDA-V drops the last layer
         self.tower_eps = tower_cfg.get("layer_norm_eps", 1e-6)
+
+
+def merge_type(name):
+    """mm_patch_merge_type -> (how the tile map becomes rows, whether the base view's rows lead):
+    "spatial[_unpad|_maxpool2x2][_nobase]", as prepare_inputs_labels_for_multimodal reads it
+    (maxpool2x2 wins over unpad when both are named)."""
+    if not name.startswith("spatial"):
+        raise ValueError(f"mm_patch_merge_type {name!r}: only the spatial merges are supported")
+    tiles = "maxpool2x2" if "maxpool2x2" in name else "unpad" if "unpad" in name else "raster"
+    return tiles, "nobase" not in name
 
 
 def gelu_tanh(x):
@@ -97,20 +109,26 @@ def unpad(fmap, size_wh):
 
 
 def image_rows(w, s, projected, size_wh):
-    """One image's rows from its projected crops [1 + tiles, 729, H]: the base view, then the tile
-    map unpadded, resampled when over anyres_max's budget, each map row ending in image_newline."""
+    """One image's rows from its projected crops [1 + tiles, 729, H]: the base view (unless
+    "nobase"), then the tile map: unpadded, resampled when over anyres_max's budget, each map row
+    ending in image_newline ("unpad"); max-pooled 2x2 ("maxpool2x2"); or as it is ("spatial")."""
     base, tiles = projected[0], projected[1:]
     cols, rows = (v // CROP for v in select_best_resolution(size_wh, s.pinpoints))
     H = projected.shape[-1]
     fmap = tiles.view(rows, cols, SIDE, SIDE, H).permute(4, 0, 2, 1, 3).reshape(H, rows * SIDE, cols * SIDE)
-    fmap = unpad(fmap, size_wh)
-    _, h, wd = fmap.shape
-    t = math.sqrt(h * wd / (s.max_tiles * SIDE ** 2))
-    if t > 1.1:
-        fmap = F.interpolate(fmap[None], [int(h // t), int(wd // t)], mode="bilinear", align_corners=False)[0]
-    newline = w["model.image_newline"].view(H, 1, 1).expand(H, fmap.shape[1], 1)
-    fmap = torch.cat([fmap, newline], 2).flatten(1).t()
-    return torch.cat([base, fmap])
+    if s.tiles == "maxpool2x2":
+        fmap = F.max_pool2d(fmap[None], 2)[0].flatten(1).t()
+    elif s.tiles == "unpad":
+        fmap = unpad(fmap, size_wh)
+        _, h, wd = fmap.shape
+        t = math.sqrt(h * wd / (s.max_tiles * SIDE ** 2))
+        if t > 1.1:
+            fmap = F.interpolate(fmap[None], [int(h // t), int(wd // t)], mode="bilinear", align_corners=False)[0]
+        newline = w["model.image_newline"].view(H, 1, 1).expand(H, fmap.shape[1], 1)
+        fmap = torch.cat([fmap, newline], 2).flatten(1).t()
+    else:
+        fmap = fmap.flatten(1).t()
+    return torch.cat([base, fmap]) if s.base else fmap
 
 
 def images_rows(w, s, crops, crops_per_image, sizes_wh):
