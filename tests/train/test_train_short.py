@@ -79,6 +79,22 @@ class ShortTraining(unittest.TestCase):
             self.assertNotEqual(other.returncode, 0)
             self.assertIn("rope_theta", other.stderr)
 
+    def test_resuming_without_the_optimizer_warms_up_again(self):
+        # What a session commits for the next (tools/train/llada_v_shapes.sh): weights and step, no
+        # optimizer moments; the fresh moments get the warmup again, then the schedule's own rate.
+        import shutil
+        with tempfile.TemporaryDirectory() as tmp:
+            kept, fresh = os.path.join(tmp, "kept"), os.path.join(tmp, "fresh")
+            train(kept, "diffusion", 6)
+            shutil.copytree(kept, fresh)
+            st = torch.load(os.path.join(fresh, "state.pt"))
+            torch.save({"w": st["w"], "step": st["step"], "opt": None}, os.path.join(fresh, "state.pt"))
+            runs = [train(d, "diffusion", 12, "--resume")[6:] for d in (kept, fresh)]
+        self.assertEqual([[r["step"] for r in recs] for recs in runs], [list(range(7, 13))] * 2)
+        ratio = [b["lr"] / a["lr"] for a, b in zip(*runs)]
+        for got, want in zip(ratio, [0.2, 0.4, 0.6, 0.8, 1.0, 1.0]):
+            self.assertAlmostEqual(got, want, places=6)
+
     def test_tower_stays_frozen_until_the_given_step(self):
         sys.path.insert(0, os.path.join(ROOT, "tools", "train"))
         import checkpoint

@@ -253,13 +253,16 @@ def main():
     val = arch.batches(tok, a.seed, "val", a.images, a.questions)
     val_batches = [to_device(val.get(i), a.device) for i in range(a.val_batches)]
     log_path = os.path.join(a.out, "log.jsonl")
-    start, opt_state = 0, None
+    start, opt_state, rewarm_from = 0, None, None
     if a.resume and os.path.exists(os.path.join(a.out, "state.pt")):
         st = torch.load(os.path.join(a.out, "state.pt"), map_location=a.device)
         with torch.no_grad():
             for k, v in st["w"].items():
                 w[k].copy_(v)
         start, opt_state = st["step"], st["opt"]
+        # A state saved without its optimizer (the weights a session carries to the next, which
+        # starts on a fresh machine): fresh AdamW moments, so the learning rate warms up again.
+        rewarm_from = start if opt_state is None else None
         print(f"resumed at step {start}")
     elif os.path.exists(log_path):
         os.remove(log_path)
@@ -288,6 +291,8 @@ def main():
         peak = a.lr if which == "all" else a.align_lr
         for g in opt.param_groups:
             g["lr"] = lr_at(step, p0, p1, peak, a.warmup) * g["scale"]
+            if rewarm_from is not None:
+                g["lr"] *= min(1.0, (step - rewarm_from + 1) / a.warmup)
         tb = time.time()
         batch = to_device(train.get(step), a.device)
         with torch.autocast(a.device.split(":")[0], torch.bfloat16, enabled=a.bf16):
