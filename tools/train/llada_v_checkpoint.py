@@ -20,9 +20,14 @@ from llada_v_ref import model as M  # noqa: E402
 
 TOWER_DIR = "siglip-shapes"
 # LLaDA-V at the width of models/dimple-shapes: LM hidden 128 (MHA: LLaDA has no grouped KV heads),
-# 3 layers; a SigLIP tower of hidden 64 and 4 layers, of which LLaDA-V keeps 3.
+# 3 layers; a SigLIP tower of hidden 64 and 4 layers, of which LLaDA-V keeps 3. The image's rows:
+# the 384x384 tile's 27x27 map max-pooled 2x2 without the base view (mm_patch_merge_type
+# "spatial_maxpool2x2_nobase", a merge LLaDA-V's code offers): 169 rows a picture instead of the
+# published "spatial_unpad"'s 1121-1485, which made a step ~5x dearer and, beside dimple-shapes'
+# 36-64 image rows, measured the number of rows as much as the kind of model.
 SHAPE = dict(hidden=128, intermediate=384, layers=3, heads=4, rope_theta=10000.0,
-             tower_hidden=64, tower_intermediate=192, tower_layers=4, tower_heads=2)
+             tower_hidden=64, tower_intermediate=192, tower_layers=4, tower_heads=2,
+             merge="spatial_maxpool2x2_nobase")
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json")
 
 
@@ -48,7 +53,7 @@ def config(tok, shape=SHAPE):
         "rope_theta": shape["rope_theta"], "tie_word_embeddings": False, "torch_dtype": "bfloat16",
         "use_cache": False, "vocab_size": vocab, "mm_vision_tower": TOWER_DIR, "mm_projector_type": "mlp2x_gelu",
         "mm_hidden_size": shape["tower_hidden"], "mm_vision_select_layer": -2, "mm_vision_select_feature": "patch",
-        "mm_patch_merge_type": "spatial_unpad", "image_aspect_ratio": "anyres_max_4",
+        "mm_patch_merge_type": shape["merge"], "image_aspect_ratio": "anyres_max_4",
         "image_grid_pinpoints": llada_v_data.PINPOINTS, "mm_use_im_start_end": False,
         "mm_use_im_patch_token": False, "mm_newline_position": "one_token", "mm_spatial_pool_mode": "bilinear",
         "mm_resampler_type": None, "tokenizer_model_max_length": 8192, "tokenizer_padding_side": "right",
