@@ -555,18 +555,26 @@ def run_generation(V, model, model64, img, out):
         return [g.run(name, pk, opts, seed, out) for name, pk, opts, seed in gen_specs()]
 
 
+IMAGES = os.path.join(os.path.dirname(os.path.dirname(HERE)), "tests", "data", "images")
+
+
+def start(a):
+    """The original LLaDA-V modules and the tiny model's two folders (a.model); one thread; a.out made."""
+    V = originals.load_v(a.orig)
+    torch.set_num_threads(1)
+    os.makedirs(a.out, exist_ok=True)
+    return V, os.path.join(a.model, "model"), os.path.join(a.model, "siglip-tiny")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("model", help="folder written by make_tiny_llada_v.py (model/ and siglip-tiny/)")
     ap.add_argument("out")
     ap.add_argument("--orig", default="/tmp/llada-orig")
     ap.add_argument("--only", default="vision,lm,gen", help="stages to run (for development)")
-    ap.add_argument("--images", default=os.path.join(os.path.dirname(os.path.dirname(HERE)), "tests", "data", "images"))
+    ap.add_argument("--images", default=IMAGES)
     a = ap.parse_args()
-    V = originals.load_v(a.orig)
-    torch.set_num_threads(1)
-    os.makedirs(a.out, exist_ok=True)
-    mdir, tdir = os.path.join(a.model, "model"), os.path.join(a.model, "siglip-tiny")
+    V, mdir, tdir = start(a)
     # the tower folder travels with the goldens (small); the model is rebuilt by make_tiny_llada_v.py
     shutil.rmtree(os.path.join(a.out, "siglip-tiny"), ignore_errors=True)
     shutil.copytree(tdir, os.path.join(a.out, "siglip-tiny"))
