@@ -23,8 +23,8 @@ TOWER_DIR = "siglip-shapes"
 # 3 layers; a SigLIP tower of hidden 64 and 4 layers, of which LLaDA-V keeps 3. The image's rows:
 # the 384x384 tile's 27x27 map max-pooled 2x2 without the base view (mm_patch_merge_type
 # "spatial_maxpool2x2_nobase", a merge LLaDA-V's code offers): 169 rows a picture instead of the
-# published "spatial_unpad"'s 1121-1485, which made a step ~5x dearer and, beside dimple-shapes'
-# 36-64 image rows, measured the number of rows as much as the kind of model.
+# published "spatial_unpad"'s 1121-1485, which made a step ~2.5x dearer (0.9 s against 0.36) and,
+# beside dimple-shapes' 36-64 image rows, measured the number of rows as much as the kind of model.
 SHAPE = dict(hidden=128, intermediate=384, layers=3, heads=4, rope_theta=10000.0,
              tower_hidden=64, tower_intermediate=192, tower_layers=4, tower_heads=2,
              merge="spatial_maxpool2x2_nobase")
