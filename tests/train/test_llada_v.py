@@ -30,6 +30,7 @@ import bpe  # noqa: E402
 import llada_v_checkpoint as C  # noqa: E402
 import llada_v_data as D  # noqa: E402
 import llada_v_objective as O  # noqa: E402
+import llada_v_probe as P  # noqa: E402
 import world  # noqa: E402
 from dimple_ref import safetensors_io as S  # noqa: E402
 from llada_v_ref import model as M  # noqa: E402
@@ -135,6 +136,47 @@ class Objective(unittest.TestCase):
                     sees[0, :shared, shared:] = False
                     want = M.lm_forward(self.m.w, sizes, alone, sees)[0, shared:]
                     self.assertTrue(torch.allclose(packed[seq, a:e], want, rtol=0, atol=1e-5), (seq, a))
+
+
+    def test_pad_free_answers_end_at_their_end_token(self):
+        """train.py --pad-free-steps: no trailing pad is added, scored or masked."""
+        answer = self.batch["rows"][0]["branches"][0]["answer"]
+        gen = torch.Generator().manual_seed(4)
+        for _ in range(20):
+            ids, masked, targets = O.noisy_answer(self.m, answer, gen, pads=False)
+            self.assertEqual(len(ids), len(answer))
+            self.assertNotIn(self.m.pad_id, targets)
+        padded = [len(O.noisy_answer(self.m, answer, gen)[0]) for _ in range(50)]
+        self.assertGreater(max(padded), len(answer) + O.SHORT_TAIL)   # pads, long tails included, by default
+
+
+class ReadingProbe(unittest.TestCase):
+    """llada_v_probe: the colour of one-object scenes, the picture's only road to the answer."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tok, _, cls.w, cls.m = C.fresh_model(MODEL, json.dumps(TINY), 0)
+        cls.items = P.items(cls.tok, 1, 4)
+
+    def test_items_ask_the_colour_of_the_only_object(self):
+        colours = {self.tok.encode(c)[0] for c in world.COLORS}
+        for pv, size, ids, colour in self.items:
+            self.assertEqual(ids.count(M.IMAGE_ID), 1)
+            self.assertIn(colour, colours)
+            text = self.tok.decode([i for i in ids if i != M.IMAGE_ID])
+            self.assertRegex(text, r"What color is the (circle|square|triangle)\?")
+        self.assertGreater(len({it[3] for it in P.items(self.tok, 1, 24)}), 3)
+
+    def test_only_the_picture_moves_the_score(self):
+        self.assertNotEqual(P.score(self.m, self.items), P.score(self.m, self.items, blank=True))
+        saved = self.w["model.mm_projector.2.weight"].detach().clone()
+        with torch.no_grad():
+            self.w["model.mm_projector.2.weight"].zero_()   # every image row 0 (the bias is 0 too)
+        try:
+            self.assertEqual(P.score(self.m, self.items), P.score(self.m, self.items, blank=True))
+        finally:
+            with torch.no_grad():
+                self.w["model.mm_projector.2.weight"].copy_(saved)
 
 
 class ShortTraining(unittest.TestCase):

@@ -10,6 +10,7 @@ import data
 import llada_v_checkpoint
 import llada_v_data
 import llada_v_objective
+import llada_v_probe
 import llada_v_regions
 import objectives
 import regions
@@ -27,6 +28,7 @@ class Arch:
     tower: str                # and the vision tower (--vision-lr-scale)
     tokenizer: str            # default --tokenizer
     regions: ModuleType       # vision pretraining: ImageBatches, features, probe_width
+    reading: ModuleType = None  # items(tok, seed), score(model, items): is the picture read (validation)
 
 
 ARCHS = {
@@ -34,5 +36,5 @@ ARCHS = {
                    "visual.", os.path.join(MODELS, "dimple-shapes"), regions),
     "llada-v": Arch(llada_v_checkpoint, llada_v_data.Batches, llada_v_objective, ("diffusion",),
                     "model.mm_projector.", "model.vision_tower.", os.path.join(MODELS, "llada-v-shapes"),
-                    llada_v_regions),
+                    llada_v_regions, llada_v_probe),
 }

@@ -39,9 +39,9 @@ def trailing_pads(n_answer, gen):
     return int(torch.randint(0, room + 1, (1,), generator=gen))
 
 
-def noisy_answer(m, answer, gen):
-    """(answer ids with pads and masks, indices masked, their targets)."""
-    ids = list(answer) + [m.pad_id] * trailing_pads(len(answer), gen)
+def noisy_answer(m, answer, gen, pads=True):
+    """(answer ids with pads (unless `pads` is false) and masks, indices masked, their targets)."""
+    ids = list(answer) + [m.pad_id] * (trailing_pads(len(answer), gen) if pads else 0)
     t = EPS + (1 - EPS) * float(torch.rand((), generator=gen))
     hit = torch.rand(len(ids), generator=gen) < t
     if not bool(hit.any()):
@@ -53,7 +53,7 @@ def noisy_answer(m, answer, gen):
     return ids, masked, targets
 
 
-def pack(m, seq, image_rows, gen):
+def pack(m, seq, image_rows, gen, pads=True):
     """One picture's samples as rows: (embeds [T, H], branch of each row (0: shared), positions,
     masked rows, their targets)."""
     w = m.w
@@ -61,7 +61,7 @@ def pack(m, seq, image_rows, gen):
     parts, branch, positions = [shared], [0] * len(shared), list(range(len(shared)))
     rows, targets = [], []
     for k, br in enumerate(seq["branches"], 1):
-        answer, masked, tgt = noisy_answer(m, br["answer"], gen)
+        answer, masked, tgt = noisy_answer(m, br["answer"], gen, pads)
         ids = br["question"] + answer
         start = len(branch)
         rows += [start + len(br["question"]) + p for p in masked]
@@ -77,7 +77,8 @@ def loss(m, batch, objective, gen):
     if objective != "diffusion":
         raise ValueError(f"a LLaDA-V trains with the diffusion objective only, not {objective}")
     images = M.images_rows(m.w, m.sizes, batch["pixel_values"], batch["crops_per_image"], batch["sizes"])
-    packed = [pack(m, seq, images[b], gen) for b, seq in enumerate(batch["rows"])]
+    pads = batch.get("trailing_pads", True)
+    packed = [pack(m, seq, images[b], gen, pads) for b, seq in enumerate(batch["rows"])]
     # Batch lengths rounded up to a multiple of ROW_BUCKET: few distinct tensor sizes, so the blocks
     # that malloc_env keeps are reused instead of the heap growing with every new length (a run
     # without this grew to 24 GB and was killed once long answers changed the lengths).

@@ -20,9 +20,9 @@ IGNORE = -100
 SHORT_TAIL = 8
 
 
-def _answer_region(row, objective, gen, pad_id):
+def _answer_region(row, objective, gen, pad_id, pads=True):
     ans = row["answer"]
-    if objective == "autoregressive":
+    if objective == "autoregressive" or not pads:
         return list(ans)
     # Half the rows pad to anywhere up to the decoding length (the model must see long all-mask
     # tails, as at inference), half only up to SHORT_TAIL (cheaper; most of what is learned there).
@@ -38,7 +38,7 @@ def assemble(m, batch, objective, gen):
     pad, mask_id = m.pad_id, m.mask_id
     seqs, tgts = [], []
     for row in batch["rows"]:
-        region = _answer_region(row, objective, gen, pad)
+        region = _answer_region(row, objective, gen, pad, batch.get("trailing_pads", True))
         prompt = row["prompt"]
         if objective == "autoregressive":
             seqs.append(prompt + region)

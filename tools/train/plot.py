@@ -6,6 +6,7 @@
 Left: training loss per step (thin) and its moving average (thick), per run and phase objective.
 Right: validation losses on fixed batches (diffusion loss with fixed masks, autoregressive loss,
 the diffusion loss with blank images: as high as the real one when the model ignores the image).
+Third, for runs whose log has it: the reading probe's colour accuracy (llada_v_probe.py).
 """
 import json
 import os
@@ -33,9 +34,11 @@ def moving_average(v, k=25):
 
 
 def plot_runs(paths, out_png, labels=None):
-    fig, (ax, av) = plt.subplots(1, 2, figsize=(11, 4), dpi=80)
-    for ri, path in enumerate(paths):
-        recs = read(path)
+    logs = [read(p) for p in paths]
+    probed = any("val_probe_acc" in r for recs in logs for r in recs)
+    fig, axes = plt.subplots(1, 3 if probed else 2, figsize=(16 if probed else 11, 4), dpi=80)
+    ax, av = axes[:2]
+    for ri, (path, recs) in enumerate(zip(paths, logs)):
         label = (labels or [])[ri] if labels else os.path.basename(os.path.dirname(path)) or path
         color = f"C{ri}"
         for obj, style in (("autoregressive", ":"), ("diffusion", "-")):
@@ -50,6 +53,18 @@ def plot_runs(paths, out_png, labels=None):
             if pts:
                 xs, ys = zip(*pts)
                 av.plot(xs, ys, color=color, ls=style, marker=".", label=f"{label}: {key[4:]}")
+        if probed:
+            pts = [(r["step"], 100 * r["val_probe_acc"]) for r in recs if "val_probe_acc" in r]
+            if pts:
+                axes[2].plot(*zip(*pts), color=color, marker=".", label=label)
+    if probed:
+        ap = axes[2]
+        ap.axhline(100 / 6, color="grey", ls="--", lw=1, label="chance (1 in 6)")
+        ap.set_ylim(0, 100)
+        ap.set_xlabel("step")
+        ap.set_title("reading probe: colour of one-object scenes (%)")
+        ap.grid(alpha=0.3)
+        ap.legend(fontsize=7)
     for a, title in ((ax, "training loss"), (av, "validation loss")):
         a.set_yscale("log")
         a.set_xlabel("step")

@@ -65,10 +65,11 @@ def lr_at(step, start, end, peak, warmup):
     return peak * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * (i - w) / max(1, n - w))))
 
 
-def validation(arch, m, val_batches, seed, current):
+def validation(arch, m, val_batches, seed, current, reading_items):
     """Mean losses of every objective the architecture trains with (autoregressive, diffusion) on
-    fixed validation batches (fixed masks), and the current objective's loss with blank images
-    (val_blank_*: equal to val_* when the model ignores the image)."""
+    fixed validation batches (fixed masks), the current objective's loss with blank images
+    (val_blank_*: equal to val_* when the model ignores the image), and the architecture's reading
+    probe (val_probe_*) when it has one."""
     out = {}
     blank = [dict(b, pixel_values=torch.zeros_like(b["pixel_values"])) for b in val_batches]
     with torch.no_grad():
@@ -81,6 +82,8 @@ def validation(arch, m, val_batches, seed, current):
                 tot += float(lo) * n
                 cnt += n
             out[name] = tot / cnt
+    if arch.reading:
+        out |= {"val_" + k: v for k, v in arch.reading.score(m, reading_items).items()}
     return out
 
 
@@ -186,6 +189,10 @@ def main():
                     help='JSON {n: weight}: training scenes\' object counts in the first --first-steps '
                          'steps (a curriculum), e.g. {"1": 2, "2": 1}')
     ap.add_argument("--first-steps", type=int, default=0)
+    ap.add_argument("--pad-free-steps", type=int, default=0,
+                    help="diffusion answers end at their end token, without the trailing pads up to the "
+                         "decoding length, before this step (a from-scratch model learned to read the "
+                         "picture only without them: models/llada-v-shapes/README.md)")
     ap.add_argument("--init-from", default=None,
                     help="state.pt of an earlier run, or a model folder (models/dimple-shapes): start "
                          "from its weights (a fresh optimizer and schedule), e.g. with --recipe diffusion-tuning")
@@ -252,6 +259,7 @@ def main():
         torch.set_default_device(a.device)
     val = arch.batches(tok, a.seed, "val", a.images, a.questions)
     val_batches = [to_device(val.get(i), a.device) for i in range(a.val_batches)]
+    reading_items = arch.reading.items(tok, a.seed) if arch.reading else None
     log_path = os.path.join(a.out, "log.jsonl")
     start, opt_state, rewarm_from = 0, None, None
     if a.resume and os.path.exists(os.path.join(a.out, "state.pt")):
@@ -294,7 +302,7 @@ def main():
             if rewarm_from is not None:
                 g["lr"] *= min(1.0, (step - rewarm_from + 1) / a.warmup)
         tb = time.time()
-        batch = to_device(train.get(step), a.device)
+        batch = dict(to_device(train.get(step), a.device), trailing_pads=step >= a.pad_free_steps)
         with torch.autocast(a.device.split(":")[0], torch.bfloat16, enabled=a.bf16):
             lo, n = arch.objectives.loss(m, batch, obj, gen)
         opt.zero_grad(set_to_none=True)
@@ -304,14 +312,16 @@ def main():
         rec = {"step": step + 1, "phase": name, "objective": obj, "loss": float(lo), "tokens": n,
                "lr": opt.param_groups[0]["lr"], "grad_norm": gnorm, "seconds": time.time() - tb}
         if (step + 1) % a.val_every == 0 or step + 1 == a.steps:
-            rec.update(validation(arch, m, val_batches, a.seed, obj))
+            rec.update(validation(arch, m, val_batches, a.seed, obj, reading_items))
         log.write(json.dumps(rec) + "\n")
         log.flush()
         progress(step + 1, start, a.steps, name, float(lo), len(batch["rows"]) / (time.time() - tb), t0,
                  final=step + 1 == a.steps)
         if "val_diffusion" in rec:
             print("\n  validation: " + "  ".join(f"{o} {rec['val_' + o]:.4f}" for o in arch.trained_with) +
-                  f"  {obj} with blank images {rec['val_blank_' + obj]:.4f}", flush=True)
+                  f"  {obj} with blank images {rec['val_blank_' + obj]:.4f}" +
+                  (f"  probe {100 * rec['val_probe_acc']:.0f}% ({rec['val_probe_ce']:.2f})"
+                   if "val_probe_acc" in rec else ""), flush=True)
         late = time.time() >= deadline
         if time.time() - last_save > a.save_every or step + 1 == a.steps or late:
             save(a, arch, cfg, w, {"phase": name, "state": opt.state_dict()}, step + 1, log_path)
