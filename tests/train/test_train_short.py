@@ -95,6 +95,16 @@ class ShortTraining(unittest.TestCase):
         for got, want in zip(ratio, [0.2, 0.4, 0.6, 0.8, 1.0, 1.0]):
             self.assertAlmostEqual(got, want, places=6)
 
+    def test_the_rate_warms_up_again_where_the_data_changes(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            plain = train(os.path.join(tmp, "plain"), "diffusion", 10)
+            rewarmed = train(os.path.join(tmp, "rewarmed"), "diffusion", 10, "--rewarm-at", "6", "--rewarm-steps", "4")
+            kept = torch.load(os.path.join(tmp, "rewarmed", "state-6.pt"))
+        ratio = [b["lr"] / a["lr"] for a, b in zip(plain, rewarmed)]
+        for got, want in zip(ratio, [1.0] * 6 + [0.25, 0.5, 0.75, 1.0]):
+            self.assertAlmostEqual(got, want, places=6)
+        self.assertEqual(kept["step"], 6)
+
     def test_tower_stays_frozen_until_the_given_step(self):
         sys.path.insert(0, os.path.join(ROOT, "tools", "train"))
         import checkpoint

@@ -17,6 +17,7 @@ import argparse
 import json
 import math
 import os
+import shutil
 import sys
 import time
 
@@ -193,6 +194,11 @@ def main():
                     help="diffusion answers end at their end token, without the trailing pads up to the "
                          "decoding length, before this step (a from-scratch model learned to read the "
                          "picture only without them: models/llada-v-shapes/README.md)")
+    ap.add_argument("--rewarm-at", default="",
+                    help="comma-separated steps where the data or objective changes (e.g. the ends of "
+                         "--first-steps and --pad-free-steps): the learning rate warms up again over "
+                         "--rewarm-steps, and the state at that step is kept as state-STEP.pt")
+    ap.add_argument("--rewarm-steps", type=int, default=300)
     ap.add_argument("--init-from", default=None,
                     help="state.pt of an earlier run, or a model folder (models/dimple-shapes): start "
                          "from its weights (a fresh optimizer and schedule), e.g. with --recipe diffusion-tuning")
@@ -208,6 +214,7 @@ def main():
             "autoregressive" not in arch.trained_with:
         ap.error(f"--recipe {a.recipe}: --arch {a.arch} trains with {arch.trained_with} only")
     deadline = next_occurrence(a.stop_at) if a.stop_at else math.inf
+    rewarm_at = [int(x) for x in a.rewarm_at.split(",") if x]
     torch.set_num_threads(a.threads)
     first_kinds = json.loads(a.first_kinds) if a.first_kinds else None
     for opt, weights in (("--kind-weights", a.kind_weights and json.loads(a.kind_weights)),
@@ -301,6 +308,12 @@ def main():
             g["lr"] = lr_at(step, p0, p1, peak, a.warmup) * g["scale"]
             if rewarm_from is not None:
                 g["lr"] *= min(1.0, (step - rewarm_from + 1) / a.warmup)
+            # A switch of the data: the old moments under-estimate the new gradients (the full question
+            # mix after the colour/shape curriculum brought gradient norms of 100-1000 and erased the
+            # picture's reading in run 9), so the rate starts again from 0.
+            since = [step - r for r in rewarm_at if step >= r]
+            if since:
+                g["lr"] *= min(1.0, (min(since) + 1) / a.rewarm_steps)
         tb = time.time()
         batch = dict(to_device(train.get(step), a.device), trailing_pads=step >= a.pad_free_steps)
         with torch.autocast(a.device.split(":")[0], torch.bfloat16, enabled=a.bf16):
@@ -323,6 +336,9 @@ def main():
                   (f"  probe {100 * rec['val_probe_acc']:.0f}% ({rec['val_probe_ce']:.2f})"
                    if "val_probe_acc" in rec else ""), flush=True)
         late = time.time() >= deadline
+        if step + 1 in rewarm_at:
+            save(a, arch, cfg, w, {"phase": name, "state": opt.state_dict()}, step + 1, log_path)
+            shutil.copyfile(os.path.join(a.out, "state.pt"), os.path.join(a.out, f"state-{step + 1}.pt"))
         if time.time() - last_save > a.save_every or step + 1 == a.steps or late:
             save(a, arch, cfg, w, {"phase": name, "state": opt.state_dict()}, step + 1, log_path)
             last_save = time.time()
