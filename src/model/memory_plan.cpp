@@ -53,7 +53,7 @@ WeightFootprint weight_footprint(const Checkpoint& ckpt, const ModelConfig& cfg)
 namespace {
 
 // LLaDA-V (LlavaVisionEncoder::encode, one image at a time): the image with the most crops (base view
-// plus the largest pinpoint's tiles; "pad": one crop) through the SigLIP tower in one batch, then the
+// unless "_nobase", plus the largest pinpoint's tiles; "pad": one crop) through the SigLIP tower in one batch, then the
 // projector, then the anyres layout; the rows of the images encoded before it wait in the prompt,
 // and every image's rows are prompt rows (the engine refuses more before the tower runs).
 uint64_t llava_vision_bytes(const LlavaVisionConfig& c, uint64_t lm_hidden, const RequestLimits& r) {
@@ -63,7 +63,7 @@ uint64_t llava_vision_bytes(const LlavaVisionConfig& c, uint64_t lm_hidden, cons
     if (c.aspect == AspectMode::AnyresMax)
         for (const auto& [w, h] : c.grid_pinpoints)
             tiles = std::max(tiles, uint64_t(w / kLlavaCropSize) * uint64_t(h / kLlavaCropSize));
-    const uint64_t crops = c.aspect == AspectMode::AnyresMax ? 1 + tiles : 1;
+    const uint64_t crops = c.aspect == AspectMode::AnyresMax ? (c.base_view ? 1 : 0) + tiles : 1;
     const uint64_t N = crops * kLlavaPatches, H = uint64_t(c.tower.hidden_size), I = uint64_t(c.tower.intermediate_size);
     const uint64_t pixels = f * crops * 3 * kLlavaCropSize * kLlavaCropSize;  // held for the whole encode
     // Tower (SiglipTower::forward): residual, normed, q/k/v, attention output, branch, fc1's output,

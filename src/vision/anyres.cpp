@@ -94,7 +94,8 @@ LlavaCrops llava_crops(const Image& image, const LlavaVisionConfig& config) {
     out.grid_rows = h / S;
     out.padded = resize_and_pad(image, w, h);
     // The base view squashes the whole original to the crop size (the original's FIXME keeps it so).
-    out.crops.push_back(resize_bicubic(image, S, S));
+    // A "_nobase" merge drops its rows, so it is not made (the tower would encode it for nothing).
+    if (config.base_view) out.crops.push_back(resize_bicubic(image, S, S));
     for (int r = 0; r < out.grid_rows; ++r)
         for (int c = 0; c < out.grid_cols; ++c) out.crops.push_back(crop_image(out.padded, c * S, r * S, S, S));
     return out;

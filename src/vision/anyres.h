@@ -30,7 +30,8 @@ Image resize_and_pad(const Image& image, int target_w, int target_h);
 Image expand_to_square(const Image& image, uint8_t fill);
 
 // What the SigLIP processor receives for one image, in order: anyres gives [base view, tiles in
-// row-major order]; "pad" one crop. Every crop is kLlavaCropSize square.
+// row-major order], without the base view when the merge drops it ("_nobase"); "pad" one crop.
+// Every crop is kLlavaCropSize square.
 struct LlavaCrops {
     std::vector<Image> crops;
     int grid_cols = 1, grid_rows = 1;  // anyres: the tile grid (best resolution / 384)

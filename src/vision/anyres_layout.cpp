@@ -84,7 +84,7 @@ AnyresGeometry anyres_geometry(int width, int height, const LlavaVisionConfig& c
     const auto [w, h] = select_best_resolution(width, height, config.grid_pinpoints);
     g.grid_cols = w / kLlavaCropSize;
     g.grid_rows = h / kLlavaCropSize;
-    g.crops = 1 + g.grid_cols * g.grid_rows;
+    g.crops = (g.base_view ? 1 : 0) + g.grid_cols * g.grid_rows;
     g.map_h = g.grid_rows * P;
     g.map_w = g.grid_cols * P;
     if (g.merge != TileMerge::Unpad) {  // max_pool2d(2) floors odd sizes; "spatial" keeps the map
@@ -139,7 +139,7 @@ Tensor image_rows(const Tensor& projected, const Tensor& newline, const AnyresGe
         return out;
     }
 
-    const TileMap map{base + kLlavaPatches * C, g.grid_cols, C};
+    const TileMap map{base + first * C, g.grid_cols, C};
     if (trace) {
         trace->map_before_unpad = Tensor::f32({g.map_h, g.map_w, C});
         for (int64_t y = 0; y < g.map_h; ++y)

@@ -16,7 +16,7 @@ namespace dimple {
 // Everything about an image's rows that its size alone decides (no pixel is needed): the prompt
 // builder and the memory plan count rows with it before any tower runs.
 struct AnyresGeometry {
-    int crops = 1;                     // base + tiles ("pad": 1)
+    int crops = 1;                     // base (unless "_nobase") + tiles ("pad": 1)
     int grid_cols = 0, grid_rows = 0;  // tiles; 0 in "pad" mode
     int map_h = 0, map_w = 0;          // the tiles' feature map: grid_rows*27 x grid_cols*27
     int top = 0, left = 0;             // unpad_image's kept window of the map...

@@ -149,6 +149,17 @@ class Objective(unittest.TestCase):
         padded = [len(O.noisy_answer(self.m, answer, gen)[0]) for _ in range(50)]
         self.assertGreater(max(padded), len(answer) + O.SHORT_TAIL)   # pads, long tails included, by default
 
+    def test_the_tower_skips_the_base_view_it_would_drop(self):
+        """"nobase": the rows are the full tower's rows without the base view's (which the tower no
+        longer computes)."""
+        self.assertFalse(self.m.sizes.base)
+        b = self.batch
+        with torch.no_grad():
+            skipped = M.images_rows(self.m.w, self.m.sizes, b["pixel_values"], b["crops_per_image"], b["sizes"])
+            full = M.project(self.m.w, M.tower_forward(self.m.w, self.m.sizes, b["pixel_values"]))
+        for got, crops, size in zip(skipped, torch.split(full, b["crops_per_image"]), b["sizes"]):
+            self.assertTrue(torch.allclose(got, M.tile_rows(self.m.w, self.m.sizes, crops[1:], size), rtol=0, atol=1e-5))
+
 
 class ReadingProbe(unittest.TestCase):
     """llada_v_probe: the colour of one-object scenes, the picture's only road to the answer."""

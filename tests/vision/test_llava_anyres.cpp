@@ -96,6 +96,19 @@ TEST(LlavaAnyres, CropRowsMatchTheStoredOnes) {
     }
 }
 
+// "_nobase" merges drop the base view's rows, so the base view is not made: the same tiles, one crop
+// fewer through the tower.
+TEST(LlavaAnyres, NobaseMergesMakeNoBaseView) {
+    LlavaVisionConfig config = dtest::llava_tiny_config();
+    const Image image = dtest::llava_case_image("syn1024x768");
+    const LlavaCrops with = llava_crops(image, config);
+    config.base_view = false;
+    const LlavaCrops without = llava_crops(image, config);
+    ASSERT_EQ(without.crops.size() + 1, with.crops.size());
+    for (size_t i = 0; i < without.crops.size(); ++i) EXPECT_EQ(sha(without.crops[i]), sha(with.crops[i + 1])) << i;
+    EXPECT_EQ(anyres_geometry(image.width, image.height, config).crops, int(without.crops.size()));
+}
+
 TEST(LlavaAnyres, BestResolutionPrefersLessWasteThenTheFirstCandidate) {
     const std::vector<std::pair<int, int>> c = {{768, 384}, {384, 768}, {768, 768}, {1536, 768}};
     // 700x350 fits 768x384 whole (effective 245000) with the least waste.

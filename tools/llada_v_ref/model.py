@@ -110,11 +110,17 @@ def unpad(fmap, size_wh):
 
 def image_rows(w, s, projected, size_wh):
     """One image's rows from its projected crops [1 + tiles, 729, H]: the base view (unless
-    "nobase"), then the tile map: unpadded, resampled when over anyres_max's budget, each map row
-    ending in image_newline ("unpad"); max-pooled 2x2 ("maxpool2x2"); or as it is ("spatial")."""
-    base, tiles = projected[0], projected[1:]
+    "nobase"), then tile_rows."""
+    fmap = tile_rows(w, s, projected[1:], size_wh)
+    return torch.cat([projected[0], fmap]) if s.base else fmap
+
+
+def tile_rows(w, s, tiles, size_wh):
+    """The rows of the tile map of projected tiles [tiles, 729, H]: unpadded, resampled when over
+    anyres_max's budget, each map row ending in image_newline ("unpad"); max-pooled 2x2
+    ("maxpool2x2"); or as it is ("spatial")."""
     cols, rows = (v // CROP for v in select_best_resolution(size_wh, s.pinpoints))
-    H = projected.shape[-1]
+    H = tiles.shape[-1]
     fmap = tiles.view(rows, cols, SIDE, SIDE, H).permute(4, 0, 2, 1, 3).reshape(H, rows * SIDE, cols * SIDE)
     if s.tiles == "maxpool2x2":
         fmap = F.max_pool2d(fmap[None], 2)[0].flatten(1).t()
@@ -128,13 +134,21 @@ def image_rows(w, s, projected, size_wh):
         fmap = torch.cat([fmap, newline], 2).flatten(1).t()
     else:
         fmap = fmap.flatten(1).t()
-    return torch.cat([base, fmap]) if s.base else fmap
+    return fmap
 
 
 def images_rows(w, s, crops, crops_per_image, sizes_wh):
-    """[rows, H] of every image, encoded in one tower batch, in image order."""
-    projected = project(w, tower_forward(w, s, crops))
-    return [image_rows(w, s, p, size) for p, size in zip(torch.split(projected, crops_per_image), sizes_wh)]
+    """[rows, H] of every image, encoded in one tower batch, in image order. Without the base view
+    ("nobase") the tower skips it: its output would be dropped (half the tower's work on the toy)."""
+    if s.base:
+        projected = project(w, tower_forward(w, s, crops))
+        return [image_rows(w, s, p, size) for p, size in zip(torch.split(projected, crops_per_image), sizes_wh)]
+    first = torch.cumsum(torch.tensor([0] + list(crops_per_image[:-1])), 0)
+    keep = torch.ones(len(crops), dtype=torch.bool)
+    keep[first] = False
+    projected = project(w, tower_forward(w, s, crops[keep]))
+    tiles = torch.split(projected, [n - 1 for n in crops_per_image])
+    return [tile_rows(w, s, t, size) for t, size in zip(tiles, sizes_wh)]
 
 
 def rms_norm(x, weight, eps):
