@@ -100,6 +100,23 @@ class ShortPretraining(unittest.TestCase):
             for k in ("img_projector.linear_1.weight", "model.layers.0.mlp.up_proj.weight"):
                 self.assertFalse(torch.equal(state[k], fresh[k].detach()), k)  # the rest did train
 
+    def test_a_run_cut_short_goes_on_where_it_stopped(self):
+        """--resume: the steps after the saved one, from its weights and probe (not from scratch)."""
+        with tempfile.TemporaryDirectory() as tmp:
+            def run(steps, *extra):
+                subprocess.run([sys.executable, os.path.join(ROOT, "tools", "train", "pretrain_vision.py"), tmp,
+                                "--steps", str(steps), "--images", "4", "--lr", "3e-3", "--warmup", "5",
+                                "--val-every", "1000", "--val-images", "4", "--shape", json.dumps(TINY), *extra],
+                               check=True, stdout=subprocess.DEVNULL)
+            run(20)
+            run(30, "--resume")
+            with open(os.path.join(tmp, "log.jsonl")) as f:
+                recs = [json.loads(line) for line in f]
+            self.assertEqual([r["step"] for r in recs], list(range(1, 31)))
+            self.assertEqual(torch.load(os.path.join(tmp, "vision.pt"))["step"], 30)
+            first = sum(r["loss"] for r in recs[:3]) / 3
+            self.assertLess(sum(r["loss"] for r in recs[20:23]) / 3, 0.7 * first)  # the trained weights went on
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -7,7 +7,8 @@ Qwen2.5-VL tower that Dimple starts from. Both training recipes then start from 
 
 OUT_DIR receives log.jsonl (a line per step, probe accuracies on fixed validation images every
 --val-every steps), vision.pt (the tower's weights and the probe, rewritten every --save-every
-seconds and at the end) and probe.png.
+seconds and at the end) and probe.png. --resume continues from OUT_DIR/vision.pt (its weights, probe
+and step; fresh AdamW moments, so the rate warms up again), e.g. a run a session's end cut short.
 """
 import argparse
 import json
@@ -74,6 +75,7 @@ def main():
     ap.add_argument("--save-every", type=float, default=300, help="seconds between checkpoints")
     ap.add_argument("--tokenizer", default=None, help="the tokenizer's folder (default: the --arch model's)")
     ap.add_argument("--shape", default=None, help="JSON overrides of checkpoint.SHAPE (tests)")
+    ap.add_argument("--resume", action="store_true", help="continue from OUT_DIR/vision.pt")
     a = ap.parse_args()
     malloc_env.keep_freed_memory()
     arch = archs.ARCHS[a.arch]
@@ -82,6 +84,16 @@ def main():
     os.makedirs(a.out, exist_ok=True)
     _, cfg, w, m = arch.checkpoint.fresh_model(a.tokenizer or arch.tokenizer, a.shape, a.seed)
     probe = regions.init_probe(arch.regions.probe_width(m), a.seed)
+    start, log_path = 0, os.path.join(a.out, "log.jsonl")
+    if a.resume and os.path.exists(os.path.join(a.out, "vision.pt")):
+        st = torch.load(os.path.join(a.out, "vision.pt"))
+        with torch.no_grad():
+            for k, v in list(st["w"].items()) + list(st["probe"].items()):
+                (w if k in w else probe)[k].copy_(v)
+        start = st["step"]
+        print(f"resumed at step {start}")
+    elif os.path.exists(log_path):
+        os.remove(log_path)
     params = [v for k, v in w.items() if k.startswith(arch.tower)] + list(probe.values())
     for k, v in w.items():
         v.requires_grad_(k.startswith(arch.tower))
@@ -90,12 +102,13 @@ def main():
     opt = torch.optim.AdamW(params, lr=a.lr, betas=(0.9, 0.98), weight_decay=0.01)
     train = arch.regions.ImageBatches(a.seed, "train", a.images)
     val_batch = arch.regions.ImageBatches(a.seed, "val", a.val_images).get(0)
-    log_path = os.path.join(a.out, "log.jsonl")
-    log = open(log_path, "w")
+    log = open(log_path, "a")
     t0 = last_save = time.time()
-    for step in range(a.steps):
+    for step in range(start, a.steps):
         for g in opt.param_groups:
             g["lr"] = lr_at(step, 0, a.steps, a.lr, a.warmup)
+            if start:  # resumed: fresh moments
+                g["lr"] *= min(1.0, (step - start + 1) / a.warmup)
         tb = time.time()
         batch = train.get(step)
         with torch.autocast("cpu", torch.bfloat16, enabled=a.bf16):
@@ -112,7 +125,7 @@ def main():
             rec |= {"val_loss": float(vl)} | {"val_" + k: v for k, v in stats.items()}
         log.write(json.dumps(rec) + "\n")
         log.flush()
-        progress(step + 1, 0, a.steps, "vision", float(lo), a.images / (time.time() - tb), t0,
+        progress(step + 1, start, a.steps, "vision", float(lo), a.images / (time.time() - tb), t0,
                  final=step + 1 == a.steps)
         if "val_loss" in rec:
             print(f"\n  validation: probe loss {rec['val_loss']:.4f}  centre class "
