@@ -162,7 +162,7 @@ class Objective(unittest.TestCase):
 
 
 class ReadingProbe(unittest.TestCase):
-    """llada_v_probe: the colour of one-object scenes, the picture's only road to the answer."""
+    """llada_v_probe: the colour and shape of one-object scenes, the picture the only road to the answer."""
 
     @classmethod
     def setUpClass(cls):
@@ -177,6 +177,16 @@ class ReadingProbe(unittest.TestCase):
             text = self.tok.decode([i for i in ids if i != M.IMAGE_ID])
             self.assertRegex(text, r"What color is the (circle|square|triangle)\?")
         self.assertGreater(len({it[3] for it in P.items(self.tok, 1, 24)}), 3)
+
+    def test_shape_items_ask_the_shape_of_the_same_objects(self):
+        shapes = {self.tok.encode(s)[0] for s in world.SHAPES}
+        for (pv, size, ids, shape), colour_item in zip(P.items(self.tok, 1, 4, "shape"), self.items):
+            self.assertIn(shape, shapes)
+            self.assertTrue(torch.equal(pv, colour_item[0]))
+            text = self.tok.decode([i for i in ids if i != M.IMAGE_ID])
+            self.assertRegex(text, r"What shape is the (red|green|blue|yellow|purple|orange) one\?")
+        scores = P.validation_scores(self.m, P.validation_items(self.tok, 1))
+        self.assertEqual(set(scores), {"probe_acc", "probe_ce", "probe_shape_acc", "probe_shape_ce"})
 
     def test_only_the_picture_moves_the_score(self):
         self.assertNotEqual(P.score(self.m, self.items), P.score(self.m, self.items, blank=True))

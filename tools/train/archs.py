@@ -28,7 +28,7 @@ class Arch:
     tower: str                # and the vision tower (--vision-lr-scale)
     tokenizer: str            # default --tokenizer
     regions: ModuleType       # vision pretraining: ImageBatches, features, probe_width
-    reading: ModuleType = None  # items(tok, seed), score(model, items): is the picture read (validation)
+    reading: ModuleType = None  # validation_items(tok, seed), validation_scores(model, items): is the picture read
 
 
 ARCHS = {

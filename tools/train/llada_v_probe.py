@@ -1,15 +1,18 @@
 #!/usr/bin/python3
 """Does a toy LLaDA-V read the picture? The colour of the only object of one-object scenes of the
 validation split ("What color is the circle?": the question names the shape, never the colour),
-predicted at the first decoding step: the single-turn prompt, then MAX_ANSWER masks, as the engine
-decodes. Reports the accuracy of the colour word and its cross-entropy; a model that ignores the
-picture sits at chance, 1 in 6 and ln 6 = 1.79 (the six colours are equally likely).
+and its shape ("What shape is the red one?"), predicted at the first decoding step: the
+single-turn prompt, then MAX_ANSWER masks, as the engine decodes. Reports the accuracy of the
+answer word and its cross-entropy; a model that ignores the picture sits at chance, colour 1 in 6
+and ln 6 = 1.79, shape 1 in 3 and ln 3 = 1.10 (equally likely).
 
 Why a probe beside the validation loss: the toy's runs stayed at chance on the picture for
 thousands of steps while their loss fell (the answers' structure, the pads); this number moves only
-when the picture is read.
+when the picture is read. The shape apart: a run read colours for thousands of steps while its tower
+did not encode shapes (a half-pretrained tower), and every question about one of several objects
+names it by one of the two.
 
-  /usr/bin/python3 tools/train/llada_v_probe.py STATE.pt [--items 64] [--blank]
+  /usr/bin/python3 tools/train/llada_v_probe.py STATE.pt [--items 64] [--kind colour|shape] [--blank]
 
 STATE.pt: a state.pt of train.py --arch llada-v. --blank: the same questions with black pictures.
 """
@@ -31,9 +34,9 @@ from llada_v_ref import model as M  # noqa: E402
 ITEMS = 64
 
 
-def items(tok, seed, n=ITEMS):
-    """n (pixel crops, (W, H), prompt ids with IMAGE_ID, colour token id) from the validation split's
-    one-object scenes, in split order."""
+def items(tok, seed, n=ITEMS, kind="colour"):
+    """n (pixel crops, (W, H), prompt ids with IMAGE_ID, answer token id) from the validation split's
+    one-object scenes, in split order: the colour asked (kind "colour") or the shape ("shape")."""
     out, j = [], 0
     while len(out) < n:
         scene, _, raw, _ = data.scene_and_image(seed, "val", j)
@@ -41,17 +44,30 @@ def items(tok, seed, n=ITEMS):
         if len(scene.objects) != 1:
             continue
         obj = scene.objects[0]
-        colour = tok.encode(obj.color)
-        if len(colour) != 1:
-            raise ValueError(f"the colour {obj.color!r} is {len(colour)} tokens: the probe scores one")
+        question, answer = ((f"What color is the {obj.shape}?", obj.color) if kind == "colour" else
+                            (f"What shape is the {obj.color} one?", obj.shape))
+        word = tok.encode(answer)
+        if len(word) != 1:
+            raise ValueError(f"{answer!r} is {len(word)} tokens: the probe scores one")
         pv, size = llada_v_data.pixels(raw)
-        ids = llada_v_data.tokenize_with_images(tok, llada_v_data.first_prompt(f"What color is the {obj.shape}?"))
-        out.append((pv, size, ids, colour[0]))
+        ids = llada_v_data.tokenize_with_images(tok, llada_v_data.first_prompt(question))
+        out.append((pv, size, ids, word[0]))
     return out
 
 
+def validation_items(tok, seed):
+    """What validation scores (train.py): the colour items, then the shape items."""
+    return {"colour": items(tok, seed), "shape": items(tok, seed, kind="shape")}
+
+
+def validation_scores(m, probe_items):
+    """{"probe_acc", "probe_ce"} (colour) and {"probe_shape_acc", "probe_shape_ce"}."""
+    shape = score(m, probe_items["shape"])
+    return score(m, probe_items["colour"]) | {"probe_shape_acc": shape["probe_acc"], "probe_shape_ce": shape["probe_ce"]}
+
+
 def score(m, probe_items, blank=False):
-    """{"probe_acc", "probe_ce"} of the colour word at the first answer position, every answer
+    """{"probe_acc", "probe_ce"} of the answer word at the first answer position, every answer
     position masked."""
     hits, ce = 0, 0.0
     masks = [m.mask_id] * llada_v_objective.MAX_ANSWER
@@ -73,6 +89,7 @@ def main():
     ap.add_argument("--items", type=int, default=ITEMS)
     ap.add_argument("--seed", type=int, default=1, help="the run's --seed (its validation split)")
     ap.add_argument("--blank", action="store_true")
+    ap.add_argument("--kind", choices=("colour", "shape"), default="colour")
     ap.add_argument("--tokenizer", default=None)
     a = ap.parse_args()
     import archs
@@ -82,9 +99,10 @@ def main():
     with torch.no_grad():
         for k, v in st["w"].items():
             w[k].copy_(v)
-    r = score(m, items(tok, a.seed, a.items), a.blank)
-    print(f"step {st['step']}: colour {100 * r['probe_acc']:.0f}% (chance 17%), cross-entropy "
-          f"{r['probe_ce']:.2f} (chance 1.79){' with black pictures' if a.blank else ''}")
+    r = score(m, items(tok, a.seed, a.items, a.kind), a.blank)
+    chance = {"colour": (17, 1.79), "shape": (33, 1.10)}[a.kind]
+    print(f"step {st['step']}: {a.kind} {100 * r['probe_acc']:.0f}% (chance {chance[0]}%), cross-entropy "
+          f"{r['probe_ce']:.2f} (chance {chance[1]}){' with black pictures' if a.blank else ''}")
 
 
 if __name__ == "__main__":

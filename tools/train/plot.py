@@ -6,7 +6,7 @@
 Left: training loss per step (thin) and its moving average (thick), per run and phase objective.
 Right: validation losses on fixed batches (diffusion loss with fixed masks, autoregressive loss,
 the diffusion loss with blank images: as high as the real one when the model ignores the image).
-Third, for runs whose log has it: the reading probe's colour accuracy (llada_v_probe.py).
+Third, for runs whose log has it: the reading probe's colour and shape accuracy (llada_v_probe.py).
 """
 import json
 import os
@@ -53,16 +53,17 @@ def plot_runs(paths, out_png, labels=None):
             if pts:
                 xs, ys = zip(*pts)
                 av.plot(xs, ys, color=color, ls=style, marker=".", label=f"{label}: {key[4:]}")
-        if probed:
-            pts = [(r["step"], 100 * r["val_probe_acc"]) for r in recs if "val_probe_acc" in r]
+        for key, style, what in (("val_probe_acc", "-", "colour"), ("val_probe_shape_acc", "--", "shape")):
+            pts = [(r["step"], 100 * r[key]) for r in recs if key in r] if probed else []
             if pts:
-                axes[2].plot(*zip(*pts), color=color, marker=".", label=label)
+                axes[2].plot(*zip(*pts), color=color, ls=style, marker=".", label=f"{label}: {what}")
     if probed:
         ap = axes[2]
-        ap.axhline(100 / 6, color="grey", ls="--", lw=1, label="chance (1 in 6)")
+        ap.axhline(100 / 6, color="grey", ls="--", lw=1, label="chance: colour 1 in 6")
+        ap.axhline(100 / 3, color="grey", ls=":", lw=1, label="shape 1 in 3")
         ap.set_ylim(0, 100)
         ap.set_xlabel("step")
-        ap.set_title("reading probe: colour of one-object scenes (%)")
+        ap.set_title("reading probe: one-object scenes (%)")
         ap.grid(alpha=0.3)
         ap.legend(fontsize=7)
     for a, title in ((ax, "training loss"), (av, "validation loss")):

@@ -84,7 +84,7 @@ def validation(arch, m, val_batches, seed, current, reading_items):
                 cnt += n
             out[name] = tot / cnt
     if arch.reading:
-        out |= {"val_" + k: v for k, v in arch.reading.score(m, reading_items).items()}
+        out |= {"val_" + k: v for k, v in arch.reading.validation_scores(m, reading_items).items()}
     return out
 
 
@@ -266,7 +266,7 @@ def main():
         torch.set_default_device(a.device)
     val = arch.batches(tok, a.seed, "val", a.images, a.questions)
     val_batches = [to_device(val.get(i), a.device) for i in range(a.val_batches)]
-    reading_items = arch.reading.items(tok, a.seed) if arch.reading else None
+    reading_items = arch.reading.validation_items(tok, a.seed) if arch.reading else None
     log_path = os.path.join(a.out, "log.jsonl")
     start, opt_state, rewarm_from = 0, None, None
     if a.resume and os.path.exists(os.path.join(a.out, "state.pt")):
@@ -333,7 +333,8 @@ def main():
         if "val_diffusion" in rec:
             print("\n  validation: " + "  ".join(f"{o} {rec['val_' + o]:.4f}" for o in arch.trained_with) +
                   f"  {obj} with blank images {rec['val_blank_' + obj]:.4f}" +
-                  (f"  probe {100 * rec['val_probe_acc']:.0f}% ({rec['val_probe_ce']:.2f})"
+                  (f"  probe: colour {100 * rec['val_probe_acc']:.0f}% ({rec['val_probe_ce']:.2f}), shape "
+                   f"{100 * rec['val_probe_shape_acc']:.0f}% ({rec['val_probe_shape_ce']:.2f})"
                    if "val_probe_acc" in rec else ""), flush=True)
         late = time.time() >= deadline
         if step + 1 in rewarm_at:
